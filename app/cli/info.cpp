@@ -1,0 +1,96 @@
+// splatscape info FILE|DATA: what a scene file or a dataset holds.
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
+#include "app/cli/command.hpp"
+#include "core/datasets/dataset.hpp"
+#include "core/error.hpp"
+#include "core/io/scene_io.hpp"
+
+namespace splatscape::cli {
+namespace {
+
+void print_scene(const std::filesystem::path& path) {
+    GaussianCloud c = read_scene(path);
+    Bounds b = c.bounds();
+    Bounds core = c.bounds(0.01f);
+    std::printf("file        %s\n", path.string().c_str());
+    std::printf("format      %s\n", scene_format_for(path).c_str());
+    std::printf("gaussians   %zu\n", c.size());
+    std::printf("sh degree   %d\n", c.sh_degree);
+    std::printf("bounds      [%.3f %.3f %.3f] .. [%.3f %.3f %.3f]\n", b.min.x, b.min.y, b.min.z, b.max.x, b.max.y, b.max.z);
+    std::printf("bounds 98%%  [%.3f %.3f %.3f] .. [%.3f %.3f %.3f]\n", core.min.x, core.min.y, core.min.z, core.max.x,
+                core.max.y, core.max.z);
+    if (c.size()) {
+        double opacity = 0, scale = 0;
+        for (size_t i = 0; i < c.size(); ++i) {
+            opacity += sigmoid(c.opacities[i]);
+            scale += std::exp((c.log_scales[3 * i] + c.log_scales[3 * i + 1] + c.log_scales[3 * i + 2]) / 3.0);
+        }
+        std::printf("mean opacity %.3f, mean scale %.4g\n", opacity / c.size(), scale / c.size());
+    }
+}
+
+void print_dataset(const std::filesystem::path& path, const DatasetOptions& options) {
+    Dataset d = load_dataset(path, options);
+    std::printf("dataset     %s\n", path.string().c_str());
+    std::printf("format      %s\n", d.format.c_str());
+    std::printf("frames      %zu (train %zu, test %zu)%s\n", d.frame_count(), d.train.size(), d.test.size(),
+                d.dynamic ? ", with times" : "");
+    std::map<std::string, int> resolutions, models;
+    auto tally = [&](const std::vector<Frame>& frames) {
+        for (auto& f : frames) {
+            resolutions[std::to_string(f.camera.width) + "x" + std::to_string(f.camera.height)]++;
+            models[to_string(f.camera.distortion.model)]++;
+        }
+    };
+    tally(d.train);
+    tally(d.test);
+    std::printf("resolution ");
+    for (auto& [r, n] : resolutions) std::printf(" %s (%d)", r.c_str(), n);
+    std::printf("\ndistortion ");
+    for (auto& [m, n] : models) std::printf(" %s (%d)", m.c_str(), n);
+    std::printf("\n");
+    if (!d.train.empty()) {
+        const Camera& c = d.train.front().camera;
+        std::printf("camera 0    fx %.2f fy %.2f cx %.2f cy %.2f, fov %.1f x %.1f deg\n", c.fx, c.fy, c.cx, c.cy,
+                    c.fov_x() * 57.29578f, c.fov_y() * 57.29578f);
+    }
+    if (d.dynamic) {
+        float t0 = 1e30f, t1 = -1e30f;
+        for (auto* frames : {&d.train, &d.test})
+            for (auto& f : *frames)
+                if (f.time) t0 = std::min(t0, *f.time), t1 = std::max(t1, *f.time);
+        std::printf("time        %.3f .. %.3f\n", t0, t1);
+    }
+    std::printf("points      %zu\n", d.points.size());
+    std::printf("bounds      [%.3f %.3f %.3f] .. [%.3f %.3f %.3f]\n", d.bounds.min.x, d.bounds.min.y, d.bounds.min.z,
+                d.bounds.max.x, d.bounds.max.y, d.bounds.max.z);
+    std::printf("cam extent  %.3f\n", d.camera_extent());
+}
+
+}  // namespace
+
+void add_info(CLI::App& app, Registry& registry) {
+    auto* cmd = app.add_subcommand("info", "Print what a scene file (.ply, .splat, ...) or a dataset folder holds");
+    auto path = std::make_shared<std::string>();
+    auto options = std::make_shared<DatasetOptions>();
+    cmd->add_option("path", *path, "Scene file or dataset folder")->required();
+    cmd->add_option("--format", options->format, "Dataset format (auto, blender, ngp, dnerf, colmap, llff)");
+    cmd->add_option("--downscale", options->downscale, "Image downscale factor")->check(CLI::Range(1, 64));
+    cmd->callback([&registry, path, options] {
+        registry.action = [path, options] {
+            std::filesystem::path p = *path;
+            if (!std::filesystem::exists(p)) throw Error(p.string(), "", "no such file or folder");
+            if (std::filesystem::is_directory(p))
+                print_dataset(p, *options);
+            else
+                print_scene(p);
+            return 0;
+        };
+    });
+}
+
+}  // namespace splatscape::cli

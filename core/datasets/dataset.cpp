@@ -1,0 +1,91 @@
+#include "core/datasets/dataset.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <glm/geometric.hpp>
+
+#include "core/datasets/loaders.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+
+namespace splatscape {
+
+glm::vec3 Dataset::camera_centroid() const {
+    glm::vec3 c{0.0f};
+    if (train.empty()) return c;
+    for (auto& f : train) c += f.camera.center();
+    return c / float(train.size());
+}
+
+float Dataset::camera_extent() const {
+    glm::vec3 c = camera_centroid();
+    float r = 0.0f;
+    for (auto& f : train) r = std::max(r, glm::length(f.camera.center() - c));
+    if (r <= 0.0f) r = 1.0f;  // a single camera: fall back to unit extent
+    return r * 1.1f;
+}
+
+Camera Dataset::render_camera(const Frame& frame) const {
+    if (options.undistort && !frame.camera.distortion.is_identity()) return pinhole_of(frame.camera);
+    return frame.camera;
+}
+
+Image Dataset::load_image(const Frame& frame) const {
+    Image img = splatscape::load_image(frame.image);
+    const std::string file = frame.image.string();
+    if (frame.source_width && (img.width != frame.source_width || img.height != frame.source_height))
+        throw Error(file, "image size",
+                    cat("expected ", frame.source_width, "x", frame.source_height, " (from the dataset), found ",
+                        img.width, "x", img.height));
+    if (img.channels == 4) {
+        img = composite_over(img, background);
+    } else if (img.channels == 2) {
+        throw Error(file, "channels", "grey+alpha images are not supported; expected RGB or RGBA");
+    } else if (img.channels == 1) {
+        Image rgb(img.width, img.height, 3);
+        for (size_t i = 0; i < img.pixel_count(); ++i)
+            for (int k = 0; k < 3; ++k) rgb.data[i * 3 + k] = img.data[i];
+        img = std::move(rgb);
+    }
+    if (img.width != frame.camera.width || img.height != frame.camera.height)
+        img = resize_area(img, frame.camera.width, frame.camera.height);
+    if (options.undistort && !frame.camera.distortion.is_identity())
+        img = undistort_image(img, frame.camera, pinhole_of(frame.camera));
+    return img;
+}
+
+std::string detect_dataset_format(const std::filesystem::path& p) {
+    namespace fs = std::filesystem;
+    if (fs::exists(p / "transforms_train.json")) return "blender";  // D-NeRF is detected by the loader (times)
+    if (fs::exists(p / "transforms.json")) return "ngp";
+    if (fs::exists(p / "sparse" / "0") || fs::exists(p / "sparse" / "cameras.bin") ||
+        fs::exists(p / "sparse" / "cameras.txt") || fs::exists(p / "colmap" / "sparse" / "0"))
+        return "colmap";
+    if (fs::exists(p / "poses_bounds.npy")) return "llff";
+    return "";
+}
+
+Dataset load_dataset(const std::filesystem::path& path, const DatasetOptions& options) {
+    if (!std::filesystem::is_directory(path)) throw Error(path.string(), "", "not a folder (expected a dataset folder)");
+    if (options.downscale < 1 || options.downscale > 64)
+        throw UsageError(cat("--downscale must be in 1..64, got ", options.downscale));
+    std::string fmt = options.format == "auto" ? detect_dataset_format(path) : options.format;
+    Dataset d;
+    if (fmt == "blender" || fmt == "dnerf") d = loaders::load_blender(path, options);
+    else if (fmt == "ngp" || fmt == "nerfstudio") d = loaders::load_ngp(path, options);
+    else if (fmt == "colmap") d = loaders::load_colmap(path, options);
+    else if (fmt == "llff") d = loaders::load_llff(path, options);
+    else if (fmt.empty())
+        throw Error(path.string(), "",
+                    "no known dataset layout (expected transforms_train.json, transforms.json, sparse/0 or "
+                    "poses_bounds.npy); use --format to choose");
+    else
+        throw UsageError(cat("unknown dataset format '", fmt, "' (expected auto, blender, dnerf, ngp, colmap, llff)"));
+    d.root = path;
+    d.options = options;
+    if (d.train.empty()) throw Error(path.string(), "", "the dataset has no training frames");
+    return d;
+}
+
+}  // namespace splatscape
