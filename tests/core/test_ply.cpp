@@ -105,7 +105,7 @@ TEST(Ply, RejectsMalformedInput) {
         {"bad_version", "ply\nformat ascii 2.0\nend_header\n", "version"},
         {"bad_type", "ply\nformat ascii 1.0\nelement vertex 1\nproperty quad x\nend_header\n1\n", "unknown property type"},
         {"not_gaussian", "ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\nproperty float y\nproperty float z\nend_header\n1 2 3\n", "missing"},
-        {"ascii_short", "ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\nend_header\n1 2\n", "exceeds"},
+        {"ascii_short", "ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\nend_header\n1 2\n", "truncated"},
         {"ascii_garbage", "ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\nend_header\nabc\n", "not a number"},
         {"rest_count", std::string(g).replace(g.find("property float f_rest_8\n"), 24, ""), "f_rest"},
     };
