@@ -1,0 +1,60 @@
+#pragma once
+// Headless rendering of a Gaussian scene with the Vulkan renderer: for `splatscape render`,
+// benchmarks and tests. No Vulkan types in this header.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/camera.hpp"
+#include "core/gaussian_cloud.hpp"
+#include "core/image.hpp"
+#include "renderer/render_settings.hpp"
+
+namespace splatscape {
+
+struct OffscreenOptions {
+    int gpu_index = -1;  // --gpu N; -1 picks the best device
+    int validation = -1; // Khronos validation: -1 default (debug builds, SPLATSCAPE_VK_VALIDATION), 0 off, 1 on
+    bool timestamps = true;
+};
+
+struct RenderOutput {
+    // Color mode: the composited rgb as floats, exactly as rasterised. Other modes: the mode's
+    // picture in 8-bit levels. 3 channels.
+    Image image;
+    Image alpha; // 1 channel: 1 - final transmittance
+    Image depth; // 1 channel: alpha-weighted depth (expected depth = depth / alpha)
+    RenderStats stats;
+};
+
+class OffscreenRenderer {
+public:
+    // Throws Error with an actionable message when no Vulkan device can be used.
+    explicit OffscreenRenderer(const OffscreenOptions& options = {});
+    ~OffscreenRenderer();
+    OffscreenRenderer(const OffscreenRenderer&) = delete;
+    OffscreenRenderer& operator=(const OffscreenRenderer&) = delete;
+
+    // Whether a usable Vulkan device exists (without creating one's device); `why` says why not.
+    // `gpu_only` leaves out CPU devices such as lavapipe (slower than the CPU rasterizer).
+    static bool available(std::string* why = nullptr, bool gpu_only = false);
+    // One line per Vulkan device, as --gpu numbers them.
+    static std::vector<std::string> devices();
+
+    // Uploads the scene (validated: throws Error on inconsistent arrays or non-finite values).
+    void set_scene(const GaussianCloud& cloud);
+    // Renders at the camera's width x height (pinhole; distortion is ignored).
+    RenderOutput render(const Camera& camera, const RenderSettings& settings = {});
+
+    std::string device_name() const;
+    uint32_t subgroup_size() const;
+    bool validation_enabled() const;
+    uint32_t validation_errors() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace splatscape

@@ -1,0 +1,33 @@
+#include "renderer/render_settings.hpp"
+
+#include "core/error.hpp"
+
+namespace splatscape {
+
+std::string to_string(RenderMode mode) {
+    switch (mode) {
+    case RenderMode::Color:
+        return "color";
+    case RenderMode::Depth:
+        return "depth";
+    case RenderMode::Alpha:
+        return "alpha";
+    case RenderMode::Centers:
+        return "centers";
+    case RenderMode::Heatmap:
+        return "heatmap";
+    }
+    return "color";
+}
+
+RenderMode parse_render_mode(const std::string& name) {
+    if (name == "color" || name == "colour") return RenderMode::Color;
+    if (name == "depth") return RenderMode::Depth;
+    if (name == "alpha") return RenderMode::Alpha;
+    if (name == "centers" || name == "centres") return RenderMode::Centers;
+    if (name == "heatmap") return RenderMode::Heatmap;
+    throw UsageError("", "--mode",
+                     cat("unknown render mode '", name, "': expected color, depth, alpha, centers or heatmap"));
+}
+
+} // namespace splatscape
