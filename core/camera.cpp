@@ -13,6 +13,8 @@ namespace splatscape {
 
 bool Distortion::is_identity() const {
     if (model == DistortionModel::None) return true;
+    // The equidistant fisheye projection differs from a pinhole one even with all k zero.
+    if (model == DistortionModel::Fisheye) return false;
     for (float v : k)
         if (v != 0.0f) return false;
     return p1 == 0.0f && p2 == 0.0f;

@@ -14,6 +14,9 @@ Json parse_json(const std::string& text, const std::string& name) {
         std::string what = e.what();
         auto pos = what.find("parse error");
         throw Error(name, "", "invalid JSON: " + (pos == std::string::npos ? what : what.substr(pos)));
+    } catch (const nlohmann::json::exception& e) {
+        // A number beyond double range ("1e999") is reported as out_of_range, not as a parse error.
+        throw Error(name, "", cat("invalid JSON: ", e.what()));
     }
 }
 

@@ -37,7 +37,8 @@ void print_dataset(const std::filesystem::path& path, const DatasetOptions& opti
     Dataset d = load_dataset(path, options);
     std::printf("dataset     %s\n", path.string().c_str());
     std::printf("format      %s\n", d.format.c_str());
-    std::printf("frames      %zu (train %zu, test %zu)%s\n", d.frame_count(), d.train.size(), d.test.size(),
+    std::printf("frames      %zu (train %zu, %stest %zu)%s\n", d.frame_count(), d.train.size(),
+                d.val.empty() ? "" : ("val " + std::to_string(d.val.size()) + ", ").c_str(), d.test.size(),
                 d.dynamic ? ", with times" : "");
     std::map<std::string, int> resolutions, models;
     auto tally = [&](const std::vector<Frame>& frames) {
@@ -47,6 +48,7 @@ void print_dataset(const std::filesystem::path& path, const DatasetOptions& opti
         }
     };
     tally(d.train);
+    tally(d.val);
     tally(d.test);
     std::printf("resolution ");
     for (auto& [r, n] : resolutions) std::printf(" %s (%d)", r.c_str(), n);
@@ -60,7 +62,7 @@ void print_dataset(const std::filesystem::path& path, const DatasetOptions& opti
     }
     if (d.dynamic) {
         float t0 = 1e30f, t1 = -1e30f;
-        for (auto* frames : {&d.train, &d.test})
+        for (auto* frames : {&d.train, &d.val, &d.test})
             for (auto& f : *frames)
                 if (f.time) t0 = std::min(t0, *f.time), t1 = std::max(t1, *f.time);
         std::printf("time        %.3f .. %.3f\n", t0, t1);

@@ -39,6 +39,7 @@ struct Dataset {
     std::filesystem::path root;
     std::string format;                   // which loader read it
     std::vector<Frame> train;
+    std::vector<Frame> val;               // the dataset's own validation split (Blender, D-NeRF); often empty
     std::vector<Frame> test;
     PointCloud points;                    // may be empty
     Bounds bounds;                        // scene bounds (from points, aabb, or cameras)
@@ -51,7 +52,7 @@ struct Dataset {
     // (3DGS's "cameras_extent"); scales the position learning rate and densification thresholds.
     float camera_extent() const;
     glm::vec3 camera_centroid() const;
-    size_t frame_count() const { return train.size() + test.size(); }
+    size_t frame_count() const { return train.size() + val.size() + test.size(); }
 
     // Loads a frame's image as 3-channel RGB at the camera's resolution: decoded, composited over
     // the background when it has alpha, resized by area when downscaled, and undistorted to a

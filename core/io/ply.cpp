@@ -192,6 +192,8 @@ PlyHeader parse_ply_header(const uint8_t* data, size_t size, const std::string& 
             if (p.name.empty()) throw Error(file, where, "property without a name");
             auto& props = h.elements.back().properties;
             if (props.size() >= kMaxProperties) throw Error(file, where, "too many properties");
+            // Properties are read by name: a repeated name would fill one column twice.
+            if (h.elements.back().find(p.name) >= 0) throw Error(file, where, "duplicate property '" + p.name + "'");
             props.push_back(std::move(p));
         } else {
             throw Error(file, where, "unknown header keyword '" + kw + "'");
@@ -205,6 +207,10 @@ PlyTable read_ply_element(const uint8_t* data, size_t size, const std::string& f
                           PlyHeader* header_out) {
     PlyHeader h = parse_ply_header(data, size, file);
     if (!h.find(element)) throw Error(file, "element " + element, "missing");
+    // Rows without properties take no bytes, so nothing bounds their count: walking them would hang.
+    for (auto& e : h.elements)
+        if (e.properties.empty() && e.count > 0)
+            throw Error(file, "element " + e.name, cat("count ", e.count, " but no properties"));
     const bool swap = (h.format == PlyFormat::BinaryBigEndian) != (std::endian::native == std::endian::big);
     PlyTable table;
 

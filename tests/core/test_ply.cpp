@@ -185,3 +185,38 @@ TEST(Splat, RejectsMalformedInput) {
 
 }  // namespace
 }  // namespace splatscape
+
+namespace splatscape {
+namespace {
+
+// Found by tests/fuzz/fuzz_ply: a repeated property name filled one column with twice the values.
+TEST(Ply, RejectsRepeatedPropertyNames) {
+    const std::string text = "ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\nproperty float y\n"
+                             "property float y\nend_header\n1 2 3\n";
+    const auto* bytes = reinterpret_cast<const uint8_t*>(text.data());
+    try {
+        read_ply_element(bytes, text.size(), "dup.ply", "vertex");
+        ADD_FAILURE() << "expected an error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.field(), "header line 6") << e.what();
+        EXPECT_NE(std::string(e.what()).find("duplicate property 'y'"), std::string::npos) << e.what();
+    }
+}
+
+// Found by tests/fuzz/fuzz_ply: rows without properties take no bytes, so a huge count was walked forever.
+TEST(Ply, RejectsCountsOfElementsWithoutProperties) {
+    for (const char* format : {"ascii", "binary_little_endian"}) {
+        const std::string text = cat("ply\nformat ", format, " 1.0\nelement junk 10000000000000\nelement vertex 1\n",
+                                     "property float x\nend_header\n1234");
+        try {
+            read_ply_element(reinterpret_cast<const uint8_t*>(text.data()), text.size(), "empty.ply", "vertex");
+            ADD_FAILURE() << "expected an error";
+        } catch (const Error& e) {
+            EXPECT_EQ(e.field(), "element junk") << e.what();
+            EXPECT_NE(std::string(e.what()).find("no properties"), std::string::npos) << e.what();
+        }
+    }
+}
+
+}  // namespace
+}  // namespace splatscape
