@@ -106,7 +106,9 @@ struct Hit {
 // read from many threads.
 class PosedScene {
 public:
+    // Keeps a reference to `scene`, which must outlive this object.
     PosedScene(const SceneDescription& scene, float time);
+    PosedScene(SceneDescription&&, float) = delete;
 
     const SceneDescription& description() const { return m_scene; }
     float time() const { return m_time; }

@@ -404,7 +404,8 @@ PointCloud sample_synthetic_points(const SyntheticSceneOptions& options, const s
 }
 
 Image render_synthetic_view(SyntheticSceneKind kind, const Camera& camera, float time, int samples_per_axis) {
-    scene::PosedScene posed(synthetic_scene_description(kind), time);
+    const scene::SceneDescription description = synthetic_scene_description(kind);
+    scene::PosedScene posed(description, time);
     return posed.render(camera, samples_per_axis);
 }
 

@@ -71,7 +71,8 @@ TEST(RayTracer, RaysAlongSampledNormalsHitTheSampledPoints) {
         {scene::Shape::Torus, {0.35f, 0.1f, 0.1f}},     {scene::Shape::Disc, glm::vec3(0.8f)}};
     for (auto& [shape, size] : shapes) {
         SCOPED_TRACE(scene::to_string(shape));
-        PosedScene posed(single(shape, size, tilt), 0.0f);
+        const scene::SceneDescription description = single(shape, size, tilt);
+        PosedScene posed(description, 0.0f);
         scene::Rng rng(11);
         for (int i = 0; i < 300; ++i) {
             scene::Hit h = posed.sample_surface(0, rng);
@@ -90,7 +91,8 @@ TEST(RayTracer, RaysAlongSampledNormalsHitTheSampledPoints) {
 }
 
 TEST(RayTracer, TorusHasAHoleAndHitsItsOuterRim) {
-    PosedScene posed(single(scene::Shape::Torus, {0.35f, 0.1f, 0.1f}), 0.0f);
+    const scene::SceneDescription description = single(scene::Shape::Torus, {0.35f, 0.1f, 0.1f});
+    PosedScene posed(description, 0.0f);
     glm::vec3 centre = posed.pose(0).position;
     // Down the axis: through the hole.
     EXPECT_FALSE(posed.intersect(centre + glm::vec3(0, 0, 3), {0, 0, -1}).has_value());
@@ -126,7 +128,8 @@ TEST(RayTracer, MotionMovesChildrenWithTheirParents) {
 // cover exactly the pixels whose centre ray, traced against everything, hits something. Cameras
 // far away, close up (inside the ground's bounding sphere) and with a wide angle.
 TEST(RayTracer, TileCullingDropsNothing) {
-    PosedScene posed(synthetic_scene_description(SyntheticSceneKind::Shapes), 0.0f);
+    const scene::SceneDescription description = synthetic_scene_description(SyntheticSceneKind::Shapes);
+    PosedScene posed(description, 0.0f);
     auto look_at = [](glm::vec3 eye, glm::vec3 target, int w, int h, float fx) {
         glm::vec3 z = glm::normalize(target - eye), x = glm::normalize(glm::cross(z, glm::vec3(0, 0, 1)));
         glm::mat4 c2w(glm::vec4(x, 0), glm::vec4(glm::cross(z, x), 0), glm::vec4(z, 0), glm::vec4(eye, 1));
@@ -225,7 +228,8 @@ TEST(SyntheticScene, MissedRaysAreTransparentAndSurfacesOpaque) {
     auto views = synthetic_views(o);
     generate_synthetic_scene(o, dir.path());
     EXPECT_FALSE(fs::exists(dir / "points3d.ply"));
-    PosedScene posed(synthetic_scene_description(o.kind), 0.0f);
+    const scene::SceneDescription description = synthetic_scene_description(o.kind);
+    PosedScene posed(description, 0.0f);
     std::vector<scene::Shape> shapes;
     for (auto& p : posed.description().primitives) shapes.push_back(p.shape);
     size_t clear = 0, solid = 0, total = 0;
@@ -271,7 +275,8 @@ TEST(SyntheticScene, PointsLieOnSeenSurfacesWithAlbedoColours) {
     generate_synthetic_scene(o, dir.path());
     PointCloud pts = read_point_ply(dir / "points3d.ply");
     ASSERT_EQ(pts.size(), 2000u);
-    PosedScene posed(synthetic_scene_description(o.kind), 0.0f);
+    const scene::SceneDescription description = synthetic_scene_description(o.kind);
+    PosedScene posed(description, 0.0f);
     std::vector<Camera> cameras;
     for (auto& v : synthetic_views(o))
         if (v.split == "train") cameras.push_back(v.camera);
@@ -369,7 +374,8 @@ int check_landmarks(SyntheticSceneKind kind, const std::vector<PosedFrame>& fram
         SCOPED_TRACE(f.name);
         Image img = load_image(f.image);
         EXPECT_EQ(img.channels, 4);
-        PosedScene posed(synthetic_scene_description(kind), f.time);
+        const scene::SceneDescription description = synthetic_scene_description(kind);
+        PosedScene posed(description, f.time);
         for (const SyntheticLandmark& l : synthetic_landmarks(kind, f.time)) {
             float depth;
             glm::vec2 px = f.camera.project(l.position, &depth);
@@ -509,7 +515,8 @@ TEST(SyntheticScene, DynamicFramesCarryTimesAndObjectsMove) {
     ASSERT_EQ(yellow0.name, "marker_yellow");
     const glm::vec3 p0 = yellow0.position, p1 = yellow1.position;
     const SyntheticLandmark& yellow = yellow0;
-    PosedScene posed0(synthetic_scene_description(o.kind), 0.0f), posed1(synthetic_scene_description(o.kind), 0.5f);
+    const scene::SceneDescription description = synthetic_scene_description(o.kind);
+    PosedScene posed0(description, 0.0f), posed1(description, 0.5f);
     std::optional<SyntheticView> chosen;
     for (auto& v : synthetic_views(o))
         if (!chosen && fully_visible(posed0, v.camera, yellow0) && fully_visible(posed1, v.camera, yellow1)) chosen = v;
