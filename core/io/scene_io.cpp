@@ -1,18 +1,42 @@
 #include "core/io/scene_io.hpp"
 
+#include <algorithm>
+#include <charconv>
+
 #include "core/error.hpp"
 #include "core/file_util.hpp"
+#include "core/io/gltf.hpp"
+#include "core/io/html_export.hpp"
+#include "core/io/playcanvas_ply.hpp"
 #include "core/io/ply.hpp"
 #include "core/io/splat_format.hpp"
+#include "core/io/spz.hpp"
 
 namespace splatscape {
 
 const std::vector<SceneFormat>& scene_formats() {
     static const std::vector<SceneFormat> kFormats = {
         {"ply", ".ply", true, true, "reference 3D Gaussian splatting PLY (canonical)"},
+        {"compressed-ply", ".compressed.ply", true, false, "PlayCanvas / SuperSplat compressed PLY (read only)"},
         {"splat", ".splat", true, true, "antimatter15 .splat (32 bytes a splat, SH degree 0)"},
+        {"spz", ".spz", true, true, "Niantic SPZ: reads v2-v4, writes v3 (gzip) or v4 (zstd, --spz-version 4)"},
+        {"glb", ".glb", true, true, "glTF 2.0 binary with KHR_gaussian_splatting"},
+        {"gltf", ".gltf", true, true, "glTF 2.0 JSON (buffer embedded) with KHR_gaussian_splatting"},
+        {"html", ".html", false, true, "standalone web viewer with the scene inside (open it in a browser)"},
     };
     return kFormats;
+}
+
+std::string scene_formats_help() {
+    auto pad = [](const std::string& text, size_t width) {
+        return text + std::string(width > text.size() ? width - text.size() : 1, ' ');
+    };
+    std::string s;
+    for (const auto& f : scene_formats()) {
+        const std::string mode = f.can_read && f.can_write ? "read/write" : f.can_read ? "read" : "write";
+        s += "  " + pad(f.name, 16) + pad(f.extension, 18) + pad(mode, 12) + f.description + "\n";
+    }
+    return s;
 }
 
 std::string scene_format_for(const std::filesystem::path& path) {
@@ -20,23 +44,76 @@ std::string scene_format_for(const std::filesystem::path& path) {
     for (auto& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
     if (name.size() > 15 && name.ends_with(".compressed.ply")) return "compressed-ply";
     std::string ext = lower_extension(path);
+    if (ext == ".htm") return "html";
     for (auto& f : scene_formats())
         if (f.extension == ext) return f.name;
     return "";
 }
 
-GaussianCloud read_scene(const std::filesystem::path& path) {
-    std::string fmt = scene_format_for(path);
-    if (fmt == "ply") return read_gaussian_ply(path);
+std::filesystem::path resolve_scene_path(const std::filesystem::path& path) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) throw Error(path.string(), "", "no such file or folder");
+    if (!std::filesystem::is_directory(path, ec)) return path;
+    if (std::filesystem::is_regular_file(path / "point_cloud.ply", ec)) return path / "point_cloud.ply";
+    // The 3DGS reference layout: point_cloud/iteration_<N>/point_cloud.ply; take the highest N.
+    std::filesystem::path best;
+    long best_iter = -1;
+    if (std::filesystem::is_directory(path / "point_cloud", ec))
+        for (const auto& entry : std::filesystem::directory_iterator(path / "point_cloud", ec)) {
+            const std::string name = entry.path().filename().string();
+            if (!name.starts_with("iteration_")) continue;
+            long iter = -1;
+            auto [ptr, err] = std::from_chars(name.data() + 10, name.data() + name.size(), iter);
+            if (err != std::errc() || ptr != name.data() + name.size()) continue;
+            if (iter > best_iter && std::filesystem::is_regular_file(entry.path() / "point_cloud.ply", ec)) {
+                best_iter = iter;
+                best = entry.path() / "point_cloud.ply";
+            }
+        }
+    if (best_iter >= 0) return best;
+    throw Error(path.string(), "",
+                "not a run folder: found neither point_cloud.ply nor point_cloud/iteration_N/point_cloud.ply");
+}
+
+GaussianCloud read_scene(const std::filesystem::path& input) {
+    const std::filesystem::path path = resolve_scene_path(input);
+    const std::string fmt = scene_format_for(path);
+    if (fmt == "ply" || fmt == "compressed-ply") {
+        auto bytes = read_file_bytes(path);
+        if (is_playcanvas_ply(bytes.data(), bytes.size()))
+            return decode_playcanvas_ply(bytes.data(), bytes.size(), path.string());
+        return read_gaussian_ply(bytes.data(), bytes.size(), path.string());
+    }
     if (fmt == "splat") return read_splat(path);
-    throw Error(path.string(), "", "unknown scene file type (known: .ply, .splat)");
+    if (fmt == "spz") return read_spz(path);
+    if (fmt == "glb" || fmt == "gltf") return read_gltf(path);
+    if (fmt == "html")
+        throw Error(path.string(), "", "a standalone HTML viewer cannot be read back; open it in a browser");
+    throw Error(path.string(), "", "unknown scene file type (known: .ply, .compressed.ply, .splat, .spz, .glb, .gltf)");
 }
 
 void write_scene(const std::filesystem::path& path, const GaussianCloud& cloud, const std::string& format) {
-    std::string fmt = format.empty() ? scene_format_for(path) : format;
-    if (fmt == "ply") return write_gaussian_ply(path, cloud);
-    if (fmt == "splat") return write_splat(path, cloud);
-    throw Error(path.string(), "", "cannot write scene format '" + (fmt.empty() ? path.extension().string() : fmt) + "'");
+    write_scene(path, cloud, format, SceneWriteOptions{});
 }
 
-}  // namespace splatscape
+void write_scene(const std::filesystem::path& path, const GaussianCloud& cloud, const std::string& format,
+                 const SceneWriteOptions& options) {
+    const std::string fmt = format.empty() ? scene_format_for(path) : format;
+    if (fmt == "ply") return write_gaussian_ply(path, cloud);
+    if (fmt == "splat") return write_splat(path, cloud);
+    if (fmt == "spz") {
+        SpzOptions o;
+        o.version = options.spz_version;
+        return write_spz(path, cloud, o);
+    }
+    if (fmt == "glb") return write_file_atomic(path, encode_glb(cloud));
+    if (fmt == "gltf") return write_file_atomic(path, encode_gltf_embedded(cloud));
+    if (fmt == "html") return write_viewer_html(path, cloud);
+    if (fmt == "compressed-ply")
+        throw UsageError(path.string() + ": PlayCanvas compressed PLY is an import format; write ply, spz or glb");
+    throw Error(path.string(), "",
+                "cannot write scene format '" + (fmt.empty() ? path.extension().string() : fmt) +
+                    "' (known: ply, splat, spz, glb, gltf, html)");
+}
+
+} // namespace splatscape

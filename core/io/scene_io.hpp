@@ -10,21 +10,35 @@
 namespace splatscape {
 
 struct SceneFormat {
-    std::string name;        // "ply", "splat", ...
-    std::string extension;   // ".ply"
+    std::string name;      // "ply", "splat", ...
+    std::string extension; // ".ply"
     bool can_read = false;
     bool can_write = false;
     std::string description;
+};
+
+// Options of the writers that have any.
+struct SceneWriteOptions {
+    int spz_version = 3; // 2, 3 (gzip, what most viewers read) or 4 (zstd streams)
 };
 
 // The formats this build knows, for --help texts and `convert`.
 const std::vector<SceneFormat>& scene_formats();
 // Format name for a path's extension ("" when unknown). ".compressed.ply" is "compressed-ply".
 std::string scene_format_for(const std::filesystem::path& path);
+// One line per format, for --help footers.
+std::string scene_formats_help();
 
-// Reads any known scene file; throws Error naming the file on unknown extensions or bad content.
+// A scene file itself, or the scene inside a run folder: RUN/point_cloud.ply, else the highest
+// RUN/point_cloud/iteration_N/point_cloud.ply (the 3DGS reference layout). Throws Error otherwise.
+std::filesystem::path resolve_scene_path(const std::filesystem::path& path);
+
+// Reads any known scene file (or run folder); throws Error naming the file on unknown extensions
+// or bad content. A .ply holding PlayCanvas's compressed layout is read as such.
 GaussianCloud read_scene(const std::filesystem::path& path);
 // Writes by `format` ("" = from the extension).
 void write_scene(const std::filesystem::path& path, const GaussianCloud& cloud, const std::string& format = "");
+void write_scene(const std::filesystem::path& path, const GaussianCloud& cloud, const std::string& format,
+                 const SceneWriteOptions& options);
 
-}  // namespace splatscape
+} // namespace splatscape

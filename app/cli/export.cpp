@@ -1,0 +1,27 @@
+// splatscape export RUN|FILE --format FMT -o OUT: writes a trained run (or any scene file) in a format
+// for web viewers and other tools.
+#include <memory>
+
+#include "app/cli/command.hpp"
+#include "app/cli/scene_output.hpp"
+#include "core/io/scene_io.hpp"
+
+namespace splatscape::cli {
+
+void add_export(CLI::App& app, Registry& registry) {
+    auto* cmd = app.add_subcommand("export", "Export a run folder or scene file for web viewers and other tools");
+    auto args = std::make_shared<SceneOutputArgs>();
+    cmd->add_option("input", args->input, "Run folder (point_cloud.ply inside) or scene file")->required();
+    cmd->add_option("-o,--output", args->output, "Output file")->required();
+    cmd->add_option("--format", args->format,
+                    "ply, splat, spz, glb, gltf or html (default: from the output's extension)");
+    cmd->add_option("--spz-version", args->options.spz_version,
+                    "SPZ version to write: 2, 3 (gzip, default) or 4 (zstd)")
+        ->check(CLI::Range(2, 4));
+    cmd->footer("Formats:\n" + scene_formats_help() +
+                "A run folder holds point_cloud.ply, or point_cloud/iteration_N/point_cloud.ply as the 3DGS reference\n"
+                "writes it (the highest N is taken).");
+    cmd->callback([&registry, args] { registry.action = [args] { return convert_scene(*args); }; });
+}
+
+} // namespace splatscape::cli

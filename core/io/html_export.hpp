@@ -1,0 +1,23 @@
+#pragma once
+// The standalone HTML export: one file holding the web viewer (web/, embedded in the binary) and the
+// scene as base64 SPZ v3, which a browser opens from disk with a double click. ES modules do not
+// load from file:// URLs, so the viewer's modules are joined into one inline module script: the
+// files in web/ follow two rules that make this safe, checked here (a violation is an Error):
+//   - imports are `import { a, b } from './file.js';` on one line (no default or namespace imports);
+//   - top-level names are unique across files, and exports are `export function|class|const|let`.
+#include <filesystem>
+#include <string>
+
+#include "core/gaussian_cloud.hpp"
+
+namespace splatscape {
+
+// The viewer's modules, starting at `entry`, joined in dependency order into one script.
+std::string bundle_viewer_script(const std::string& entry = "main.js");
+std::string base64_encode(const uint8_t* data, size_t size);
+
+// The complete HTML page; `title` names the scene in the page title.
+std::string make_viewer_html(const GaussianCloud& cloud, const std::string& title);
+void write_viewer_html(const std::filesystem::path& path, const GaussianCloud& cloud);
+
+} // namespace splatscape

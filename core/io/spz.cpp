@@ -1,0 +1,383 @@
+#include "core/io/spz.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/error.hpp"
+#include "core/file_util.hpp"
+#include "core/io/compression.hpp"
+#include "core/io/frame_convert.hpp"
+#include "core/log.hpp"
+
+namespace splatscape {
+namespace {
+
+constexpr size_t kLegacyHeaderBytes = 16;
+constexpr size_t kV4HeaderBytes = 32;
+constexpr size_t kTocEntryBytes = 16;
+constexpr uint8_t kFlagAntialiased = 0x1;
+constexpr uint8_t kFlagExtensions = 0x2;
+// Fixed-point DC colour: dc * 0.15 * 255 + 127.5, a narrower scale than SH_C0 so that colours
+// slightly outside [0, 1] (which higher bands bring back) survive.
+constexpr float kColorScale = 0.15f;
+constexpr int kDefaultFractionalBits = 12;
+// A sanity bound on the count before any size arithmetic (Niantic's reader uses int32 counts).
+constexpr uint64_t kMaxSplats = uint64_t(1) << 28;
+const float kSqrtHalf = std::sqrt(0.5f);
+
+// Coefficients per splat beyond DC for an SPZ SH degree (SPZ allows degree 4).
+int sh_dim(int degree) {
+    return (degree + 1) * (degree + 1) - 1;
+}
+
+struct Header {
+    uint32_t version = 0;
+    uint32_t count = 0;
+    int sh_degree = 0;
+    int fractional_bits = 0;
+    uint8_t flags = 0;
+};
+
+uint32_t load_u32(const uint8_t* p) {
+    return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
+}
+uint64_t load_u64(const uint8_t* p) {
+    return uint64_t(load_u32(p)) | uint64_t(load_u32(p + 4)) << 32;
+}
+void put_u32(std::vector<uint8_t>& out, uint32_t v) {
+    for (int s = 0; s < 32; s += 8) out.push_back(uint8_t(v >> s));
+}
+void put_u64(std::vector<uint8_t>& out, uint64_t v) {
+    put_u32(out, uint32_t(v));
+    put_u32(out, uint32_t(v >> 32));
+}
+
+Header parse_header(const uint8_t* p, const std::string& file) {
+    Header h;
+    if (load_u32(p) != kSpzMagic) throw Error(file, "magic", "not an SPZ file (expected 'NGSP')");
+    h.version = load_u32(p + 4);
+    h.count = load_u32(p + 8);
+    h.sh_degree = p[12];
+    h.fractional_bits = p[13];
+    h.flags = p[14];
+    if (h.version < 2 || h.version > 4)
+        throw Error(file, "version", cat("SPZ version ", h.version, " is not supported (this build reads 2, 3 and 4)"));
+    if (h.sh_degree > 4) throw Error(file, "sh_degree", cat("SH degree ", h.sh_degree, " is outside 0..4"));
+    if (h.fractional_bits > 24)
+        throw Error(file, "fractional_bits",
+                    cat(h.fractional_bits, " fractional bits leave no integer part (at most 24)"));
+    if (h.count > kMaxSplats)
+        throw Error(file, "count", cat(h.count, " splats is more than the ", kMaxSplats, " supported"));
+    return h;
+}
+
+// Attribute array sizes in file order: positions, alphas, colours, scales, rotations, SH.
+std::vector<uint64_t> stream_sizes(const Header& h) {
+    const uint64_t n = h.count;
+    std::vector<uint64_t> s = {n * 9, n, n * 3, n * 3, n * (h.version >= 3 ? 4 : 3)};
+    if (h.sh_degree > 0) s.push_back(n * uint64_t(sh_dim(h.sh_degree)) * 3);
+    return s;
+}
+
+uint8_t to_u8(float v) {
+    return uint8_t(std::clamp(std::lround(v), 0L, 255L));
+}
+
+// Rounds to the nearest multiple of the bucket implied by `bits`, so fewer bits compress better
+// while every reader still decodes u8.
+uint8_t quantize_sh(float v, int bits) {
+    const int bucket = 1 << (8 - bits);
+    long q = std::lround(v * 128.0f) + 128;
+    q = (q + bucket / 2) / bucket * bucket;
+    return uint8_t(std::clamp(q, 0L, 255L));
+}
+
+void pack_smallest_three(const float q_in[4], uint8_t out[4]) { // q_in: x y z w, unit
+    int largest = 0;
+    for (int i = 1; i < 4; ++i)
+        if (std::abs(q_in[i]) > std::abs(q_in[largest])) largest = i;
+    const bool negate = q_in[largest] < 0.0f;
+    uint32_t comp = uint32_t(largest);
+    for (int i = 0; i < 4; ++i) {
+        if (i == largest) continue;
+        const uint32_t neg = (q_in[i] < 0.0f) != negate ? 1u : 0u;
+        const uint32_t mag = uint32_t(std::min(511.0f, std::floor(511.0f * std::abs(q_in[i]) / kSqrtHalf + 0.5f)));
+        comp = (comp << 10) | (neg << 9) | mag;
+    }
+    for (int b = 0; b < 4; ++b) out[b] = uint8_t(comp >> (8 * b));
+}
+
+void unpack_smallest_three(const uint8_t in[4], float q[4]) { // q: x y z w
+    uint32_t comp = load_u32(in);
+    const int largest = int(comp >> 30);
+    float sum = 0.0f;
+    for (int i = 3; i >= 0; --i) {
+        if (i == largest) continue;
+        const float mag = float(comp & 511u) / 511.0f * kSqrtHalf;
+        q[i] = (comp >> 9) & 1u ? -mag : mag;
+        sum += q[i] * q[i];
+        comp >>= 10;
+    }
+    q[largest] = std::sqrt(std::max(0.0f, 1.0f - sum));
+}
+
+// Decodes the attribute arrays (already in memory, uncompressed) into a cloud in the internal frame.
+GaussianCloud decode_arrays(const Header& h, const std::vector<const uint8_t*>& arrays, const std::string& file) {
+    const size_t n = h.count;
+    const int degree = std::min(h.sh_degree, kMaxShDegree);
+    if (h.sh_degree > kMaxShDegree)
+        log::warn(file, ": SH degree 4 is stored; keeping bands 0-3 (this build renders up to degree 3)");
+    if (h.flags & kFlagAntialiased)
+        log::info(file, ": trained with antialiasing (mip-splatting); rendered here without the compensation");
+    GaussianCloud c;
+    c.resize(n, degree);
+    const int k = c.sh_coeffs();
+    const int dim = h.sh_degree > 0 ? sh_dim(h.sh_degree) : 0;
+    const float pos_scale = 1.0f / float(1u << h.fractional_bits);
+    const uint8_t *pos = arrays[0], *alpha = arrays[1], *color = arrays[2], *scale = arrays[3], *rot = arrays[4];
+    const uint8_t* sh = dim ? arrays[5] : nullptr;
+    for (size_t i = 0; i < n; ++i) {
+        for (int a = 0; a < 3; ++a) {
+            const uint8_t* p = pos + 9 * i + 3 * a;
+            int32_t fixed = int32_t(uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16);
+            if (fixed & 0x800000) fixed -= 0x1000000; // sign-extend 24 bits
+            c.positions[3 * i + a] = float(fixed) * pos_scale;
+            c.log_scales[3 * i + a] = float(scale[3 * i + a]) / 16.0f - 10.0f;
+            c.sh[(i * k) * 3 + a] = (float(color[3 * i + a]) / 255.0f - 0.5f) / kColorScale;
+        }
+        const float p = std::clamp(float(alpha[i]) / 255.0f, 0.5f / 255.0f, 1.0f - 0.5f / 255.0f);
+        c.opacities[i] = logit(p);
+        float q[4]; // x y z w
+        if (h.version >= 3) {
+            unpack_smallest_three(rot + 4 * i, q);
+        } else {
+            float s = 0.0f;
+            for (int a = 0; a < 3; ++a) {
+                q[a] = float(rot[3 * i + a]) / 127.5f - 1.0f;
+                s += q[a] * q[a];
+            }
+            q[3] = std::sqrt(std::max(0.0f, 1.0f - s));
+        }
+        c.rotations[4 * i + 0] = q[3];
+        for (int a = 0; a < 3; ++a) c.rotations[4 * i + 1 + a] = q[a];
+        for (int j = 1; j < k; ++j)
+            for (int ch = 0; ch < 3; ++ch)
+                c.sh[(i * k + j) * 3 + ch] = (float(sh[(i * dim + (j - 1)) * 3 + ch]) - 128.0f) / 128.0f;
+    }
+    apply_axis_flip(c, kColmapToSpz); // RUB -> RDF (the flip is its own inverse)
+    c.validate(file.c_str());
+    return c;
+}
+
+GaussianCloud decode_legacy_payload(const Header& h, const std::vector<uint8_t>& payload, const std::string& file) {
+    std::vector<const uint8_t*> arrays;
+    size_t off = 0;
+    for (uint64_t s : stream_sizes(h)) {
+        arrays.push_back(payload.data() + off);
+        off += size_t(s);
+    }
+    return decode_arrays(h, arrays, file);
+}
+
+GaussianCloud decode_gzip(const uint8_t* data, size_t size, const std::string& file) {
+    InflateStream in(data, size, file);
+    uint8_t hb[kLegacyHeaderBytes];
+    if (in.read(hb, sizeof(hb), "header") != sizeof(hb))
+        throw Error(file, "header", "truncated: the stream ends inside the 16-byte header");
+    Header h = parse_header(hb, file);
+    if (h.version == 4) throw Error(file, "version", "version 4 inside a gzip stream (v4 files have a plain header)");
+    uint64_t total = 0;
+    for (uint64_t s : stream_sizes(h)) total += s;
+    // Before inflating: the count must fit what this much deflate data can expand to.
+    if (total > deflate_max_output(size))
+        throw Error(file, "count",
+                    cat(h.count, " splats need ", total, " bytes, more than a ", size,
+                        "-byte gzip stream can hold (corrupt or lying header)"));
+    std::vector<uint8_t> payload;
+    in.read_exact(payload, size_t(total), "attributes"); // stops at `total` even if more follows
+    if (!in.finished() && !(h.flags & kFlagExtensions)) {
+        uint8_t extra;
+        if (in.read(&extra, 1, "attributes") != 0) log::warn(file, ": data after the last attribute array ignored");
+    }
+    return decode_legacy_payload(h, payload, file);
+}
+
+GaussianCloud decode_plain_legacy(const uint8_t* data, size_t size, const std::string& file) {
+    Header h = parse_header(data, file);
+    uint64_t total = 0;
+    for (uint64_t s : stream_sizes(h)) total += s;
+    if (total > size - kLegacyHeaderBytes)
+        throw Error(file, "count",
+                    cat("truncated or lying count: ", h.count, " splats need ", total, " bytes, ",
+                        size - kLegacyHeaderBytes, " present"));
+    std::vector<uint8_t> payload(data + kLegacyHeaderBytes, data + kLegacyHeaderBytes + total);
+    return decode_legacy_payload(h, payload, file);
+}
+
+GaussianCloud decode_v4(const uint8_t* data, size_t size, const std::string& file) {
+    if (size < kV4HeaderBytes) throw Error(file, "header", cat("truncated: ", size, " bytes, a v4 header needs 32"));
+    Header h = parse_header(data, file);
+    const size_t streams = data[15];
+    const uint64_t toc = load_u32(data + 16);
+    const std::vector<uint64_t> expected = stream_sizes(h);
+    if (streams != expected.size())
+        throw Error(file, "numStreams", cat(streams, " streams; SH degree ", h.sh_degree, " needs ", expected.size()));
+    if (toc < kV4HeaderBytes || toc > size || streams * kTocEntryBytes > size - toc)
+        throw Error(
+            file, "tocByteOffset",
+            cat("table of contents at ", toc, " (", streams, " entries) lies outside the ", size, "-byte file"));
+    if (h.flags & kFlagExtensions) log::debug(file, ": SPZ extension records skipped");
+    uint64_t offset = toc + streams * kTocEntryBytes;
+    std::vector<std::vector<uint8_t>> arrays;
+    static const char* kNames[] = {"positions", "alphas", "colors", "scales", "rotations", "sh"};
+    for (size_t s = 0; s < streams; ++s) {
+        const uint64_t compressed = load_u64(data + toc + s * kTocEntryBytes);
+        const uint64_t uncompressed = load_u64(data + toc + s * kTocEntryBytes + 8);
+        const std::string field = cat("stream ", s, " (", kNames[s], ")");
+        if (uncompressed != expected[s])
+            throw Error(file, field, cat("holds ", uncompressed, " bytes; ", h.count, " splats need ", expected[s]));
+        if (compressed > size - offset)
+            throw Error(file, field,
+                        cat("truncated or lying size: ", compressed, " bytes at offset ", offset,
+                            " run past the end of the ", size, "-byte file"));
+        arrays.push_back(zstd_decompress_exact(data + offset, size_t(compressed), size_t(expected[s]), file, field));
+        offset += compressed;
+    }
+    if (offset != size) log::warn(file, ": ", size - offset, " bytes after the last stream ignored");
+    std::vector<const uint8_t*> ptrs;
+    for (auto& a : arrays) ptrs.push_back(a.data());
+    return decode_arrays(h, ptrs, file);
+}
+
+// The internal cloud in SPZ's frame, with normalised rotations (x y z w order) and clamped values.
+struct Prepared {
+    GaussianCloud cloud;
+    int fractional_bits = kDefaultFractionalBits;
+};
+
+Prepared prepare(const GaussianCloud& in) {
+    Prepared p{in, kDefaultFractionalBits};
+    in.validate("SPZ writer input");
+    apply_axis_flip(p.cloud, kColmapToSpz);
+    float max_abs = 0.0f;
+    for (float v : p.cloud.positions) max_abs = std::max(max_abs, std::abs(v));
+    // 24-bit signed fixed point: |v| * 2^bits must stay below 2^23.
+    while (p.fractional_bits > 0 && max_abs * float(1u << p.fractional_bits) >= float(1 << 23) - 1.0f)
+        --p.fractional_bits;
+    if (max_abs >= float(1 << 23) - 1.0f)
+        throw Error("SPZ", "positions", cat("coordinate ", max_abs, " is too large for 24-bit fixed point"));
+    if (p.fractional_bits != kDefaultFractionalBits)
+        log::info("SPZ: scene extends to ", max_abs, "; storing positions with ", p.fractional_bits,
+                  " fractional bits");
+    return p;
+}
+
+std::vector<std::vector<uint8_t>> encode_arrays(const Prepared& p, const SpzOptions& o) {
+    const GaussianCloud& c = p.cloud;
+    const size_t n = c.size();
+    const int k = c.sh_coeffs();
+    const int dim = k - 1;
+    std::vector<std::vector<uint8_t>> a(dim ? 6 : 5);
+    a[0].resize(n * 9);
+    a[1].resize(n);
+    a[2].resize(n * 3);
+    a[3].resize(n * 3);
+    a[4].resize(n * (o.version >= 3 ? 4 : 3));
+    if (dim) a[5].resize(n * dim * 3);
+    const float pos_scale = float(1u << p.fractional_bits);
+    for (size_t i = 0; i < n; ++i) {
+        for (int ax = 0; ax < 3; ++ax) {
+            const int32_t fixed = int32_t(std::lround(c.positions[3 * i + ax] * pos_scale));
+            for (int b = 0; b < 3; ++b) a[0][9 * i + 3 * ax + b] = uint8_t(uint32_t(fixed) >> (8 * b));
+            a[2][3 * i + ax] = to_u8(c.sh[(i * k) * 3 + ax] * (kColorScale * 255.0f) + 127.5f);
+            a[3][3 * i + ax] = to_u8((c.log_scales[3 * i + ax] + 10.0f) * 16.0f);
+        }
+        a[1][i] = to_u8(sigmoid(c.opacities[i]) * 255.0f);
+        const float* r = &c.rotations[4 * i];
+        const float norm = std::sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2] + r[3] * r[3]);
+        float q[4] = {0.0f, 0.0f, 0.0f, 1.0f}; // x y z w
+        if (norm > 0.0f) q[0] = r[1] / norm, q[1] = r[2] / norm, q[2] = r[3] / norm, q[3] = r[0] / norm;
+        if (o.version >= 3) {
+            pack_smallest_three(q, &a[4][4 * i]);
+        } else {
+            const float s = q[3] < 0.0f ? -1.0f : 1.0f; // w >= 0 is implied by the reader
+            for (int ax = 0; ax < 3; ++ax) a[4][3 * i + ax] = to_u8(s * q[ax] * 127.5f + 127.5f);
+        }
+        for (int j = 1; j < k; ++j)
+            for (int ch = 0; ch < 3; ++ch)
+                a[5][(i * dim + (j - 1)) * 3 + ch] =
+                    quantize_sh(c.sh[(i * k + j) * 3 + ch], j < 4 ? o.sh1_bits : o.sh_rest_bits);
+    }
+    return a;
+}
+
+} // namespace
+
+int spz_version(const uint8_t* data, size_t size, const std::string& file) {
+    uint8_t hb[kLegacyHeaderBytes];
+    if (is_gzip(data, size)) {
+        InflateStream in(data, size, file);
+        if (in.read(hb, sizeof(hb), "header") != sizeof(hb)) throw Error(file, "header", "truncated SPZ header");
+    } else {
+        if (size < sizeof(hb)) throw Error(file, "header", "truncated SPZ header");
+        std::memcpy(hb, data, sizeof(hb));
+    }
+    return int(parse_header(hb, file).version);
+}
+
+std::vector<uint8_t> encode_spz(const GaussianCloud& cloud, const SpzOptions& o) {
+    if (o.version < 2 || o.version > 4)
+        throw UsageError(cat("SPZ version ", o.version, " cannot be written (2, 3 or 4)"));
+    if (o.sh1_bits < 1 || o.sh1_bits > 8 || o.sh_rest_bits < 1 || o.sh_rest_bits > 8)
+        throw UsageError("SPZ SH precision must be 1..8 bits");
+    if (cloud.size() > kMaxSplats)
+        throw Error("SPZ", "count", cat(cloud.size(), " splats is more than SPZ readers accept"));
+    Prepared p = prepare(cloud);
+    auto arrays = encode_arrays(p, o);
+    const uint8_t flags = o.antialiased ? kFlagAntialiased : 0;
+    std::vector<uint8_t> out;
+    put_u32(out, kSpzMagic);
+    put_u32(out, uint32_t(o.version));
+    put_u32(out, uint32_t(cloud.size()));
+    out.push_back(uint8_t(cloud.sh_degree));
+    out.push_back(uint8_t(p.fractional_bits));
+    out.push_back(flags);
+    if (o.version <= 3) {
+        out.push_back(0); // reserved
+        for (auto& a : arrays) out.insert(out.end(), a.begin(), a.end());
+        return gzip_compress(out.data(), out.size());
+    }
+    out.push_back(uint8_t(arrays.size()));  // numStreams
+    put_u32(out, uint32_t(kV4HeaderBytes)); // tocByteOffset: no extension records
+    out.resize(kV4HeaderBytes, 0);          // reserved
+    std::vector<std::vector<uint8_t>> compressed;
+    for (auto& a : arrays) compressed.push_back(zstd_compress(a.data(), a.size()));
+    for (size_t s = 0; s < arrays.size(); ++s) {
+        put_u64(out, compressed[s].size());
+        put_u64(out, arrays[s].size());
+    }
+    for (auto& c : compressed) out.insert(out.end(), c.begin(), c.end());
+    return out;
+}
+
+GaussianCloud decode_spz(const uint8_t* data, size_t size, const std::string& file) {
+    if (is_gzip(data, size)) return decode_gzip(data, size, file);
+    if (size < kLegacyHeaderBytes)
+        throw Error(file, "header", cat("truncated: ", size, " bytes is shorter than an SPZ header"));
+    if (load_u32(data) != kSpzMagic)
+        throw Error(file, "magic", "not an SPZ file (neither a gzip stream nor an 'NGSP' header)");
+    if (load_u32(data + 4) == 4) return decode_v4(data, size, file);
+    return decode_plain_legacy(data, size, file);
+}
+
+void write_spz(const std::filesystem::path& path, const GaussianCloud& cloud, const SpzOptions& options) {
+    write_file_atomic(path, encode_spz(cloud, options));
+}
+
+GaussianCloud read_spz(const std::filesystem::path& path) {
+    auto bytes = read_file_bytes(path);
+    return decode_spz(bytes.data(), bytes.size(), path.string());
+}
+
+} // namespace splatscape

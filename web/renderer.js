@@ -1,0 +1,357 @@
+// WebGL2 splat renderer. It draws one instanced quad per splat, back to front with "over"
+// blending of premultiplied colour, and evaluates each splat exactly as docs/rasterizer.md does:
+// the same projection (with the 1.3 guard band in the Jacobian), EWA 2D covariance with the 0.3
+// dilation, conic, SH colour with the +0.5 offset and clamp at 0, alpha = min(0.99, o exp(power))
+// and the 1/255 cut. Each quad covers the pixels the tile rasterizer would consider: the splat's
+// 16x16-tile rectangle from its 3-sigma radius, clipped to the ellipse beyond which alpha < 1/255.
+// What remains different from the tile rasterizer: its early stop once transmittance drops below
+// 1e-4, and float rounding in blending (a float colour target is used when the browser offers one).
+//
+// Splat data lives in one RGBA32F texture, `texelsPerSplat` texels per splat:
+//   0: x y z opacity   1: cov xx xy xz yy   2: cov yz zz - -   3: SH DC r g b -
+//   4..: SH coefficients 1..K-1, three floats each, packed four per texel.
+
+import { SH_C0 } from './formats.js';
+
+const SPLAT_VS = `#version 300 es
+precision highp float;
+precision highp int;
+precision highp sampler2D;
+uniform sampler2D u_splats;
+uniform int u_texelsPerSplat;
+uniform int u_texWidth;
+uniform mat3 u_R;
+uniform vec3 u_t;
+uniform vec4 u_intrinsics;   // fx fy cx cy
+uniform vec2 u_size;         // width height in pixels
+uniform vec3 u_camCenter;
+uniform int u_shDegree;
+in vec2 a_corner;
+in uint a_index;
+flat out vec3 v_color;
+flat out float v_opacity;
+flat out vec3 v_conic;
+flat out vec2 v_mean;
+
+vec4 splatTexel(int i, int t) {
+    int idx = i * u_texelsPerSplat + t;
+    return texelFetch(u_splats, ivec2(idx % u_texWidth, idx / u_texWidth), 0);
+}
+
+void cull() {
+    gl_Position = vec4(0.0, 0.0, 2.0, 1.0);  // outside the clip volume
+}
+
+vec3 shColor(int i, vec3 d) {
+    vec3 c = ${SH_C0} * splatTexel(i, 3).xyz;
+    if (u_shDegree > 0) {
+        float f[48];
+        int texels = (((u_shDegree + 1) * (u_shDegree + 1) - 1) * 3 + 3) / 4;
+        for (int q = 0; q < 12; ++q) {
+            if (q >= texels) break;
+            vec4 v = splatTexel(i, 4 + q);
+            f[4 * q] = v.x; f[4 * q + 1] = v.y; f[4 * q + 2] = v.z; f[4 * q + 3] = v.w;
+        }
+        #define COEF(j) vec3(f[3 * (j - 1)], f[3 * (j - 1) + 1], f[3 * (j - 1) + 2])
+        float x = d.x, y = d.y, z = d.z;
+        c += -0.4886025119029199 * y * COEF(1) + 0.4886025119029199 * z * COEF(2) - 0.4886025119029199 * x * COEF(3);
+        if (u_shDegree > 1) {
+            float xx = x * x, yy = y * y, zz = z * z;
+            c += 1.0925484305920792 * x * y * COEF(4) - 1.0925484305920792 * y * z * COEF(5)
+               + 0.31539156525252005 * (2.0 * zz - xx - yy) * COEF(6) - 1.0925484305920792 * x * z * COEF(7)
+               + 0.5462742152960396 * (xx - yy) * COEF(8);
+            if (u_shDegree > 2) {
+                c += -0.5900435899266435 * y * (3.0 * xx - yy) * COEF(9) + 2.890611442640554 * x * y * z * COEF(10)
+                   - 0.4570457994644658 * y * (4.0 * zz - xx - yy) * COEF(11)
+                   + 0.3731763325901154 * z * (2.0 * zz - 3.0 * xx - 3.0 * yy) * COEF(12)
+                   - 0.4570457994644658 * x * (4.0 * zz - xx - yy) * COEF(13)
+                   + 1.445305721320277 * z * (xx - yy) * COEF(14) - 0.5900435899266435 * x * (xx - 3.0 * yy) * COEF(15);
+            }
+        }
+    }
+    return max(c + 0.5, vec3(0.0));
+}
+
+void main() {
+    int i = int(a_index);
+    vec4 t0 = splatTexel(i, 0);
+    vec3 mu = t0.xyz;
+    float opacity = t0.w;
+    vec3 p = u_R * mu + u_t;
+    if (p.z <= 0.01 || p.z >= 1e10 || opacity < 1.0 / 255.0) { cull(); return; }
+    vec4 t1 = splatTexel(i, 1);
+    vec4 t2 = splatTexel(i, 2);
+    mat3 sigma = mat3(t1.x, t1.y, t1.z, t1.y, t1.w, t2.x, t1.z, t2.x, t2.y);
+    float fx = u_intrinsics.x, fy = u_intrinsics.y;
+    float lx = 1.3 * 0.5 * u_size.x / fx, ly = 1.3 * 0.5 * u_size.y / fy;
+    float tx = clamp(p.x / p.z, -lx, lx) * p.z, ty = clamp(p.y / p.z, -ly, ly) * p.z;
+    vec3 j0 = vec3(fx / p.z, 0.0, -fx * tx / (p.z * p.z));
+    vec3 j1 = vec3(0.0, fy / p.z, -fy * ty / (p.z * p.z));
+    vec3 r0 = j0 * u_R, r1 = j1 * u_R;  // rows of J R
+    float a = dot(r0, sigma * r0) + 0.3;
+    float b = dot(r0, sigma * r1);
+    float c = dot(r1, sigma * r1) + 0.3;
+    float det = a * c - b * b;
+    if (det <= 0.0) { cull(); return; }
+    v_conic = vec3(c / det, -b / det, a / det);
+    vec2 mean = vec2(fx * p.x / p.z + u_intrinsics.z, fy * p.y / p.z + u_intrinsics.w);
+    float mid = 0.5 * (a + c);
+    float radius = ceil(3.0 * sqrt(mid + sqrt(max(0.1, mid * mid - det))));
+    vec2 tiles = ceil(u_size / 16.0);
+    vec2 lo = clamp(floor((mean - radius) / 16.0), vec2(0.0), tiles) * 16.0;
+    vec2 hi = min(clamp(floor((mean + radius) / 16.0) + 1.0, vec2(0.0), tiles) * 16.0, u_size);
+    // Beyond Mahalanobis distance sqrt(2 ln(255 o)) alpha falls under 1/255; one pixel of margin.
+    float m = sqrt(max(0.0, 2.0 * log(255.0 * opacity)));
+    vec2 extent = m * sqrt(vec2(a, c)) + 1.0;
+    lo = max(lo, mean - extent);
+    hi = min(hi, mean + extent);
+    if (hi.x <= lo.x || hi.y <= lo.y) { cull(); return; }
+    v_mean = mean;
+    v_opacity = opacity;
+    v_color = shColor(i, normalize(mu - u_camCenter));
+    vec2 pixel = mix(lo, hi, a_corner);
+    gl_Position = vec4(pixel.x / u_size.x * 2.0 - 1.0, 1.0 - pixel.y / u_size.y * 2.0, 0.0, 1.0);
+}
+`;
+
+const SPLAT_FS = `#version 300 es
+precision highp float;
+uniform vec2 u_size;
+flat in vec3 v_color;
+flat in float v_opacity;
+flat in vec3 v_conic;
+flat in vec2 v_mean;
+out vec4 outColor;
+void main() {
+    vec2 pixel = vec2(gl_FragCoord.x, u_size.y - gl_FragCoord.y);  // image rows run down
+    vec2 d = v_mean - pixel;
+    float power = -0.5 * (v_conic.x * d.x * d.x + v_conic.z * d.y * d.y) - v_conic.y * d.x * d.y;
+    if (power > 0.0) discard;
+    float alpha = min(0.99, v_opacity * exp(power));
+    if (alpha < 1.0 / 255.0) discard;
+    outColor = vec4(v_color * alpha, alpha);
+}
+`;
+
+const COPY_VS = `#version 300 es
+const vec2 corners[3] = vec2[3](vec2(-1.0, -1.0), vec2(3.0, -1.0), vec2(-1.0, 3.0));
+void main() { gl_Position = vec4(corners[gl_VertexID], 0.0, 1.0); }
+`;
+
+const COPY_FS = `#version 300 es
+precision highp float;
+uniform sampler2D u_image;
+out vec4 outColor;
+void main() {
+    vec4 c = texelFetch(u_image, ivec2(gl_FragCoord.xy), 0);
+    outColor = vec4(clamp(c.rgb, 0.0, 1.0), 1.0);
+}
+`;
+
+function compile(gl, vsSource, fsSource) {
+    const make = (type, src) => {
+        const s = gl.createShader(type);
+        gl.shaderSource(s, src);
+        gl.compileShader(s);
+        if (!gl.getShaderParameter(s, gl.COMPILE_STATUS)) throw new Error('shader: ' + gl.getShaderInfoLog(s));
+        return s;
+    };
+    const prog = gl.createProgram();
+    gl.attachShader(prog, make(gl.VERTEX_SHADER, vsSource));
+    gl.attachShader(prog, make(gl.FRAGMENT_SHADER, fsSource));
+    gl.linkProgram(prog);
+    if (!gl.getProgramParameter(prog, gl.LINK_STATUS)) throw new Error('program: ' + gl.getProgramInfoLog(prog));
+    const uniforms = {};
+    const n = gl.getProgramParameter(prog, gl.ACTIVE_UNIFORMS);
+    for (let i = 0; i < n; ++i) {
+        const info = gl.getActiveUniform(prog, i);
+        uniforms[info.name] = gl.getUniformLocation(prog, info.name);
+    }
+    return { prog, uniforms };
+}
+
+// World covariance R S S^T R^T of one splat: xx xy xz yy yz zz.
+function covariance(scene, i, out) {
+    const q = scene.rotations, s = scene.scales;
+    const w = q[4 * i], x = q[4 * i + 1], y = q[4 * i + 2], z = q[4 * i + 3];
+    const R = [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
+        2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
+        2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)];
+    const sx = s[3 * i], sy = s[3 * i + 1], sz = s[3 * i + 2];
+    const M = [R[0] * sx, R[1] * sy, R[2] * sz, R[3] * sx, R[4] * sy, R[5] * sz, R[6] * sx, R[7] * sy, R[8] * sz];
+    const e = (r, c) => M[3 * r] * M[3 * c] + M[3 * r + 1] * M[3 * c + 1] + M[3 * r + 2] * M[3 * c + 2];
+    out[0] = e(0, 0); out[1] = e(0, 1); out[2] = e(0, 2); out[3] = e(1, 1); out[4] = e(1, 2); out[5] = e(2, 2);
+}
+
+export class SplatRenderer {
+    constructor(canvas) {
+        const gl = canvas.getContext('webgl2', { alpha: false, antialias: false, depth: false, stencil: false,
+            premultipliedAlpha: false, preserveDrawingBuffer: true });
+        if (!gl) throw new Error('WebGL2 is not available in this browser');
+        this.gl = gl;
+        this.canvas = canvas;
+        this.splat = compile(gl, SPLAT_VS, SPLAT_FS);
+        this.copy = compile(gl, COPY_VS, COPY_FS);
+        this.maxTexture = gl.getParameter(gl.MAX_TEXTURE_SIZE);
+        // Blending into a float target avoids rounding colour to 8 bits at every layer.
+        this.floatTarget = null;
+        if (gl.getExtension('EXT_color_buffer_float')) this.floatTarget = gl.getExtension('EXT_float_blend') ? 'rgba32f' : 'rgba16f';
+        const dbg = gl.getExtension('WEBGL_debug_renderer_info');
+        this.rendererName = dbg ? gl.getParameter(dbg.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER);
+
+        this.vao = gl.createVertexArray();
+        gl.bindVertexArray(this.vao);
+        const corners = gl.createBuffer();
+        gl.bindBuffer(gl.ARRAY_BUFFER, corners);
+        gl.bufferData(gl.ARRAY_BUFFER, new Float32Array([0, 0, 1, 0, 0, 1, 1, 1]), gl.STATIC_DRAW);
+        const cornerLoc = gl.getAttribLocation(this.splat.prog, 'a_corner');
+        gl.enableVertexAttribArray(cornerLoc);
+        gl.vertexAttribPointer(cornerLoc, 2, gl.FLOAT, false, 0, 0);
+        this.orderBuffer = gl.createBuffer();
+        gl.bindBuffer(gl.ARRAY_BUFFER, this.orderBuffer);
+        const indexLoc = gl.getAttribLocation(this.splat.prog, 'a_index');
+        gl.enableVertexAttribArray(indexLoc);
+        gl.vertexAttribIPointer(indexLoc, 1, gl.UNSIGNED_INT, 0, 0);
+        gl.vertexAttribDivisor(indexLoc, 1);
+        gl.bindVertexArray(null);
+        this.emptyVao = gl.createVertexArray();
+
+        this.texture = null;
+        this.instances = 0;
+        this.scene = null;
+        this.target = null;
+    }
+
+    // Allocates the splat texture for `scene` and uploads its decoded rows.
+    setScene(scene) {
+        const gl = this.gl;
+        const restFloats = (scene.shCoeffs - 1) * 3;
+        this.texelsPerSplat = 4 + Math.ceil(restFloats / 4);
+        this.texWidth = Math.min(this.maxTexture, 4096);
+        this.texHeight = Math.max(1, Math.ceil((scene.count * this.texelsPerSplat) / this.texWidth));
+        if (this.texHeight > this.maxTexture)
+            throw new Error(`${scene.count} splats with SH degree ${scene.shDegree} exceed this GPU's texture size`);
+        if (this.texture) gl.deleteTexture(this.texture);
+        this.texture = gl.createTexture();
+        gl.bindTexture(gl.TEXTURE_2D, this.texture);
+        gl.texStorage2D(gl.TEXTURE_2D, 1, gl.RGBA32F, this.texWidth, this.texHeight);
+        gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
+        gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.NEAREST);
+        this.scene = scene;
+        this.uploaded = 0;
+        this.instances = 0;
+        this.updateRows(scene.loaded);
+    }
+
+    // Uploads splats [uploaded, upTo) of the current scene (for progressive loading).
+    updateRows(upTo) {
+        const gl = this.gl, scene = this.scene, T = this.texelsPerSplat, W = this.texWidth;
+        if (!scene || upTo <= this.uploaded) return;
+        const from = this.uploaded;
+        const rowStart = Math.floor((from * T) / W), rowEnd = Math.ceil((upTo * T) / W);
+        const data = new Float32Array((rowEnd - rowStart) * W * 4);
+        const base = rowStart * W;
+        // Rows are re-uploaded whole: keep what an earlier call wrote into the first row.
+        const cov = new Float32Array(6);
+        const k = scene.shCoeffs;
+        for (let i = Math.floor(base / T); i < upTo; ++i) {
+            if ((i + 1) * T <= base) continue;
+            covariance(scene, i, cov);
+            const texel = [
+                [scene.positions[3 * i], scene.positions[3 * i + 1], scene.positions[3 * i + 2], scene.opacities[i]],
+                [cov[0], cov[1], cov[2], cov[3]], [cov[4], cov[5], 0, 0],
+                [scene.sh[i * k * 3], scene.sh[i * k * 3 + 1], scene.sh[i * k * 3 + 2], 0]];
+            for (let t = 0; t < T; ++t) {
+                const o = (i * T + t - base) * 4;
+                if (o < 0) continue;
+                if (t < 4) data.set(texel[t], o);
+                else
+                    for (let c = 0; c < 4; ++c) {
+                        const f = (t - 4) * 4 + c;  // index among the rest coefficients' floats
+                        data[o + c] = f < (k - 1) * 3 ? scene.sh[i * k * 3 + 3 + f] : 0;
+                    }
+            }
+        }
+        gl.bindTexture(gl.TEXTURE_2D, this.texture);
+        gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, rowStart, W, rowEnd - rowStart, gl.RGBA, gl.FLOAT, data);
+        this.uploaded = upTo;
+    }
+
+    // Back-to-front splat indices from the sorter.
+    setOrder(order) {
+        const gl = this.gl;
+        gl.bindBuffer(gl.ARRAY_BUFFER, this.orderBuffer);
+        gl.bufferData(gl.ARRAY_BUFFER, order, gl.DYNAMIC_DRAW);
+        this.instances = order.length;
+    }
+
+    ensureTarget(w, h) {
+        const gl = this.gl;
+        if (!this.floatTarget) return null;
+        if (this.target && this.target.w === w && this.target.h === h) return this.target;
+        if (this.target) {
+            gl.deleteFramebuffer(this.target.fbo);
+            gl.deleteTexture(this.target.tex);
+        }
+        const tex = gl.createTexture();
+        gl.bindTexture(gl.TEXTURE_2D, tex);
+        gl.texStorage2D(gl.TEXTURE_2D, 1, this.floatTarget === 'rgba32f' ? gl.RGBA32F : gl.RGBA16F, w, h);
+        // Float textures are not filterable by default; with the default filters they read as black.
+        gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
+        gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.NEAREST);
+        const fbo = gl.createFramebuffer();
+        gl.bindFramebuffer(gl.FRAMEBUFFER, fbo);
+        gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, tex, 0);
+        if (gl.checkFramebufferStatus(gl.FRAMEBUFFER) !== gl.FRAMEBUFFER_COMPLETE) {
+            gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+            this.floatTarget = null;
+            return null;
+        }
+        gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+        this.target = { tex, fbo, w, h };
+        return this.target;
+    }
+
+    render(camera, background, maxShDegree) {
+        const gl = this.gl;
+        const w = camera.width, h = camera.height;
+        const target = this.ensureTarget(w, h);
+        gl.bindFramebuffer(gl.FRAMEBUFFER, target ? target.fbo : null);
+        gl.viewport(0, 0, w, h);
+        gl.disable(gl.DEPTH_TEST);
+        gl.clearColor(background[0], background[1], background[2], 1);
+        gl.clear(gl.COLOR_BUFFER_BIT);
+        if (this.scene && this.instances > 0) {
+            const u = this.splat.uniforms;
+            gl.useProgram(this.splat.prog);
+            gl.activeTexture(gl.TEXTURE0);
+            gl.bindTexture(gl.TEXTURE_2D, this.texture);
+            gl.uniform1i(u.u_splats, 0);
+            gl.uniform1i(u.u_texelsPerSplat, this.texelsPerSplat);
+            gl.uniform1i(u.u_texWidth, this.texWidth);
+            gl.uniformMatrix3fv(u.u_R, true, new Float32Array(camera.R));  // R is row-major
+            gl.uniform3fv(u.u_t, camera.t);
+            gl.uniform4f(u.u_intrinsics, camera.fx, camera.fy, camera.cx, camera.cy);
+            gl.uniform2f(u.u_size, w, h);
+            gl.uniform3fv(u.u_camCenter, camera.center());
+            gl.uniform1i(u.u_shDegree, Math.min(this.scene.shDegree, maxShDegree));
+            gl.enable(gl.BLEND);
+            gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);  // premultiplied "over", back to front
+            gl.bindVertexArray(this.vao);
+            gl.drawArraysInstanced(gl.TRIANGLE_STRIP, 0, 4, this.instances);
+            gl.bindVertexArray(null);
+            gl.disable(gl.BLEND);
+        }
+        if (target) {
+            gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+            gl.viewport(0, 0, w, h);
+            gl.useProgram(this.copy.prog);
+            gl.activeTexture(gl.TEXTURE0);
+            gl.bindTexture(gl.TEXTURE_2D, target.tex);
+            gl.uniform1i(this.copy.uniforms.u_image, 0);
+            gl.bindVertexArray(this.emptyVao);
+            gl.drawArrays(gl.TRIANGLES, 0, 3);
+            gl.bindVertexArray(null);
+        }
+    }
+}
