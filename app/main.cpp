@@ -18,6 +18,14 @@ int main(int argc, char** argv) {
 
     cli::Registry registry;
     cli::add_info(app, registry);
+    cli::add_export(app, registry);
+    cli::add_convert(app, registry);
+    cli::add_generate(app, registry);
+    cli::add_train(app, registry);
+    cli::add_eval(app, registry);
+    cli::add_render(app, registry);
+    cli::add_demo(app, registry);
+    cli::add_view(app, registry);
 
     try {
         app.parse(argc, argv);

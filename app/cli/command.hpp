@@ -16,5 +16,13 @@ struct Registry {
 
 // One per subcommand file.
 void add_info(CLI::App& app, Registry& registry);
+void add_export(CLI::App& app, Registry& registry);
+void add_convert(CLI::App& app, Registry& registry);
+void add_generate(CLI::App& app, Registry& registry);
+void add_train(CLI::App& app, Registry& registry);
+void add_eval(CLI::App& app, Registry& registry);
+void add_render(CLI::App& app, Registry& registry);
+void add_demo(CLI::App& app, Registry& registry);
+void add_view(CLI::App& app, Registry& registry);
 
 }  // namespace splatscape::cli

@@ -1,0 +1,92 @@
+// splatscape eval RUN: PSNR and SSIM of a trained run on its dataset's held-out views (3DGS
+// protocol: 8-bit images, per-view PSNR averaged), written to RUN/eval.json with the renders.
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "app/cli/command.hpp"
+#include "app/cli/frame_renderer.hpp"
+#include "core/error.hpp"
+#include "core/io/scene_io.hpp"
+#include "core/log.hpp"
+#include "core/progress.hpp"
+#include "training/evaluation.hpp"
+#include "training/trainer.hpp"
+
+namespace splatscape::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct EvalArgs {
+    std::string run;
+    std::string data;
+    std::string scene;
+    std::string renderer = "cpu";
+    int threads = 0;
+    bool no_images = false;
+};
+
+int run_eval(const EvalArgs& a) {
+    const fs::path run = a.run;
+    TrainSetup s = read_run_config(run);
+    if (!a.data.empty()) s.data = a.data;
+    const fs::path scene = a.scene.empty() ? run / "point_cloud.ply" : fs::path(a.scene);
+    if (!fs::exists(scene))
+        throw Error(scene.string(), "", "not found (has the run finished? try `splatscape train --resume`)");
+    const GaussianCloud cloud = read_scene(scene);
+    const Dataset dataset = load_dataset(s.data, s.dataset);
+    const auto& frames = evaluation_frames(dataset);
+    if (frames.empty())
+        throw Error(s.data.string(), "", "the dataset has no held-out (test or val) views to evaluate on");
+
+    // The background the run trained with.
+    glm::vec3 bg = dataset.has_alpha ? dataset.background : glm::vec3(0.0f);
+    if (auto it = s.model_config.find("background"); it != s.model_config.end() && it->is_array() && it->size() == 3)
+        bg = {(*it)[0].get<float>(), (*it)[1].get<float>(), (*it)[2].get<float>()};
+    Dataset eval_ds = dataset;
+    eval_ds.background = bg;
+
+    auto renderer = create_frame_renderer(a.renderer, cloud, a.threads);
+    log::info("evaluating ", cloud.size(), " Gaussians on ", frames.size(), " held-out views with the ",
+              renderer->name(), " renderer");
+    ProgressBar bar("eval", frames.size(), "img");
+    const EvalResult r = evaluate_views(
+        eval_ds, frames, [&](const Camera& c) { return renderer->render(c, bg); },
+        a.no_images ? fs::path() : run / "eval", [&](size_t done, size_t) { bar.update(done); });
+    bar.finish();
+    Json j = r.to_json();
+    j["gaussians"] = cloud.size();
+    j["scene"] = scene.string();
+    j["renderer"] = renderer->name();
+    j["background"] = {bg.x, bg.y, bg.z};
+    if (fs::exists(run / "eval.json")) {
+        // Keep what training recorded about itself.
+        const Json old = load_json(run / "eval.json");
+        for (const char* k : {"iteration", "train_seconds"})
+            if (old.contains(k)) j[k] = old[k];
+    }
+    save_json(run / "eval.json", j);
+    for (const auto& v : r.views) std::printf("%-28s PSNR %6.2f dB  SSIM %.4f\n", v.name.c_str(), v.psnr, v.ssim);
+    std::printf("mean (%zu views)%*s PSNR %6.2f dB  SSIM %.4f\n", r.views.size(), 11, "", r.psnr, r.ssim);
+    std::printf("written      %s\n", (run / "eval.json").string().c_str());
+    return 0;
+}
+
+} // namespace
+
+void add_eval(CLI::App& app, Registry& registry) {
+    auto* cmd = app.add_subcommand("eval", "PSNR and SSIM of a trained run on its held-out views");
+    cmd->footer("Follows the 3DGS protocol: renders and ground truth quantised to 8 bits, PSNR per image then\n"
+                "averaged, SSIM with an 11x11 Gaussian window. Writes RUN/eval.json and RUN/eval/{renders,gt}/.");
+    auto a = std::make_shared<EvalArgs>();
+    cmd->add_option("run", a->run, "Run folder written by `splatscape train`")->required();
+    cmd->add_option("--data", a->data, "Dataset folder (default: the one the run trained on)");
+    cmd->add_option("--scene", a->scene, "Scene file to evaluate (default: RUN/point_cloud.ply)");
+    cmd->add_option("--renderer", a->renderer, "Renderer: cpu")->capture_default_str();
+    cmd->add_option("--threads", a->threads, "CPU threads (0: all cores)")->check(CLI::Range(0, 4096));
+    cmd->add_flag("--no-images", a->no_images, "Do not write the rendered and ground-truth images");
+    cmd->callback([&registry, a] { registry.action = [a] { return run_eval(*a); }; });
+}
+
+} // namespace splatscape::cli

@@ -1,0 +1,134 @@
+// splatscape train DATA --model gs3d -o RUN: trains a model and writes a run folder
+// (training/trainer.hpp lists what it holds).
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <sstream>
+
+#include "app/cli/command.hpp"
+#include "app/gui/gui.hpp"
+#include "app/session/console_watch.hpp"
+#include "core/error.hpp"
+#include "core/json_util.hpp"
+#include "core/log.hpp"
+#include "training/backend.hpp"
+#include "training/config.hpp"
+
+namespace splatscape::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct TrainArgs {
+    std::string data;
+    std::string output;
+    std::string model = "gs3d";
+    std::string config;
+    std::string device = "cpu";
+    int iterations = 0;
+    int threads = 0;
+    uint64_t seed = 0;
+    bool resume = false;
+    bool force = false;
+    bool scale_schedule = false;
+    bool no_eval = false;
+    int checkpoint_every = 1000;
+    int probe_every = 250;
+    std::vector<int> save_at;
+    DatasetOptions dataset;
+    bool gui = false;
+    gui::WindowOptions window;
+};
+
+int run_train(const TrainArgs& a) {
+    TrainSetup s;
+    s.run_dir = a.output;
+    s.data = a.data;
+    s.dataset = a.dataset;
+    s.options.model = a.model;
+    s.options.device = a.device;
+    s.options.threads = a.threads;
+    s.options.seed = a.seed;
+    s.options.iterations = a.iterations;
+    s.options.resume = a.resume;
+    s.options.evaluate = !a.no_eval;
+    s.options.checkpoint_every = a.checkpoint_every;
+    s.options.probe_every = a.probe_every;
+    s.options.save_iterations = a.save_at;
+    if (a.resume) {
+        if (!a.config.empty())
+            throw UsageError("--config cannot change a run that is resumed (its settings are in its checkpoint)");
+    } else {
+        if (a.data.empty()) throw UsageError("train: the DATA folder is required (unless --resume)");
+        if (fs::exists(s.run_dir / "checkpoint.bin") && !a.force)
+            throw UsageError(
+                cat(a.output, " already holds a run; pass --resume to continue it or --force to start over"));
+        if (!a.config.empty()) s.model_config = load_json(a.config);
+        if (a.scale_schedule) {
+            if (a.iterations <= 0) throw UsageError("--scale-schedule needs --iters");
+            Gs3dConfig c;
+            update_from_json(c, s.model_config, a.config.empty() ? "--config" : a.config);
+            c.scale_schedule(a.iterations);
+            s.model_config = to_json(c);
+        }
+        if (a.force && fs::exists(s.run_dir)) {
+            // Start over: stale results of the previous run must not be mistaken for this one's.
+            for (const char* f : {"checkpoint.bin", "eval.json", "metrics.jsonl", "point_cloud.ply"})
+                fs::remove(s.run_dir / f);
+        }
+    }
+    if (a.gui) return gui::run_training_window(s, a.window);
+    create_backend(a.device, a.threads); // a device this build cannot use is a usage error (exit 2)
+    TrainingSession session(s);
+    const WatchResult r = watch_in_console(session, "train");
+    std::printf("run          %s\n", a.output.c_str());
+    std::printf("iterations   %d in %.1f s\n", r.finished.iteration, r.finished.train_seconds);
+    std::printf("gaussians    see %s/point_cloud.ply\n", a.output.c_str());
+    if (r.finished.evaluated)
+        std::printf("held-out     PSNR %.2f dB, SSIM %.4f (%s/eval.json)\n", r.finished.psnr, r.finished.ssim,
+                    a.output.c_str());
+    return 0;
+}
+
+} // namespace
+
+void add_train(CLI::App& app, Registry& registry) {
+    auto* cmd = app.add_subcommand("train", "Train a model on a dataset and write a run folder");
+    cmd->footer("The run folder holds config.json, checkpoint.bin (every --checkpoint-every iterations, at the end,\n"
+                "and on Ctrl-C), point_cloud.ply (reference 3DGS layout), metrics.jsonl and, after a completed run,\n"
+                "eval.json with eval/renders. Continue a stopped run with `splatscape train --resume -o RUN`.\n"
+                "--config takes a JSON object of model settings (see docs/training.md); absent keys keep the\n"
+                "paper's defaults.");
+    auto a = std::make_shared<TrainArgs>();
+    cmd->add_option("data", a->data, "Dataset folder (Blender, instant-ngp, COLMAP, LLFF)");
+    cmd->add_option("-o,--output", a->output, "Run folder")->required();
+    cmd->add_option("--model", a->model, "Model family: gs3d")->capture_default_str();
+    cmd->add_option("--config", a->config, "JSON file of model settings");
+    cmd->add_option("--iters", a->iterations, "Iterations (default: the config's, 30000)")
+        ->check(CLI::Range(1, 10000000));
+    cmd->add_flag("--scale-schedule", a->scale_schedule,
+                  "Scale the 30k-iteration schedule (LR decay, SH, densification, resets) to --iters");
+    cmd->add_option("--device", a->device, "cpu, cuda[:N] or auto")->capture_default_str();
+    cmd->add_option("--threads", a->threads, "CPU threads (0: all cores)")->check(CLI::Range(0, 4096));
+    cmd->add_option("--seed", a->seed, "Random seed")->capture_default_str();
+    cmd->add_flag("--resume", a->resume, "Continue the run in the output folder from its checkpoint");
+    cmd->add_flag("--force", a->force, "Start over in an output folder that holds a run");
+    cmd->add_option("--checkpoint-every", a->checkpoint_every, "Checkpoint interval (0: only at the end)")
+        ->capture_default_str();
+    cmd->add_option("--probe-every", a->probe_every, "Held-out PSNR probe interval (0: never)")->capture_default_str();
+    cmd->add_option("--save-at", a->save_at, "Also write point_cloud/iteration_N/ at these iterations")->delimiter(',');
+    cmd->add_flag("--no-eval", a->no_eval, "Skip the final held-out evaluation");
+    cmd->add_option("--format", a->dataset.format, "Dataset format (auto, blender, ngp, colmap, llff)")
+        ->capture_default_str();
+    cmd->add_option("--downscale", a->dataset.downscale, "Image downscale factor")->check(CLI::Range(1, 64));
+    cmd->add_option("--max-width", a->dataset.max_width, "Scale larger images down to this width (0: never)")
+        ->capture_default_str();
+    cmd->add_option("--test-every", a->dataset.test_every,
+                    "Hold out every Nth image when the dataset has no test split")
+        ->capture_default_str();
+    cmd->add_flag("--gui", a->gui, "Watch training in a window: live model, loss and PSNR curves, pause/stop/save");
+    gui::add_window_options(*cmd, a->window, true);
+    cmd->callback([&registry, a] { registry.action = [a] { return run_train(*a); }; });
+}
+
+} // namespace splatscape::cli

@@ -1,0 +1,142 @@
+#pragma once
+// The backend interface: everything training does to device memory. A backend owns the memory of
+// the Tensors it creates and implements each op with the per-element functions of
+// training/kernels/ ("one math, two launchers"). Models, the optimizer and densification are
+// written once against this interface; the CPU backend (training/cpu/) is the reference and the
+// CUDA backend implements the same calls with all state on the GPU. The host sees only what it asks
+// for: loss values, counts, and downloads of tensors (snapshots, checkpoints).
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "training/kernels/adam.hpp"
+#include "training/kernels/densify.hpp"
+#include "training/kernels/projection.hpp"
+#include "training/tensor.hpp"
+
+namespace splatscape {
+
+// What the rasterizer reads (docs/rasterizer.md, "Inputs"). Rows are Gaussians. Either log_scales
+// and rotations or covariances; either sh or colors. Non-owning.
+struct RasterTensors {
+    const Tensor* means = nullptr;       // [N, 3]
+    const Tensor* log_scales = nullptr;  // [N, 3]
+    const Tensor* rotations = nullptr;   // [N, 4] w x y z
+    const Tensor* covariances = nullptr; // [N, 6] xx xy xz yy yz zz
+    const Tensor* opacities = nullptr;   // [N, 1] logits
+    const Tensor* sh = nullptr;          // [N, K * 3], coefficient-major
+    int sh_degree = 0;                   // active degree, (sh_degree + 1)^2 <= K
+    const Tensor* colors = nullptr;      // [N, 3]
+    size_t count() const { return means ? means->rows() : 0; }
+};
+
+// Where the rasterizer's backward writes, with the shapes of RasterTensors (null: not needed).
+struct RasterGradTensors {
+    Tensor* means = nullptr;
+    Tensor* log_scales = nullptr;
+    Tensor* rotations = nullptr;
+    Tensor* covariances = nullptr;
+    Tensor* opacities = nullptr;
+    Tensor* sh = nullptr;
+    Tensor* colors = nullptr;
+    Tensor* view_grad_norm = nullptr; // [N, 1] densification statistic of this frame
+};
+
+// One frame to render: camera, settings and background colour.
+struct FrameSpec {
+    kern::RasterCamera<float> camera;
+    kern::RasterSettings settings;
+    float background[3] = {0.0f, 0.0f, 0.0f};
+};
+
+// Rendered images (or their gradients): rgb [H * W, 3]; alpha and depth [H * W, 1] or null.
+struct RenderTensors {
+    Tensor* rgb = nullptr;
+    Tensor* alpha = nullptr;
+    Tensor* depth = nullptr;
+};
+
+// The forward's saved state, kept for the backward. Opaque outside the backend that made it.
+class RasterContext {
+public:
+    virtual ~RasterContext() = default;
+    virtual size_t visible() const = 0; // Gaussians that were not culled in the last forward
+    virtual size_t entries() const = 0; // (tile, Gaussian) pairs in the last forward
+};
+
+struct LossValue {
+    double loss = 0.0;
+    double l1 = 0.0;
+    double ssim = 0.0;
+};
+
+struct AdcCounts {
+    size_t clone = 0;
+    size_t split = 0;
+};
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+    virtual Device device() const = 0;
+    virtual std::string description() const = 0;
+
+    // Memory. Transfers are whole tensors; `host` must hold numel() elements of the tensor's dtype.
+    virtual Tensor zeros(size_t rows, int cols, DType dtype = DType::F32) = 0;
+    virtual void upload(Tensor& dst, const void* host) = 0;
+    virtual void download(const Tensor& src, void* host) = 0;
+    virtual void fill(Tensor& t, float value) = 0;
+    virtual Tensor clone(const Tensor& src) = 0;
+
+    // Rasterizer (docs/rasterizer.md).
+    virtual std::unique_ptr<RasterContext> create_raster_context() = 0;
+    virtual void rasterize_forward(const RasterTensors& in, const FrameSpec& frame, RasterContext& ctx,
+                                   RenderTensors& out) = 0;
+    // d_out: gradients of the loss with respect to the images of the last forward on ctx.
+    virtual void rasterize_backward(const RasterTensors& in, const FrameSpec& frame, RasterContext& ctx,
+                                    const RenderTensors& d_out, RasterGradTensors& grads) = 0;
+    // [N, 1] pixel radius of each Gaussian in the last forward on ctx (0: culled).
+    virtual void raster_radii(const RasterContext& ctx, Tensor& radii) = 0;
+
+    // (1 - ssim_weight) L1 + ssim_weight (1 - SSIM) of rendered against target ([H * W, 3] each);
+    // writes dLoss/drendered when d_rendered is not null.
+    virtual LossValue image_loss(const Tensor& rendered, const Tensor& target, int width, int height, float ssim_weight,
+                                 Tensor* d_rendered) = 0;
+    // target = rgb + (1 - alpha) * background from premultiplied RGBA [H * W, 4].
+    virtual void compose_over(const Tensor& premultiplied_rgba, const float background[3], Tensor& target) = 0;
+
+    // Adam on every element of `param`; columns [0, split_col) take step `a`, the rest step `b`
+    // (one tensor can hold two parameter groups, as the SH DC and rest coefficients do).
+    virtual void adam_step(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, const kern::AdamStep& a,
+                           int split_col, const kern::AdamStep& b) = 0;
+
+    // Densification statistics of one frame: where the Gaussian was visible (radius > 0),
+    // grad_accum += view_grad_norm, denom += 1, max_radii = max(max_radii, radius).
+    virtual void accumulate_view_stats(const Tensor& view_grad_norm, const RasterContext& ctx, Tensor& grad_accum,
+                                       Tensor& denom, Tensor& max_radii) = 0;
+    // Rows to clone and to split ([M, 1] int32 each, ascending), by kern::adc_grow_action on the first
+    // three columns of log_scales.
+    virtual AdcCounts adc_grow(const Tensor& grad_accum, const Tensor& denom, const Tensor& log_scales,
+                               const kern::AdcThresholds& t, Tensor& clone_rows, Tensor& split_rows) = 0;
+    // Rows to keep ([M, 1] int32, ascending): those that kern::adc_prune keeps and `drop` (sorted
+    // int32 rows, may be empty) does not list.
+    virtual Tensor adc_keep(const Tensor& opacity_logits, const Tensor& max_radii, const Tensor& log_scales,
+                            const kern::AdcThresholds& t, const Tensor& drop) = 0;
+    // For every row r in `rows` and child c in {0, 1}: output row c * M + i holds a child position
+    // and log-scale drawn by kern::split_child with draw number (rows[i] * 2 + c).
+    virtual void split_children(const Tensor& means, const Tensor& log_scales, const Tensor& rotations,
+                                const Tensor& rows, float divisor, uint64_t seed, uint64_t stream, Tensor& child_means,
+                                Tensor& child_log_scales) = 0;
+    // opacity = min(opacity, max_opacity) in probability space, on logits.
+    virtual void clamp_opacity(Tensor& opacity_logits, float max_opacity) = 0;
+
+    // Row surgery shared by every per-Gaussian tensor.
+    virtual Tensor gather_rows(const Tensor& src, const Tensor& rows) = 0;
+    virtual Tensor concat_rows(const Tensor& a, const Tensor& b) = 0;
+};
+
+// "cpu", "auto" (the CPU backend until the CUDA backend lands), "cuda[:N]". Throws UsageError for
+// devices this build cannot use. `threads` 0: all cores.
+std::unique_ptr<Backend> create_backend(const std::string& device, int threads = 0);
+
+} // namespace splatscape

@@ -1,0 +1,83 @@
+#pragma once
+// Hyper-parameters, one struct per model, with the defaults of the paper's reference code, read
+// from and written to JSON. The CLI, the GUI and the tests all build their runs from these.
+#include <string>
+#include <vector>
+
+#include "core/json_util.hpp"
+
+namespace splatscape {
+
+// Adaptive density control (3DGS section 5.2; the reference code's OptimizationParams).
+struct AdcConfig {
+    int densify_from = 500;    // first iteration that densifies (exclusive, as the reference)
+    int densify_until = 15000; // no densification from this iteration on
+    int densify_every = 100;
+    float grad_threshold = 0.0002f;    // mean view-space positional gradient (normalised device units)
+    float percent_dense = 0.01f;       // clone below, split above this fraction of the scene extent
+    int opacity_reset_every = 3000;    // 0: never
+    float opacity_reset_value = 0.01f; // opacities are clamped to this at a reset
+    float min_opacity = 0.005f;        // prune below
+    // Oversize pruning, from the first opacity reset on: projected radius above this many pixels
+    // (0: off) or largest scale above this fraction of the scene extent (0: off).
+    float max_screen_size = 20.0f;
+    float max_world_size = 0.1f;
+    int max_gaussians = 0; // no growth beyond this count (0: no limit)
+};
+
+struct Gs3dConfig {
+    int iterations = 30000;
+
+    // Initialisation.
+    int random_points = 100000; // when the dataset has no points: uniform in the scene bounds
+    float init_opacity = 0.1f;
+
+    // Spherical harmonics: degree raised by one every sh_increase_every iterations up to max.
+    int max_sh_degree = 3;
+    int sh_increase_every = 1000;
+
+    // Adam learning rates. The position rate decays exponentially from init to final over
+    // position_lr_max_steps and is multiplied by the scene extent.
+    float position_lr_init = 1.6e-4f;
+    float position_lr_final = 1.6e-6f;
+    float position_lr_delay_mult = 0.01f;
+    int position_lr_delay_steps = 0;
+    int position_lr_max_steps = 30000;
+    float sh_dc_lr = 2.5e-3f;
+    float sh_rest_lr = 2.5e-3f / 20.0f;
+    float opacity_lr = 0.05f;
+    float scaling_lr = 5e-3f;
+    float rotation_lr = 1e-3f;
+
+    // Loss: (1 - ssim_weight) L1 + ssim_weight (1 - SSIM).
+    float ssim_weight = 0.2f;
+
+    AdcConfig densify;
+
+    // Rendering during training.
+    bool antialiased = false; // opacity compensation of the low-pass filter (docs/rasterizer.md)
+    float eps2d = 0.3f;
+    std::vector<float> background;  // [3]; empty: the dataset's (the colour RGBA images were composited on)
+    bool random_background = false; // a new random background every iteration
+
+    // Throws Error(where, field, ...) on values out of range.
+    void validate(const std::string& where) const;
+    // Rescales the iteration-valued schedule (LR decay, SH steps, densification window, opacity
+    // resets) by iterations / 30000, the length the defaults are written for, and sets `iterations`.
+    // The densification period stays: statistics need that many views to average over.
+    void scale_schedule(int iterations);
+};
+
+// Named starting points: "default" (the paper's settings for 30k iterations) and "demo" (the
+// built-in scene on a CPU in about two minutes). Throws UsageError for other names.
+Gs3dConfig gs3d_preset(const std::string& name);
+
+Json to_json(const Gs3dConfig& config);
+// Keys absent from `json` keep their current values; unknown keys are errors (a typo would
+// otherwise silently train with a default).
+void update_from_json(Gs3dConfig& config, const Json& json, const std::string& where);
+
+// The exponential learning-rate schedule of the 3DGS reference (get_expon_lr_func).
+float exponential_lr(int step, float lr_init, float lr_final, int delay_steps, float delay_mult, int max_steps);
+
+} // namespace splatscape

@@ -1,0 +1,84 @@
+#pragma once
+// What the trainer reports (trainer -> watchers) and what it can be asked (watchers -> trainer).
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <variant>
+
+#include "core/gaussian_cloud.hpp"
+#include "training/message_queue.hpp"
+
+namespace splatscape {
+
+namespace msg {
+
+struct Started {
+    int first_iteration = 0; // the iteration training continues from (0 for a fresh run)
+    int iterations = 0;      // the run's total
+    size_t gaussians = 0;
+    std::string backend;
+    std::filesystem::path run_dir;
+};
+// Sent at most every few hundred milliseconds and at the end.
+struct Progress {
+    int iteration = 0;
+    int iterations = 0;
+    double loss = 0.0; // mean over the iterations since the last Progress
+    double l1 = 0.0;
+    double ssim = 0.0;
+    size_t gaussians = 0;
+    double iterations_per_second = 0.0;
+    double elapsed_seconds = 0.0; // training time of this session (pauses excluded)
+};
+// PSNR of the probe view (a held-out view when there is one), rendered with the current model.
+struct Probe {
+    int iteration = 0;
+    double psnr = 0.0;
+    std::string view;
+};
+struct Densified {
+    int iteration = 0;
+    size_t cloned = 0, split = 0, pruned = 0;
+    bool opacity_reset = false;
+    size_t gaussians = 0;
+};
+// A host copy of the model as 3D Gaussians, for a live view.
+struct Snapshot {
+    int iteration = 0;
+    std::shared_ptr<const GaussianCloud> cloud;
+};
+struct Saved {
+    int iteration = 0;
+    std::string what; // "checkpoint", "ply", "evaluation"
+    std::filesystem::path path;
+};
+struct Paused {
+    int iteration = 0;
+    bool paused = false;
+};
+struct Log {
+    std::string text;
+};
+struct Finished {
+    int iteration = 0;
+    bool completed = false; // false: stopped before the last iteration (checkpoint saved)
+    double train_seconds = 0.0;
+    double psnr = 0.0; // final evaluation, when there was one (mean over held-out views)
+    double ssim = 0.0;
+    bool evaluated = false;
+};
+struct Failed {
+    std::string message;
+};
+
+} // namespace msg
+
+using TrainerMessage = std::variant<msg::Started, msg::Progress, msg::Probe, msg::Densified, msg::Snapshot, msg::Saved,
+                                    msg::Paused, msg::Log, msg::Finished, msg::Failed>;
+
+enum class TrainerCommand { Pause, Resume, Stop, SaveCheckpoint, Snapshot };
+
+using TrainerMessageQueue = MessageQueue<TrainerMessage>;
+using TrainerCommandQueue = MessageQueue<TrainerCommand>;
+
+} // namespace splatscape

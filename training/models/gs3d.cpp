@@ -1,0 +1,257 @@
+#include "training/models/gs3d.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <random>
+
+#include "core/error.hpp"
+#include "training/cpu/thread_pool.hpp"
+
+namespace splatscape {
+
+namespace {
+
+std::vector<float> download(Backend& b, const Tensor& t) {
+    std::vector<float> v(t.numel());
+    b.download(t, v.data());
+    return v;
+}
+
+} // namespace
+
+std::vector<float> mean_knn_squared_distance(const std::vector<float>& pos, int k) {
+    const size_t n = pos.size() / 3;
+    std::vector<float> out(n, 1e-7f);
+    if (n < 2) {
+        std::fill(out.begin(), out.end(), 1e-4f);
+        return out;
+    }
+    float lo[3], hi[3];
+    for (int a = 0; a < 3; ++a) lo[a] = hi[a] = pos[a];
+    for (size_t i = 0; i < n; ++i)
+        for (int a = 0; a < 3; ++a) {
+            lo[a] = std::min(lo[a], pos[3 * i + a]);
+            hi[a] = std::max(hi[a], pos[3 * i + a]);
+        }
+    const float span = std::max({hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2], 1e-6f});
+    const int cells_per_axis = std::clamp(int(std::cbrt(double(n))), 1, 1 << 10);
+    const float h = span / float(cells_per_axis) * 1.0001f;
+    const int64_t dim = cells_per_axis + 1;
+    auto cell_of = [&](size_t i, int a) { return std::clamp(int((pos[3 * i + a] - lo[a]) / h), 0, int(dim - 1)); };
+    auto key = [&](int x, int y, int z) { return (int64_t(z) * dim + y) * dim + x; };
+    std::vector<std::pair<int64_t, uint32_t>> sorted(n);
+    for (size_t i = 0; i < n; ++i) sorted[i] = {key(cell_of(i, 0), cell_of(i, 1), cell_of(i, 2)), uint32_t(i)};
+    std::sort(sorted.begin(), sorted.end());
+    const int kk = int(std::min<size_t>({size_t(k), n - 1, size_t(8)}));
+
+    cpu::parallel_for_each(n, 256, [&](size_t i) {
+        const int c[3] = {cell_of(i, 0), cell_of(i, 1), cell_of(i, 2)};
+        float best[8]; // the kk smallest squared distances so far, ascending
+        int found = 0;
+        auto consider = [&](float d2) {
+            if (found == kk && !(d2 < best[kk - 1])) return;
+            int j = found < kk ? found++ : kk - 1;
+            while (j > 0 && best[j - 1] > d2) {
+                best[j] = best[j - 1];
+                --j;
+            }
+            best[j] = d2;
+        };
+        for (int r = 0; r < dim; ++r) {
+            // Rings 0..r-1 are done; every point in ring r or beyond is at least (r - 1) * h away
+            // (the query lies somewhere inside its own cell).
+            const float reach = float(r - 1) * h;
+            if (found == kk && r >= 1 && best[kk - 1] <= reach * reach) break;
+            for (int z = c[2] - r; z <= c[2] + r; ++z)
+                for (int y = c[1] - r; y <= c[1] + r; ++y)
+                    for (int x = c[0] - r; x <= c[0] + r; ++x) {
+                        if (std::max({std::abs(x - c[0]), std::abs(y - c[1]), std::abs(z - c[2])}) != r) continue;
+                        if (x < 0 || y < 0 || z < 0 || x >= dim || y >= dim || z >= dim) continue;
+                        const int64_t kcell = key(x, y, z);
+                        auto it = std::lower_bound(sorted.begin(), sorted.end(), std::make_pair(kcell, uint32_t(0)));
+                        for (; it != sorted.end() && it->first == kcell; ++it) {
+                            if (it->second == i) continue;
+                            const size_t j = it->second;
+                            const float dx = pos[3 * j] - pos[3 * i], dy = pos[3 * j + 1] - pos[3 * i + 1],
+                                        dz = pos[3 * j + 2] - pos[3 * i + 2];
+                            consider(dx * dx + dy * dy + dz * dz);
+                        }
+                    }
+        }
+        float mean = 0.0f;
+        for (int q = 0; q < found; ++q) mean += best[q];
+        out[i] = std::max(found ? mean / float(found) : 1e-4f, 1e-7f);
+    });
+    return out;
+}
+
+Gs3dModel::Gs3dModel(Backend& backend, const Gs3dConfig& config, float extent)
+    : m_backend(backend), m_config(config), m_extent(extent) {
+    allocate(0);
+}
+
+void Gs3dModel::allocate(size_t n) {
+    m_params = ParameterSet();
+    const int K = sh_coeff_count(m_config.max_sh_degree);
+    m_params.add(m_backend, "means", n, 3);
+    m_params.add(m_backend, "sh", n, K * 3);
+    m_params.add(m_backend, "opacities", n, 1);
+    m_params.add(m_backend, "log_scales", n, 3);
+    m_params.add(m_backend, "rotations", n, 4);
+}
+
+void Gs3dModel::init_from_points(const PointCloud& points) {
+    const size_t n = points.size();
+    if (n == 0) throw Error("gs3d: initialisation from an empty point cloud");
+    GaussianCloud c;
+    c.resize(n, m_config.max_sh_degree);
+    c.positions = points.positions;
+    const auto d2 = mean_knn_squared_distance(points.positions, 3);
+    const int K = c.sh_coeffs();
+    std::fill(c.sh.begin(), c.sh.end(), 0.0f);
+    for (size_t i = 0; i < n; ++i) {
+        const float ls = std::log(std::sqrt(d2[i]));
+        for (int a = 0; a < 3; ++a) {
+            c.log_scales[3 * i + a] = ls;
+            const float col = points.colors.size() == points.positions.size() ? points.colors[3 * i + a] : 0.5f;
+            c.sh[i * K * 3 + a] = sh_dc_from_rgb(col);
+        }
+        c.rotations[4 * i] = 1.0f;
+        c.rotations[4 * i + 1] = c.rotations[4 * i + 2] = c.rotations[4 * i + 3] = 0.0f;
+        c.opacities[i] = logit(m_config.init_opacity);
+    }
+    from_cloud(c);
+}
+
+void Gs3dModel::init_random(const float lo[3], const float hi[3], int count, uint64_t seed) {
+    PointCloud p;
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<float> u(0.0f, 1.0f);
+    for (int i = 0; i < count; ++i) {
+        for (int a = 0; a < 3; ++a) p.positions.push_back(lo[a] + (hi[a] - lo[a]) * u(rng));
+        // The reference draws SH DC values in [0, 1/255): colours of about 0.5.
+        for (int a = 0; a < 3; ++a) p.colors.push_back(rgb_from_sh_dc(u(rng) / 255.0f));
+    }
+    init_from_points(p);
+}
+
+void Gs3dModel::initialize(const PointCloud& points, const Bounds& bounds, uint64_t seed) {
+    if (points.size() > 0) {
+        init_from_points(points);
+        return;
+    }
+    const float lo[3] = {bounds.min.x, bounds.min.y, bounds.min.z}, hi[3] = {bounds.max.x, bounds.max.y, bounds.max.z};
+    init_random(lo, hi, m_config.random_points, seed);
+}
+
+void Gs3dModel::set_iteration(int iteration) {
+    // The reference raises the degree at iterations 1000, 2000, 3000 (every sh_increase_every).
+    m_active_sh = std::min(m_config.max_sh_degree, std::max(0, iteration) / m_config.sh_increase_every);
+}
+
+std::vector<ParamLr> Gs3dModel::learning_rates(int iteration) const {
+    const Gs3dConfig& c = m_config;
+    const float pos = exponential_lr(iteration, c.position_lr_init * m_extent, c.position_lr_final * m_extent,
+                                     c.position_lr_delay_steps, c.position_lr_delay_mult, c.position_lr_max_steps);
+    return {
+        {pos, pos, 3},                     // means
+        {c.sh_dc_lr, c.sh_rest_lr, 3},     // sh: DC columns, then the rest
+        {c.opacity_lr, c.opacity_lr, 1},   // opacities
+        {c.scaling_lr, c.scaling_lr, 3},   // log_scales
+        {c.rotation_lr, c.rotation_lr, 4}, // rotations
+    };
+}
+
+RasterTensors Gs3dModel::raster_inputs(const ViewInfo&) {
+    RasterTensors t;
+    t.means = &m_params.get("means").value;
+    t.log_scales = &m_params.get("log_scales").value;
+    t.rotations = &m_params.get("rotations").value;
+    t.opacities = &m_params.get("opacities").value;
+    t.sh = &m_params.get("sh").value;
+    t.sh_degree = m_active_sh;
+    return t;
+}
+
+RasterGradTensors Gs3dModel::raster_grads() {
+    if (m_view_grad_norm.rows() != size()) m_view_grad_norm = m_backend.zeros(size(), 1);
+    RasterGradTensors g;
+    g.means = &m_params.get("means").grad;
+    g.log_scales = &m_params.get("log_scales").grad;
+    g.rotations = &m_params.get("rotations").grad;
+    g.opacities = &m_params.get("opacities").grad;
+    g.sh = &m_params.get("sh").grad;
+    g.view_grad_norm = &m_view_grad_norm;
+    return g;
+}
+
+std::vector<Tensor> Gs3dModel::split_children(const Tensor& rows, float divisor, uint64_t seed, uint64_t stream) {
+    const Tensor rows2 = m_backend.concat_rows(rows, rows);
+    std::vector<Tensor> out;
+    for (auto& p : m_params.all()) {
+        if (p.name == "means" || p.name == "log_scales")
+            out.emplace_back();
+        else
+            out.push_back(m_backend.gather_rows(p.value, rows2));
+    }
+    Tensor means, log_scales;
+    m_backend.split_children(m_params.get("means").value, m_params.get("log_scales").value,
+                             m_params.get("rotations").value, rows, divisor, seed, stream, means, log_scales);
+    for (size_t i = 0; i < m_params.all().size(); ++i) {
+        if (m_params.all()[i].name == "means") out[i] = std::move(means);
+        if (m_params.all()[i].name == "log_scales") out[i] = std::move(log_scales);
+    }
+    return out;
+}
+
+GaussianCloud Gs3dModel::to_cloud() const {
+    GaussianCloud c;
+    const size_t n = size();
+    c.resize(n, m_config.max_sh_degree);
+    c.positions = download(m_backend, m_params.get("means").value);
+    c.sh = download(m_backend, m_params.get("sh").value);
+    c.opacities = download(m_backend, m_params.get("opacities").value);
+    c.log_scales = download(m_backend, m_params.get("log_scales").value);
+    c.rotations = download(m_backend, m_params.get("rotations").value);
+    return c;
+}
+
+void Gs3dModel::from_cloud(const GaussianCloud& cloud) {
+    GaussianCloud c = cloud;
+    c.validate("gs3d model");
+    c.set_sh_degree(m_config.max_sh_degree);
+    allocate(c.size());
+    m_backend.upload(m_params.get("means").value, c.positions.data());
+    m_backend.upload(m_params.get("sh").value, c.sh.data());
+    m_backend.upload(m_params.get("opacities").value, c.opacities.data());
+    m_backend.upload(m_params.get("log_scales").value, c.log_scales.data());
+    m_backend.upload(m_params.get("rotations").value, c.rotations.data());
+}
+
+} // namespace splatscape
+
+namespace splatscape {
+
+ModelBundle create_model(const std::string& type, Backend& backend, const Json& config, float extent,
+                         const std::string& where) {
+    if (type != "gs3d") throw UsageError(cat("--model ", type, ": this build trains gs3d (gs4d and sags are planned)"));
+    Gs3dConfig c;
+    update_from_json(c, config.is_null() ? Json::object() : config, where);
+    ModelBundle b;
+    b.model = std::make_unique<Gs3dModel>(backend, c, extent);
+    b.recipe.iterations = c.iterations;
+    b.recipe.ssim_weight = c.ssim_weight;
+    b.recipe.background = c.background;
+    b.recipe.random_background = c.random_background;
+    b.recipe.antialiased = c.antialiased;
+    b.recipe.eps2d = c.eps2d;
+    b.recipe.densify = c.densify;
+    return b;
+}
+
+std::vector<std::string> model_types() {
+    return {"gs3d"};
+}
+
+} // namespace splatscape

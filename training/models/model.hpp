@@ -1,0 +1,96 @@
+#pragma once
+// The interface every Gaussian model family implements so that one trainer, one optimizer and one
+// densification strategy serve them all. A model owns its parameters (on the backend's device),
+// turns them into 3D Gaussians for a view (gs3d: the parameters themselves; gs4d: a slice at the
+// view's time; sags: decoded from a graph), and maps the rasterizer's gradients back.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/gaussian_cloud.hpp"
+#include "core/json_util.hpp"
+#include "core/point_cloud.hpp"
+#include "training/backend.hpp"
+#include "training/config.hpp"
+#include "training/parameters.hpp"
+
+namespace splatscape {
+
+// A training or evaluation view as the model sees it.
+struct ViewInfo {
+    kern::RasterCamera<float> camera;
+    float time = 0.0f; // dynamic scenes: normalised time
+};
+
+// Learning rates of one parameter at one iteration: columns [0, split_col) take lr_a, the rest lr_b.
+struct ParamLr {
+    float lr_a = 0.0f;
+    float lr_b = 0.0f;
+    int split_col = 0;
+};
+
+class GaussianModel {
+public:
+    virtual ~GaussianModel() = default;
+
+    virtual std::string type() const = 0; // "gs3d", ...
+    virtual ParameterSet& params() = 0;
+    virtual const ParameterSet& params() const = 0;
+    size_t size() const { return params().rows(); }
+
+    // Schedules that depend on the iteration (1-based), such as the active SH degree.
+    virtual void set_iteration(int iteration) = 0;
+    virtual int active_sh_degree() const = 0;
+    // One entry per parameter, in params().all() order.
+    virtual std::vector<ParamLr> learning_rates(int iteration) const = 0;
+
+    // Rasterizer inputs for a view; valid until the next call or until the parameters change.
+    virtual RasterTensors raster_inputs(const ViewInfo& view) = 0;
+    // Where the rasterizer's backward writes (gs3d: straight into the parameter gradients).
+    virtual RasterGradTensors raster_grads() = 0;
+    // Chains the rasterizer's gradients to the parameter gradients (after rasterize_backward).
+    virtual void backward(const ViewInfo& view) = 0;
+
+    // What densification needs: spatial log-scales ([N, >= 3]; the first three columns are x y z),
+    // the opacity-logit parameter [N, 1], and the rows of children of a split (one tensor per parameter, in
+    // params().all() order; 2 * M rows: all first children, then all second children).
+    virtual const Tensor& log_scales() const = 0;
+    virtual Parameter& opacity() = 0;
+    virtual std::vector<Tensor> split_children(const Tensor& rows, float divisor, uint64_t seed, uint64_t stream) = 0;
+
+    // Initial Gaussians from the dataset's points, or random ones in `bounds` when there are none.
+    virtual void initialize(const PointCloud& points, const Bounds& bounds, uint64_t seed) = 0;
+
+    // Host copies as a 3D Gaussian cloud (PLY export, snapshots for a viewer).
+    virtual GaussianCloud to_cloud() const = 0;
+    virtual void from_cloud(const GaussianCloud& cloud) = 0;
+
+    // The model's hyper-parameters (written to the run folder).
+    virtual Json config_json() const = 0;
+};
+
+// What the trainer takes from a model's configuration.
+struct TrainingRecipe {
+    int iterations = 30000;
+    float ssim_weight = 0.2f;
+    std::vector<float> background; // empty: the dataset's
+    bool random_background = false;
+    bool antialiased = false;
+    float eps2d = 0.3f;
+    AdcConfig densify;
+};
+
+struct ModelBundle {
+    std::unique_ptr<GaussianModel> model;
+    TrainingRecipe recipe;
+};
+
+// The model families this build trains ("gs3d"); `config` holds the model's settings as JSON
+// (absent keys take the defaults); `extent` is the scene extent. Throws UsageError for unknown
+// types and Error(where, field, ...) for bad settings.
+ModelBundle create_model(const std::string& type, Backend& backend, const Json& config, float extent,
+                         const std::string& where);
+std::vector<std::string> model_types();
+
+} // namespace splatscape
