@@ -13,6 +13,7 @@
 #include "core/log.hpp"
 #include "training/backend.hpp"
 #include "training/config.hpp"
+#include "training/models/gs4d_config.hpp"
 
 namespace splatscape::cli {
 namespace {
@@ -66,10 +67,17 @@ int run_train(const TrainArgs& a) {
         if (!a.config.empty()) s.model_config = load_json(a.config);
         if (a.scale_schedule) {
             if (a.iterations <= 0) throw UsageError("--scale-schedule needs --iters");
-            Gs3dConfig c;
-            update_from_json(c, s.model_config, a.config.empty() ? "--config" : a.config);
-            c.scale_schedule(a.iterations);
-            s.model_config = to_json(c);
+            if (a.model == "gs4d") {
+                Gs4dConfig c;
+                update_from_json(c, s.model_config, a.config.empty() ? "--config" : a.config);
+                c.scale_schedule(a.iterations);
+                s.model_config = to_json(c);
+            } else {
+                Gs3dConfig c;
+                update_from_json(c, s.model_config, a.config.empty() ? "--config" : a.config);
+                c.scale_schedule(a.iterations);
+                s.model_config = to_json(c);
+            }
         }
         if (a.force && fs::exists(s.run_dir)) {
             // Start over: stale results of the previous run must not be mistaken for this one's.
@@ -102,7 +110,8 @@ void add_train(CLI::App& app, Registry& registry) {
     auto a = std::make_shared<TrainArgs>();
     cmd->add_option("data", a->data, "Dataset folder (Blender, instant-ngp, COLMAP, LLFF)");
     cmd->add_option("-o,--output", a->output, "Run folder")->required();
-    cmd->add_option("--model", a->model, "Model family: gs3d")->capture_default_str();
+    cmd->add_option("--model", a->model, "Model family: gs3d, or gs4d for dynamic scenes (D-NeRF, multi-view video)")
+        ->capture_default_str();
     cmd->add_option("--config", a->config, "JSON file of model settings");
     cmd->add_option("--iters", a->iterations, "Iterations (default: the config's, 30000)")
         ->check(CLI::Range(1, 10000000));
@@ -118,7 +127,7 @@ void add_train(CLI::App& app, Registry& registry) {
     cmd->add_option("--probe-every", a->probe_every, "Held-out PSNR probe interval (0: never)")->capture_default_str();
     cmd->add_option("--save-at", a->save_at, "Also write point_cloud/iteration_N/ at these iterations")->delimiter(',');
     cmd->add_flag("--no-eval", a->no_eval, "Skip the final held-out evaluation");
-    cmd->add_option("--format", a->dataset.format, "Dataset format (auto, blender, ngp, colmap, llff)")
+    cmd->add_option("--format", a->dataset.format, "Dataset format (auto, blender, dnerf, dynerf, ngp, colmap, llff)")
         ->capture_default_str();
     cmd->add_option("--downscale", a->dataset.downscale, "Image downscale factor")->check(CLI::Range(1, 64));
     cmd->add_option("--max-width", a->dataset.max_width, "Scale larger images down to this width (0: never)")

@@ -1,0 +1,41 @@
+#pragma once
+// The sidebar's panels, one per file (app/gui/*_panel.cpp). Each draws from the snapshot and
+// appends commands; the text they are editing lives in PanelInputs, owned by the shell.
+#include <algorithm>
+#include <array>
+#include <string>
+
+#include "app/gui/viewer_state.hpp"
+
+namespace splatscape::gui {
+
+// Text fields and selections the user is editing (Dear ImGui edits char buffers in place).
+struct PanelInputs {
+    std::array<char, 1024> scene_path{};
+    std::array<char, 1024> screenshot_path{};
+    std::array<char, 1024> path_file{};
+    int selected_key = -1;
+    int selected_view = 0;
+};
+
+void draw_scene_panel(const ViewerSnapshot& s, PanelInputs& in, Commands& out);
+void draw_view_panel(const ViewerSnapshot& s, Commands& out);
+void draw_camera_panel(const ViewerSnapshot& s, PanelInputs& in, Commands& out);
+void draw_stats_panel(const ViewerSnapshot& s);
+void draw_screenshot_panel(const ViewerSnapshot& s, PanelInputs& in, Commands& out);
+void draw_camera_path_panel(const ViewerSnapshot& s, PanelInputs& in, Commands& out);
+void draw_training_panel(const ViewerSnapshot& s, Commands& out);
+
+// Frusta of the dataset cameras and the camera path, drawn over the viewport with the camera
+// that rendered it (`camera` spans `rect`).
+void draw_viewport_overlays(const ViewerSnapshot& s, const Camera& camera, const UiRect& rect);
+
+// Copies a string into a fixed ImGui text buffer (truncating).
+template <size_t N>
+void set_text(std::array<char, N>& buffer, const std::string& text) {
+    const size_t n = std::min(text.size(), N - 1);
+    std::copy_n(text.data(), n, buffer.data());
+    buffer[n] = '\0';
+}
+
+} // namespace splatscape::gui

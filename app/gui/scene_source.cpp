@@ -1,0 +1,229 @@
+#include "app/gui/scene_source.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <glm/geometric.hpp>
+
+#include "core/error.hpp"
+#include "core/io/scene_io.hpp"
+#include "core/log.hpp"
+#include "training/trainer.hpp"
+
+namespace splatscape::gui {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string fixed(double v, int digits) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+    return buf;
+}
+
+std::string vec_text(glm::vec3 v) {
+    return cat(fixed(v.x, 3), ", ", fixed(v.y, 3), ", ", fixed(v.z, 3));
+}
+
+// Median distance from a sample of points to their nearest neighbour (brute force over all points:
+// at most 256 x N distances).
+float median_spacing(const PointCloud& points) {
+    const size_t n = points.size();
+    if (n < 2) return 0.0f;
+    const size_t samples = std::min<size_t>(n, 256);
+    std::vector<float> nearest;
+    nearest.reserve(samples);
+    for (size_t s = 0; s < samples; ++s) {
+        const size_t i = s * n / samples;
+        const glm::vec3 p{points.positions[3 * i], points.positions[3 * i + 1], points.positions[3 * i + 2]};
+        float best = std::numeric_limits<float>::max();
+        for (size_t j = 0; j < n; ++j) {
+            if (j == i) continue;
+            const glm::vec3 q{points.positions[3 * j], points.positions[3 * j + 1], points.positions[3 * j + 2]};
+            const glm::vec3 d = q - p;
+            const float d2 = glm::dot(d, d);
+            if (d2 > 0.0f) best = std::min(best, d2);
+        }
+        if (best < std::numeric_limits<float>::max()) nearest.push_back(std::sqrt(best));
+    }
+    if (nearest.empty()) return 0.0f;
+    std::nth_element(nearest.begin(), nearest.begin() + nearest.size() / 2, nearest.end());
+    return nearest[nearest.size() / 2];
+}
+
+void add_cloud_info(LoadedScene& s) {
+    if (!s.cloud) return;
+    const GaussianCloud& c = *s.cloud;
+    s.info.emplace_back(s.cloud_from_points ? "points" : "Gaussians", cat(c.size()));
+    if (!s.cloud_from_points) s.info.emplace_back("SH degree", cat(c.sh_degree));
+    if (c.size() > 0) {
+        const Bounds b = c.bounds();
+        s.info.emplace_back("bounds min", vec_text(b.min));
+        s.info.emplace_back("bounds max", vec_text(b.max));
+    }
+}
+
+void add_dataset_info(LoadedScene& s) {
+    if (!s.dataset) return;
+    const Dataset& d = *s.dataset;
+    s.info.emplace_back("dataset", cat(d.format, " (", d.root.string(), ")"));
+    s.info.emplace_back("views", cat(d.train.size(), " train, ", d.test.size(), " test"));
+    if (!d.train.empty())
+        s.info.emplace_back("image size", cat(d.train.front().camera.width, "x", d.train.front().camera.height));
+    if (d.points.size() > 0) s.info.emplace_back("sparse points", cat(d.points.size()));
+    if (d.dynamic) s.info.emplace_back("dynamic", "yes (shown at time 0)");
+}
+
+// The run folder a scene file belongs to: RUN/point_cloud.ply or RUN/point_cloud/iteration_N/point_cloud.ply.
+std::optional<fs::path> enclosing_run(const fs::path& file) {
+    std::error_code ec;
+    const fs::path abs = fs::absolute(file, ec);
+    for (const fs::path& dir : {abs.parent_path(), abs.parent_path().parent_path().parent_path()})
+        if (!dir.empty() && fs::is_regular_file(dir / "config.json", ec) && fs::is_directory(dir / "point_cloud", ec))
+            return dir;
+    if (fs::is_regular_file(abs.parent_path() / "config.json", ec) && abs.filename() == "point_cloud.ply")
+        return abs.parent_path();
+    return std::nullopt;
+}
+
+// Reads a run's configuration and dataset; a dataset that moved away only costs the cameras.
+void attach_run(LoadedScene& s, const fs::path& run_dir) {
+    const TrainSetup setup = read_run_config(run_dir);
+    try {
+        s.dataset = std::make_shared<const Dataset>(load_dataset(setup.data, setup.dataset));
+    } catch (const Error& e) {
+        s.warnings.push_back(cat("the run's dataset cannot be read (", e.what(), "): no dataset cameras"));
+    }
+    s.background = run_background(setup.model_config, s.dataset.get());
+    if (auto it = setup.model_config.find("antialiased"); it != setup.model_config.end() && it->is_boolean())
+        s.antialiased = it->get<bool>();
+    s.info.emplace_back("run", run_dir.string());
+    s.info.emplace_back("model", setup.options.model);
+}
+
+} // namespace
+
+std::string to_string(SourceKind kind) {
+    switch (kind) {
+    case SourceKind::SceneFile:
+        return "scene file";
+    case SourceKind::RunFolder:
+        return "run folder";
+    case SourceKind::Dataset:
+        return "dataset";
+    }
+    return "?";
+}
+
+glm::vec3 run_background(const Json& model_config, const Dataset* dataset) {
+    if (auto it = model_config.find("background"); it != model_config.end() && it->is_array() && it->size() == 3) {
+        glm::vec3 bg;
+        for (int c = 0; c < 3; ++c) {
+            if (!(*it)[c].is_number()) return dataset && dataset->has_alpha ? dataset->background : glm::vec3(0.0f);
+            bg[c] = (*it)[c].get<float>();
+        }
+        return bg;
+    }
+    if (dataset && dataset->has_alpha) return dataset->background;
+    return glm::vec3(0.0f);
+}
+
+GaussianCloud cloud_from_points(const PointCloud& points) {
+    GaussianCloud c;
+    const size_t n = points.size();
+    c.resize(n, 0);
+    float spacing = median_spacing(points);
+    if (!(spacing > 0.0f)) spacing = 0.01f;
+    const float log_scale = std::log(0.5f * spacing);
+    const float opacity = logit(0.95f);
+    const bool colored = points.colors.size() == points.positions.size();
+    for (size_t i = 0; i < n; ++i) {
+        for (int a = 0; a < 3; ++a) {
+            c.positions[3 * i + a] = points.positions[3 * i + a];
+            c.log_scales[3 * i + a] = log_scale;
+            c.sh[3 * i + a] = sh_dc_from_rgb(colored ? points.colors[3 * i + a] : 0.8f);
+        }
+        c.rotations[4 * i] = 1.0f;
+        c.rotations[4 * i + 1] = c.rotations[4 * i + 2] = c.rotations[4 * i + 3] = 0.0f;
+        c.opacities[i] = opacity;
+    }
+    return c;
+}
+
+std::vector<DatasetView> dataset_views(const Dataset& d) {
+    std::vector<DatasetView> out;
+    for (size_t i = 0; i < d.train.size(); ++i) out.push_back({cat("train ", i, ": ", d.train[i].name), d.train[i]});
+    for (size_t i = 0; i < d.test.size(); ++i) out.push_back({cat("test ", i, ": ", d.test[i].name), d.test[i]});
+    return out;
+}
+
+LoadedScene load_training_scene(const TrainSetup& setup) {
+    LoadedScene s;
+    s.path = setup.data;
+    s.kind = SourceKind::Dataset;
+    s.dataset = std::make_shared<const Dataset>(load_dataset(setup.data, setup.dataset));
+    s.views = dataset_views(*s.dataset);
+    s.background = run_background(setup.model_config, s.dataset.get());
+    if (auto it = setup.model_config.find("antialiased"); it != setup.model_config.end() && it->is_boolean())
+        s.antialiased = it->get<bool>();
+    s.info.emplace_back("run", setup.run_dir.string());
+    s.info.emplace_back("model", setup.options.model);
+    add_dataset_info(s);
+    return s;
+}
+
+LoadedScene load_scene_source(const fs::path& path) {
+    std::error_code ec;
+    if (!fs::exists(path, ec)) throw Error(path.string(), "", "no such file or folder");
+    LoadedScene s;
+    s.path = path;
+    if (fs::is_directory(path, ec)) {
+        if (fs::is_regular_file(path / "config.json", ec)) {
+            s.kind = SourceKind::RunFolder;
+            const fs::path file = resolve_scene_path(path);
+            s.cloud = std::make_shared<const GaussianCloud>(read_scene(file));
+            s.info.emplace_back("file", file.string());
+            attach_run(s, path);
+        } else if (!detect_dataset_format(path).empty()) {
+            s.kind = SourceKind::Dataset;
+            s.dataset = std::make_shared<const Dataset>(load_dataset(path));
+            if (s.dataset->points.size() > 0) {
+                s.cloud = std::make_shared<const GaussianCloud>(cloud_from_points(s.dataset->points));
+                s.cloud_from_points = true;
+            }
+            s.background = s.dataset->has_alpha ? s.dataset->background : glm::vec3(0.0f);
+        } else {
+            // A folder in the reference 3DGS layout (point_cloud/iteration_N/) without our config.
+            s.kind = SourceKind::SceneFile;
+            fs::path file;
+            try {
+                file = resolve_scene_path(path);
+            } catch (const Error&) {
+                throw Error(path.string(), "",
+                            "not a run folder (no config.json or point_cloud/iteration_N/point_cloud.ply), nor a "
+                            "dataset (Blender, instant-ngp, COLMAP or LLFF)");
+            }
+            s.cloud = std::make_shared<const GaussianCloud>(read_scene(file));
+            s.info.emplace_back("file", file.string());
+        }
+    } else {
+        s.kind = SourceKind::SceneFile;
+        s.cloud = std::make_shared<const GaussianCloud>(read_scene(path));
+        s.info.emplace_back("file", path.string());
+        if (auto run = enclosing_run(path)) {
+            try {
+                attach_run(s, *run);
+            } catch (const Error& e) {
+                log::debug("not using ", run->string(), " for cameras: ", e.what());
+            }
+        }
+    }
+    if (s.dataset) s.views = dataset_views(*s.dataset);
+    add_cloud_info(s);
+    add_dataset_info(s);
+    s.info.emplace_back("opened as", to_string(s.kind));
+    return s;
+}
+
+} // namespace splatscape::gui

@@ -1,0 +1,64 @@
+#pragma once
+// What `splatscape view X` can open, read into one shape: a run folder (its Gaussians and its
+// dataset's cameras), a scene file (.ply, .splat, .spz, .glb, ...; with the run's cameras when it
+// sits inside a run folder), or a dataset folder (its cameras, and its points shown as small
+// Gaussians). Loading blocks; the viewer runs it on a worker thread.
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <glm/vec3.hpp>
+
+#include "core/datasets/dataset.hpp"
+#include "core/gaussian_cloud.hpp"
+#include "core/json_util.hpp"
+#include "core/point_cloud.hpp"
+
+namespace splatscape {
+struct TrainSetup;
+}
+
+namespace splatscape::gui {
+
+enum class SourceKind { SceneFile, RunFolder, Dataset };
+
+std::string to_string(SourceKind kind);
+
+struct DatasetView {
+    std::string label; // "train 3: r_3"
+    Frame frame;
+};
+
+struct LoadedScene {
+    std::filesystem::path path;
+    SourceKind kind = SourceKind::SceneFile;
+    std::shared_ptr<const GaussianCloud> cloud;            // null when there is nothing to splat
+    bool cloud_from_points = false;                        // the Gaussians stand for a dataset's sparse points
+    std::shared_ptr<const Dataset> dataset;                // null without cameras
+    std::vector<DatasetView> views;                        // train views, then test views
+    glm::vec3 background{0.0f};                            // what the model was trained over, when known
+    bool antialiased = false;                              // the run's rendering setting
+    std::vector<std::pair<std::string, std::string>> info; // label, value
+    std::vector<std::string> warnings;
+};
+
+// Throws Error naming the path when it is none of the above or cannot be read.
+LoadedScene load_scene_source(const std::filesystem::path& path);
+
+// What a training run will show before its first snapshot: its dataset's cameras and background
+// (no Gaussians). Throws Error when the dataset cannot be read.
+LoadedScene load_training_scene(const TrainSetup& setup);
+
+// The background a run trains over: its configured one, else the colour its RGBA images were
+// composited on, else black (the trainer's rule).
+glm::vec3 run_background(const Json& model_config, const Dataset* dataset);
+
+// Sparse points as small isotropic, nearly opaque Gaussians (about half the mean point spacing).
+GaussianCloud cloud_from_points(const PointCloud& points);
+
+// The dataset's views in the order the viewer lists them.
+std::vector<DatasetView> dataset_views(const Dataset& dataset);
+
+} // namespace splatscape::gui

@@ -1,0 +1,370 @@
+// `splatscape view` and `splatscape train --gui` in a real window (Xvfb and lavapipe in CI), run as a
+// user runs them, with the Khronos validation layer on (unless SPLATSCAPE_VK_VALIDATION=0): any
+// validation error fails the run.
+//
+// Screenshots are compared with the offscreen renderer at the camera the viewer wrote beside the
+// screenshot. The window shows the renderer's own 8-bit output copied 1:1 (a nearest-filter blit of
+// the same size), and the offscreen colour image is the same rasterisation as floats, rounded here
+// the way the compose pass rounds: so the pixels must agree to within one 8-bit level (an exact .5
+// can round either way), and at least 99.9 % of them exactly.
+#include <cmath>
+#include <cstdlib>
+#include <random>
+
+#include <glm/mat4x4.hpp>
+
+#include "app/gui/scene_source.hpp"
+#include "core/datasets/dataset.hpp"
+#include "core/error.hpp"
+#include "core/image.hpp"
+#include "core/io/scene_io.hpp"
+#include "core/json_util.hpp"
+#include "core/metrics.hpp"
+#include "core/scene/synthetic_scene.hpp"
+#include "tests/renderer/vk_test_support.hpp"
+#include "tests/support/test_support.hpp"
+
+namespace splatscape::test {
+namespace {
+
+GaussianCloud blob_scene() {
+    std::mt19937 rng(11);
+    std::normal_distribution<float> g(0.0f, 1.0f);
+    GaussianCloud c;
+    c.resize(2500, 1);
+    for (size_t i = 0; i < c.size(); ++i) {
+        for (int a = 0; a < 3; ++a) {
+            c.positions[3 * i + a] = 0.5f * g(rng);
+            c.log_scales[3 * i + a] = -3.0f + 0.4f * g(rng);
+        }
+        for (int a = 0; a < 4; ++a) c.rotations[4 * i + a] = g(rng);
+        c.opacities[i] = 0.5f + g(rng);
+        for (int k = 0; k < 12; ++k) c.sh[i * 12 + k] = (k < 3 ? 1.0f : 0.3f) * g(rng);
+    }
+    return c;
+}
+
+struct Crop {
+    int x = 0, y = 0, w = 0, h = 0;
+};
+
+Crop crop_of(const Json& j, const char* key) {
+    const Json& r = j.at(key);
+    return {r[0].get<int>(), r[1].get<int>(), r[2].get<int>(), r[3].get<int>()};
+}
+
+Image crop(const Image& image, const Crop& c) {
+    Image out(c.w, c.h, image.channels);
+    for (int y = 0; y < c.h; ++y)
+        for (int x = 0; x < c.w; ++x)
+            for (int ch = 0; ch < image.channels; ++ch) out.at(x, y, ch) = image.at(c.x + x, c.y + y, ch);
+    return out;
+}
+
+Camera camera_of(const Json& j) {
+    const Json& c = j.at("camera");
+    glm::mat4 m(1.0f);
+    for (int r = 0; r < 4; ++r)
+        for (int col = 0; col < 4; ++col) m[col][r] = c.at("camera_to_world")[r][col].get<float>();
+    return Camera::from_camera_to_world(m, c.at("width").get<int>(), c.at("height").get<int>(), c.at("fx").get<float>(),
+                                        c.at("fy").get<float>(), c.at("cx").get<float>(), c.at("cy").get<float>());
+}
+
+RenderSettings settings_of(const Json& j) {
+    RenderSettings s;
+    s.mode = parse_render_mode(j.at("render_mode").get<std::string>());
+    s.sh_degree = j.at("sh_degree").get<int>();
+    for (int c = 0; c < 3; ++c) s.background[c] = j.at("background")[c].get<float>();
+    s.scale_modifier = j.at("scale_modifier").get<float>();
+    s.antialiased = j.at("antialiased").get<bool>();
+    return s;
+}
+
+struct Agreement {
+    double max_levels = 0.0;
+    double exact_fraction = 0.0;
+    double lit_fraction = 0.0; // pixels away from the background: the picture is not empty
+};
+
+Agreement compare_to_offscreen(const Image& window, const GaussianCloud& cloud, const Json& sidecar) {
+    OffscreenRenderer* renderer = shared_offscreen();
+    const Camera camera = camera_of(sidecar);
+    const RenderSettings settings = settings_of(sidecar);
+    renderer->set_scene(cloud);
+    const Image expected = quantize_8bit(renderer->render(camera, settings).image);
+    EXPECT_EQ(renderer->validation_errors(), 0u);
+    Agreement a;
+    EXPECT_EQ(window.width, expected.width);
+    EXPECT_EQ(window.height, expected.height);
+    if (window.width != expected.width || window.height != expected.height) return a;
+    size_t exact = 0, lit = 0;
+    for (size_t p = 0; p < expected.pixel_count(); ++p) {
+        bool same = true, background = true;
+        for (int c = 0; c < 3; ++c) {
+            const double d = std::abs(double(window.data[p * 3 + c]) - double(expected.data[p * 3 + c])) * 255.0;
+            a.max_levels = std::max(a.max_levels, d);
+            same = same && d < 0.5;
+            background = background && std::abs(expected.data[p * 3 + c] - settings.background[c]) < 0.02f;
+        }
+        exact += same;
+        lit += !background;
+    }
+    a.exact_fraction = double(exact) / double(expected.pixel_count());
+    a.lit_fraction = double(lit) / double(expected.pixel_count());
+    return a;
+}
+
+class GuiWindowTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        prepare_vulkan_environment();
+        const char* display = std::getenv("DISPLAY");
+        if (!display || !*display) GTEST_SKIP() << "no DISPLAY (CI runs the tests under xvfb-run)";
+        std::string why;
+        if (!OffscreenRenderer::available(&why)) GTEST_SKIP() << "no usable Vulkan device: " << why;
+    }
+
+    // Runs splatscape with a private config folder (recent files) and the validation layer on
+    // (unless SPLATSCAPE_VK_VALIDATION=0, for machines without the layer).
+    int splatscape(const TempDir& dir, const std::string& args, std::string* output) {
+        return run_command(cat("XDG_CONFIG_HOME=", (dir / "config").string(), " SPLATSCAPE_VK_VALIDATION=",
+                               validation_wanted() ? 1 : 0, " ", splatscape_exe().string(), " ", args),
+                           output);
+    }
+    // The command-line flag, exercised where validation is wanted.
+    static const char* validation_flag() { return validation_wanted() ? " --validation" : ""; }
+
+    static fs::path generate_dataset(const fs::path& dir) {
+        SyntheticSceneOptions o;
+        o.width = 64;
+        o.height = 48;
+        o.train_views = 10;
+        o.test_views = 2;
+        o.samples_per_axis = 1;
+        o.points = 2000;
+        generate_synthetic_scene(o, dir);
+        return dir;
+    }
+
+    // The run says whether the layer was on; with it on, it must have counted no errors.
+    static void expect_clean_validation(const std::string& output) {
+        EXPECT_EQ(output.find("error: Vulkan validation"), std::string::npos) << output;
+        if (!validation_wanted()) return;
+        ASSERT_NE(output.find("validation layer on"), std::string::npos)
+            << "the Khronos validation layer did not load (install vulkan-validationlayers)\n"
+            << output;
+        EXPECT_NE(output.find("Vulkan validation: 0 errors"), std::string::npos) << output;
+    }
+};
+
+TEST_F(GuiWindowTest, ViewScreenshotMatchesTheOffscreenRender) {
+    TempDir dir("gui_view_screenshot");
+    const GaussianCloud cloud = blob_scene();
+    write_scene(dir / "blob.ply", cloud);
+    std::string output;
+    const int rc = splatscape(dir,
+                              cat("view ", (dir / "blob.ply").string(), " --window-size 480x320 --exit-after-frames 3",
+                                  " --screenshot ", (dir / "shot.png").string()),
+                              &output);
+    ASSERT_EQ(rc, 0) << output;
+    expect_clean_validation(output);
+    const Json sidecar = load_json(dir / "shot.json");
+    const Image shot = load_image(dir / "shot.png", 3);
+    EXPECT_EQ(shot.width, 480);
+    EXPECT_EQ(shot.height, 320);
+    const Crop vp = crop_of(sidecar, "viewport");
+    ASSERT_GT(vp.x, 0) << "the panels sit left of the viewport";
+    ASSERT_EQ(vp.x + vp.w, shot.width);
+    ASSERT_EQ(vp.h, shot.height);
+    const Agreement a = compare_to_offscreen(crop(shot, vp), cloud, sidecar);
+    EXPECT_LE(a.max_levels, 1.0 + 1e-6);
+    EXPECT_GE(a.exact_fraction, 0.999);
+    EXPECT_GT(a.lit_fraction, 0.05) << "the view shows the scene";
+    // The panels were drawn: the sidebar is not a flat colour.
+    const Image side = crop(shot, {0, 0, vp.x, shot.height});
+    float lo = 1.0f, hi = 0.0f;
+    for (float v : side.data) lo = std::min(lo, v), hi = std::max(hi, v);
+    EXPECT_GT(hi - lo, 0.3f) << "no UI in the sidebar";
+    // The file opened went into the recent list.
+    const Json recent = load_json(dir / "config" / "splatscape" / "recent.json");
+    ASSERT_EQ(recent.at("recent").size(), 1u);
+    EXPECT_EQ(fs::path(recent["recent"][0].get<std::string>()).filename(), "blob.ply");
+    // The camera in the sidecar is a camera path `splatscape render` accepts.
+    ASSERT_EQ(
+        run_command(cat(splatscape_exe().string(), " render ", (dir / "blob.ply").string(), " --camera-path ",
+                        (dir / "shot.json").string(), " --renderer cpu --threads 1 -o ", (dir / "frames").string()),
+                    &output),
+        0)
+        << output;
+    const Image frame = load_image(dir / "frames" / "frame_00000.png", 3);
+    EXPECT_EQ(frame.width, vp.w);
+    EXPECT_GT(psnr(frame, crop(shot, vp)), 35.0) << "the CPU renderer sees the same view";
+}
+
+TEST_F(GuiWindowTest, CameraPathPreviewPlaysToItsLastKey) {
+    TempDir dir("gui_view_path");
+    const GaussianCloud cloud = blob_scene();
+    write_scene(dir / "blob.ply", cloud);
+    // 1.5 s of path, previewed while the view renders smaller (it counts as motion), then settled.
+    save_json(dir / "path.json", Json::parse(R"({"fps": 20, "width": 160, "height": 120, "up": [0, 0, 1],
+        "keyframes": [{"t": 0, "position": [2.5, 0, 0.5], "look_at": [0, 0, 0], "fov_y": 45},
+                      {"t": 0.75, "position": [0, 2.5, 0.5], "look_at": [0, 0, 0]},
+                      {"t": 1.5, "position": [-2.5, 0, 1.0], "look_at": [0, 0, 0], "fov_y": 35}]})"));
+    std::string output;
+    const int rc = splatscape(dir,
+                              cat("view ", (dir / "blob.ply").string(), " --window-size 400x300 --exit-after-frames 2",
+                                  " --camera-path ", (dir / "path.json").string(), " --play --screenshot ",
+                                  (dir / "shot.png").string()),
+                              &output);
+    ASSERT_EQ(rc, 0) << output;
+    expect_clean_validation(output);
+    const Json sidecar = load_json(dir / "shot.json");
+    const Camera cam = camera_of(sidecar);
+    EXPECT_LT(glm::length(cam.center() - glm::vec3(-2.5f, 0.0f, 1.0f)), 1e-3f) << "ends at the last key";
+    EXPECT_NEAR(cam.fov_y() * 180.0 / 3.14159265, 35.0, 0.05);
+    const Agreement a =
+        compare_to_offscreen(crop(load_image(dir / "shot.png", 3), crop_of(sidecar, "viewport")), cloud, sidecar);
+    EXPECT_GT(a.exact_fraction, 0.95) << "the path's key frustum is drawn over the view";
+    EXPECT_GT(a.lit_fraction, 0.05);
+}
+
+TEST_F(GuiWindowTest, DonutScreenshotMatchesTheOffscreenRender) {
+    SPLATSCAPE_REQUIRE_SHARED(donut_dir, "gs_ply_donut");
+    const fs::path donut = donut_dir / "point_cloud" / "iteration_30000" / "fused.ply";
+    TempDir dir("gui_view_donut");
+    std::string output;
+    const int rc = splatscape(dir,
+                              cat("view ", donut.string(), " --hide-ui --window-size 240x180 --exit-after-frames 1",
+                                  " --screenshot ", (dir / "shot.png").string()),
+                              &output);
+    ASSERT_EQ(rc, 0) << output;
+    expect_clean_validation(output);
+    const Json sidecar = load_json(dir / "shot.json");
+    const Agreement a = compare_to_offscreen(crop(load_image(dir / "shot.png", 3), crop_of(sidecar, "viewport")),
+                                             read_scene(donut), sidecar);
+    EXPECT_LE(a.max_levels, 1.0 + 1e-6);
+    EXPECT_GE(a.exact_fraction, 0.999);
+    EXPECT_GT(a.lit_fraction, 0.15) << "the donut fills a good part of the first view";
+}
+
+TEST_F(GuiWindowTest, RunFolderAtADatasetViewWithTheGroundTruthBeside) {
+    TempDir dir("gui_view_compare");
+    const fs::path data = generate_dataset(dir / "data");
+    std::string output;
+    ASSERT_EQ(run_command(cat(splatscape_exe().string(), " train ", data.string(), " -o ", (dir / "run").string(),
+                              " --iters 30 --threads 1 --no-eval"),
+                          &output),
+              0)
+        << output;
+    save_json(dir / "path.json", Json::parse(R"({"fps": 4, "up": [0, 0, 1], "keyframes": [
+        {"t": 0, "position": [3, 0, 1], "look_at": [0, 0, 0]},
+        {"t": 1, "position": [0, 3, 1], "look_at": [0, 0, 0]}]})"));
+    const int view = 11; // the second test view (10 train views come first)
+    const int rc = splatscape(dir,
+                              cat("view ", (dir / "run").string(), validation_flag(), " --window-size 640x300",
+                                  " --exit-after-frames 3 --camera ", view, " --compare --camera-path ",
+                                  (dir / "path.json").string(), " --screenshot ", (dir / "shot.png").string()),
+                              &output);
+    ASSERT_EQ(rc, 0) << output;
+    expect_clean_validation(output);
+    const Json sidecar = load_json(dir / "shot.json");
+    ASSERT_TRUE(sidecar.contains("reference")) << "the ground truth is shown";
+    const Image shot = load_image(dir / "shot.png", 3);
+    const Crop vp = crop_of(sidecar, "viewport"), ref = crop_of(sidecar, "reference");
+    EXPECT_GT(ref.x, vp.x + vp.w - 1) << "beside the render, to its right";
+    EXPECT_EQ(ref.w, vp.w);
+    EXPECT_EQ(ref.h, vp.h);
+    // The render is the dataset camera's view at the shown size (same aspect as the photo).
+    const Camera cam = camera_of(sidecar);
+    EXPECT_NEAR(double(cam.width) / cam.height, 64.0 / 48.0, 0.02);
+    // The photo shown is the view's image, scaled.
+    const Image photo = load_image(sidecar.at("reference_image").get<std::string>(), 3);
+    const Image shown = crop(shot, ref);
+    EXPECT_GT(psnr(resize_area(
+                       composite_over(load_image(sidecar.at("reference_image").get<std::string>(), 4), glm::vec3(1.0f)),
+                       shown.width, shown.height),
+                   shown),
+              22.0);
+    EXPECT_EQ(photo.width, 64);
+    // The rendered half is the model from that camera (the other views' frusta are drawn over it, so
+    // it is checked loosely here; the exact check is the test above).
+    const GaussianCloud model = read_scene(dir / "run" / "point_cloud.ply");
+    const Agreement a = compare_to_offscreen(crop(shot, vp), model, sidecar);
+    EXPECT_GT(a.exact_fraction, 0.8);
+}
+
+TEST_F(GuiWindowTest, DatasetFolderShowsItsPointsAndCameras) {
+    TempDir dir("gui_view_dataset");
+    const fs::path data = generate_dataset(dir / "data");
+    std::string output;
+    const int rc =
+        splatscape(dir,
+                   cat("view ", data.string(), validation_flag(), " --window-size 400x300 --exit-after-frames 2",
+                       " --mode centers --screenshot ", (dir / "shot.png").string()),
+                   &output);
+    ASSERT_EQ(rc, 0) << output;
+    expect_clean_validation(output);
+    const Json sidecar = load_json(dir / "shot.json");
+    EXPECT_EQ(sidecar.at("render_mode"), "centers");
+    // The first view is the dataset's first training camera (at the viewport's aspect).
+    const Dataset dataset = load_dataset(data);
+    const glm::mat4 expected = dataset.train.front().camera.camera_to_world();
+    const glm::mat4 shown = camera_of(sidecar).camera_to_world();
+    for (int c = 0; c < 4; ++c)
+        for (int r = 0; r < 3; ++r) EXPECT_NEAR(shown[c][r], expected[c][r], 1e-4f) << c << "," << r;
+    // Its points are drawn, as the viewer turns them into Gaussians (the other cameras' frusta are
+    // drawn over them, so most pixels, not all, must agree).
+    const Image shot = load_image(dir / "shot.png", 3);
+    const GaussianCloud points = gui::cloud_from_points(dataset.points);
+    const Agreement a = compare_to_offscreen(crop(shot, crop_of(sidecar, "viewport")), points, sidecar);
+    EXPECT_GT(a.exact_fraction, 0.9);
+    EXPECT_GT(a.lit_fraction, 0.01);
+}
+
+TEST_F(GuiWindowTest, TrainWithGuiRunsToTheEndAndShowsTheModel) {
+    TempDir dir("gui_train");
+    const fs::path data = generate_dataset(dir / "data");
+    std::string output;
+    const int rc = splatscape(dir,
+                              cat("-v train ", data.string(), " -o ", (dir / "run").string(),
+                                  " --iters 40 --threads 1 --gui --exit-when-done --hide-ui", validation_flag(),
+                                  " --window-size 320x240 --screenshot ", (dir / "shot.png").string()),
+                              &output);
+    ASSERT_EQ(rc, 0) << output;
+    expect_clean_validation(output);
+    EXPECT_NE(output.find("held-out     PSNR"), std::string::npos) << "the run completed and evaluated\n" << output;
+    EXPECT_NE(output.find("live view: the model at iteration"), std::string::npos)
+        << "snapshots reached the window during training\n"
+        << output;
+    const Json sidecar = load_json(dir / "shot.json");
+    const Image shot = load_image(dir / "shot.png", 3);
+    const Crop vp = crop_of(sidecar, "viewport");
+    const GaussianCloud model = read_scene(dir / "run" / "point_cloud.ply");
+    const Agreement a = compare_to_offscreen(crop(shot, vp), model, sidecar);
+    EXPECT_LE(a.max_levels, 1.0 + 1e-6) << "the final model is what the window shows";
+    EXPECT_GE(a.exact_fraction, 0.999);
+    EXPECT_GT(a.lit_fraction, 0.05);
+}
+
+TEST(GuiCommand, WithoutADisplayTheViewerSaysWhatToDo) {
+    TempDir dir("gui_no_display");
+    GaussianCloud c;
+    c.resize(1, 0);
+    c.rotations[0] = 1.0f;
+    write_scene(dir / "one.ply", c);
+    std::string output;
+    const int rc = run_command(cat("env -u DISPLAY -u WAYLAND_DISPLAY XDG_CONFIG_HOME=", dir.path().string(), " ",
+                                   splatscape_exe().string(), " view ", (dir / "one.ply").string()),
+                               &output);
+    EXPECT_EQ(rc, 1) << output;
+    EXPECT_NE(output.find("cannot open a window"), std::string::npos) << output;
+    EXPECT_NE(output.find("splatscape render"), std::string::npos) << "points to the headless path\n" << output;
+
+    test::write_bytes(dir / "bad.ply", "ply\nformat binary_little_endian 1.0\nelement vertex 9\nproperty float x\n");
+    const int bad = run_command(cat(splatscape_exe().string(), " view ", (dir / "bad.ply").string()), &output);
+    EXPECT_EQ(bad, 1) << output;
+    EXPECT_NE(output.find("bad.ply"), std::string::npos) << "names the file\n" << output;
+}
+
+} // namespace
+} // namespace splatscape::test
