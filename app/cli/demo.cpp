@@ -1,11 +1,15 @@
 // splatscape demo: generates the built-in scene, trains gs3d on it, evaluates on the held-out
 // views, exports PLY and .splat, and prints where everything is.
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 
 #include "app/cli/command.hpp"
+#include "app/gui/gui.hpp"
 #include "app/session/console_watch.hpp"
 #include "core/error.hpp"
 #include "core/io/ply.hpp"
@@ -25,7 +29,23 @@ struct DemoArgs {
     int threads = 0;
     uint64_t seed = 0;
     bool force = false;
+    std::string view = "auto";  // auto | always | never
 };
+
+// "auto" opens the viewer only for a person at a terminal with a display: never in CI, scripts or
+// a headless build.
+bool should_open_viewer(const std::string& view) {
+    if (view == "never") return false;
+#ifndef SPLATSCAPE_HAVE_GUI
+    if (view == "always") log::warn("this build has no GUI; not opening the viewer");
+    return false;
+#else
+    const bool display = (std::getenv("DISPLAY") && *std::getenv("DISPLAY")) ||
+                         (std::getenv("WAYLAND_DISPLAY") && *std::getenv("WAYLAND_DISPLAY"));
+    if (view == "always") return true;
+    return display && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+#endif
+}
 
 int run_demo(const DemoArgs& a) {
     const fs::path root = a.output;
@@ -80,6 +100,12 @@ int run_demo(const DemoArgs& a) {
     std::printf("  renders    %s\n", (run_dir / "eval" / "renders").string().c_str());
     std::printf("next         splatscape render %s --orbit 60 -o %s\n", run_dir.string().c_str(),
                 (root / "orbit").string().c_str());
+    std::printf("             splatscape view %s\n", run_dir.string().c_str());
+    std::fflush(stdout);
+    if (should_open_viewer(a.view)) {
+        log::info("opening the viewer (close the window to finish; --view never skips it)");
+        return gui::run_viewer(run_dir.string(), gui::WindowOptions{});
+    }
     return 0;
 }
 
@@ -94,6 +120,11 @@ void add_demo(CLI::App& app, Registry& registry) {
     cmd->add_option("--threads", a->threads, "CPU threads (0: all cores)")->check(CLI::Range(0, 4096));
     cmd->add_option("--seed", a->seed, "Seed of the scene's cameras and of training")->capture_default_str();
     cmd->add_flag("--force", a->force, "Regenerate and retrain in a folder that holds a demo");
+    cmd->add_option("--view", a->view,
+                    "Open the trained scene in the viewer: auto (when run from a terminal with a display and "
+                    "the GUI is built), always or never")
+        ->check(CLI::IsMember({"auto", "always", "never"}))
+        ->capture_default_str();
     cmd->callback([&registry, a] { registry.action = [a] { return run_demo(*a); }; });
 }
 
