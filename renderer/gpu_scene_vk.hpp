@@ -15,6 +15,18 @@ class GpuScene {
 public:
     // Validates the counts (throws Error naming the limit a scene exceeds) and uploads.
     GpuScene(Context& context, const GaussianCloud& cloud);
+    // Gaussians in buffers owned elsewhere, in this class's layout (renderer/interop_vk.hpp: memory
+    // that CUDA training writes into); the owner keeps them alive while the scene is rendered.
+    struct External {
+        uint32_t count = 0;
+        int sh_degree = 0;
+        VkDeviceAddress means_opacity = 0, log_scales = 0, rotations = 0, sh = 0;
+        // float [N, 6] xx xy xz yy yz zz replacing log_scales and rotations (a 4D slice,
+        // renderer/slice4d_vk.hpp); xx < 0 marks a Gaussian left out of the slice.
+        VkDeviceAddress cov3d = 0;
+    };
+    explicit GpuScene(const External& external)
+        : m_count(external.count), m_sh_degree(external.sh_degree), m_external(external) {}
 
     // Largest scene this renderer indexes with 32-bit offsets.
     static constexpr size_t kMaxGaussians = size_t(1) << 30;
@@ -22,10 +34,20 @@ public:
     uint32_t size() const { return m_count; }
     int sh_degree() const { return m_sh_degree; }
     uint32_t sh_stride() const { return uint32_t(sh_coeff_count(m_sh_degree)); }
-    VkDeviceAddress means_opacity() const { return m_means_opacity.address(); }
-    VkDeviceAddress log_scales() const { return m_log_scales.address(); }
-    VkDeviceAddress rotations() const { return m_rotations.address(); }
-    VkDeviceAddress sh() const { return m_sh.address(); }
+    VkDeviceAddress means_opacity() const {
+        return m_external.means_opacity ? m_external.means_opacity : m_means_opacity.address();
+    }
+    VkDeviceAddress log_scales() const {
+        return m_external.log_scales ? m_external.log_scales : m_log_scales.address();
+    }
+    VkDeviceAddress rotations() const {
+        return m_external.rotations ? m_external.rotations : m_rotations.address();
+    }
+    VkDeviceAddress sh() const {
+        return m_external.sh ? m_external.sh : m_sh.address();
+    }
+    // Precomputed covariances, or 0 when the scene has scales and rotations.
+    VkDeviceAddress cov3d() const { return m_external.cov3d; }
     VkDeviceSize bytes() const;
 
 private:
@@ -35,6 +57,7 @@ private:
     Buffer m_log_scales;    // vec4 [N]
     Buffer m_rotations;     // vec4 [N]
     Buffer m_sh;            // float [N, K, 3]
+    External m_external;    // addresses of buffers owned elsewhere (zero: the buffers above)
 };
 
 } // namespace splatscape::vk

@@ -35,7 +35,9 @@ int run_viewer(const std::string& input, const WindowOptions& options) {
 int run_training_window(const TrainSetup& setup, const WindowOptions& options) {
     // The window first: without a display, training does not start.
     ViewerApp app(options, "Splatscape - training");
-    TrainingSession session(setup);
+    TrainSetup session_setup = setup;
+    app.enable_live_view(session_setup);
+    TrainingSession session(session_setup);
     app.attach_training(session, setup);
     app.run();
     app.finish_training();

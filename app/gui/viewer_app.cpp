@@ -15,6 +15,7 @@
 #include "core/json_util.hpp"
 #include "core/log.hpp"
 #include "renderer/vk/check_vk.hpp"
+#include "app/session/live_view_cuda.hpp"
 #include "training/trainer.hpp"
 
 namespace splatscape::gui {
@@ -31,6 +32,8 @@ constexpr double kIdleWait = 0.25;
 constexpr double kFollowFrame = 1.0 / 30.0;
 // Snapshots are asked for at most this often, and never faster than four uploads' time.
 constexpr double kSnapshotInterval = 0.3;
+// With the live view drawing from shared memory, host snapshots only serve "save snapshot".
+constexpr double kLiveSnapshotInterval = 5.0;
 
 template <class T>
 bool ready(const std::future<T>& f) {
@@ -157,6 +160,24 @@ void ViewerApp::attach_training(TrainingSession& session, const TrainSetup& setu
     m_last_snapshot = Clock::now();
 }
 
+void ViewerApp::enable_live_view(TrainSetup& setup) {
+    std::string why;
+    if (!live_view_shares_memory(*m_context, setup.options.device, &why)) {
+        log::info("live view: snapshots copied through the host (", why, ")");
+        return;
+    }
+    try {
+        m_live_exchange = std::make_shared<LiveViewExchange>();
+        m_live = std::make_unique<LiveViewHost>(*m_context, m_live_exchange, size_t(1) << 16, 3);
+        setup.live_view = make_cuda_live_sink(m_live_exchange);
+        log::info("live view: drawing from GPU memory shared with CUDA training on ", m_context->info().name);
+    } catch (const std::exception& e) {
+        log::warn("live view: snapshots copied through the host (", e.what(), ")");
+        m_live.reset();
+        m_live_exchange.reset();
+    }
+}
+
 // ---- scene ----------------------------------------------------------------------------------------
 
 void ViewerApp::open(const std::string& path) {
@@ -176,6 +197,14 @@ void ViewerApp::open(const std::string& path) {
 void ViewerApp::apply_scene(LoadedScene scene, bool reframe) {
     m_scene = std::move(scene);
     if (!m_session) show_cloud(m_scene->cloud);
+    // Dynamic scenes: the viewport slices the 4D Gaussians at the time shown (the time panel).
+    m_time.reset();
+    if (m_scene->cloud_4d && !m_session) {
+        m_time.emplace();
+        m_time->set_range(m_scene->cloud_4d->time_min, m_scene->cloud_4d->time_max);
+        m_view.render.time = m_time->time;
+        if (m_viewport) m_viewport->set_scene_4d(m_scene->cloud_4d, m_scene->min_temporal_weight);
+    }
     m_view.render.background = m_scene->background;
     m_view.render.antialiased = m_scene->antialiased;
     m_view.render.sh_degree = m_cloud ? m_cloud->sh_degree : 3;
@@ -309,10 +338,19 @@ void ViewerApp::poll_training() {
         if (!m) break;
         m_monitor.apply(*m);
     }
+    // The live view: the newest model training published into shared memory, drawn as it is.
+    if (m_live && m_viewport && !m_final_shown &&
+        m_live->update([&](const vk::GpuScene::External& e) { m_viewport->set_external_scene(e); }) >= 0) {
+        m_live_shown = true;
+        m_dirty = true;
+    }
     if (auto snap = m_monitor.take_snapshot()) {
         m_snapshot_requested = false;
         const auto t0 = Clock::now();
-        show_cloud(snap->cloud);
+        if (m_live_shown)
+            m_cloud = snap->cloud; // kept for framing and saving; the live view draws the model
+        else
+            show_cloud(snap->cloud);
         m_upload_seconds = seconds_since(t0);
         log::debug("live view: the model at iteration ", snap->iteration, ", ", snap->cloud->size(),
                    " Gaussians, uploaded in ", int(1e3 * m_upload_seconds), " ms");
@@ -328,7 +366,8 @@ void ViewerApp::poll_training() {
     }
     const bool running = m_monitor.state() == TrainingState::Running || m_monitor.state() == TrainingState::Starting;
     if (running && !m_snapshot_requested &&
-        seconds_since(m_last_snapshot) > std::max(kSnapshotInterval, 4.0 * m_upload_seconds)) {
+        seconds_since(m_last_snapshot) >
+            std::max(m_live_shown ? kLiveSnapshotInterval : kSnapshotInterval, 4.0 * m_upload_seconds)) {
         m_session->send(TrainerCommand::Snapshot);
         m_snapshot_requested = true;
         m_last_snapshot = Clock::now();
@@ -434,6 +473,12 @@ void ViewerApp::apply(const Command& command) {
                 }
             } else if constexpr (std::is_same_v<T, command::Train>) {
                 if (m_session && !m_monitor.done()) m_session->send(c.command);
+            } else if constexpr (std::is_same_v<T, command::SetTime>) {
+                if (m_time) {
+                    *m_time = c.controls;
+                    m_view.render.time = m_time->time;
+                    m_dirty = true;
+                }
             } else if constexpr (std::is_same_v<T, command::SaveSnapshot>) {
                 if (m_snapshot_cloud && m_setup && !m_snapshot_saving.valid()) {
                     const fs::path file =
@@ -496,6 +541,7 @@ ViewerSnapshot ViewerApp::snapshot() const {
     s.previewing = m_previewing;
     s.preview_time = m_preview_time;
     s.training = m_session ? &m_monitor : nullptr;
+    s.time = m_time;
     s.snapshot_saving = m_snapshot_saving.valid();
     s.snapshot_saved = m_snapshot_saved;
     return s;
@@ -511,6 +557,7 @@ void ViewerApp::draw_sidebar(const Layout& layout, Commands& commands) {
         const ViewerSnapshot s = snapshot();
         draw_training_panel(s, commands);
         draw_scene_panel(s, m_inputs, commands);
+        draw_time_panel(s, commands);
         draw_view_panel(s, commands);
         draw_camera_panel(s, m_inputs, commands);
         draw_stats_panel(s);
@@ -548,6 +595,11 @@ void ViewerApp::handle_input(const Layout& layout, Commands& shortcuts) {
     if (ImGui::IsKeyPressed(GLFW_KEY_F12, false)) shortcuts.push_back(command::Screenshot{"", false});
     if (io.WantCaptureKeyboard) return;
     if (ImGui::IsKeyPressed(GLFW_KEY_R, false)) shortcuts.push_back(command::ResetCamera{});
+    if (m_time && !m_session && ImGui::IsKeyPressed(GLFW_KEY_SPACE, false)) {
+        TimeControls t = *m_time;
+        t.playing = !t.playing;
+        shortcuts.push_back(command::SetTime{t});
+    }
     if (m_session && ImGui::IsKeyPressed(GLFW_KEY_SPACE, false))
         shortcuts.push_back(command::Train{m_monitor.state() == TrainingState::Paused ? TrainerCommand::Resume
                                                                                       : TrainerCommand::Pause});
@@ -653,6 +705,7 @@ double ViewerApp::event_wait() const {
     if (!m_imgui) return 0.0;
     // Animating: draw as fast as frames complete.
     if (m_view.continuous || m_previewing || m_drag != Drag::None || m_dirty) return 0.0;
+    if (m_time && m_time->playing) return 0.0;
     if (seconds_since(m_last_motion) < kMotionHold + 0.1) return 0.0;
     const ImGuiIO& io = ImGui::GetIO();
     for (int key : {GLFW_KEY_W, GLFW_KEY_A, GLFW_KEY_S, GLFW_KEY_D, GLFW_KEY_Q, GLFW_KEY_E})
@@ -713,6 +766,8 @@ void ViewerApp::frame_loop_iteration() {
             std::make_unique<ImGuiLayer>(*m_context, m_window.handle(), m_target->format(), m_target->image_count());
         m_viewport = std::make_unique<ViewportRenderer>(*m_context, m_target->format());
         m_viewport->set_scene(m_cloud);
+        if (m_time && m_scene && m_scene->cloud_4d)
+            m_viewport->set_scene_4d(m_scene->cloud_4d, m_scene->min_temporal_weight);
         m_dirty = true;
     }
     if (auto r = m_viewport->collect(frame->slot)) on_render_result(*r);
@@ -730,6 +785,10 @@ void ViewerApp::frame_loop_iteration() {
     if (m_camera.version() != before) m_last_motion = Clock::now();
     for (const Command& c : shortcuts) apply(c);
     advance_preview();
+    if (m_time && m_time->advance(std::min(double(ImGui::GetIO().DeltaTime), 0.1))) {
+        m_view.render.time = m_time->time;
+        m_dirty = true;
+    }
     if (m_options.start_view >= 0 && m_scene && !m_loading.valid()) {
         snap_to_view(m_options.start_view);
         if (m_options.compare) set_compare(true);

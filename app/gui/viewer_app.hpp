@@ -22,6 +22,7 @@
 #include "app/gui/training_monitor.hpp"
 #include "app/gui/viewer_state.hpp"
 #include "app/gui/viewport_vk.hpp"
+#include "app/session/live_view_vk.hpp"
 #include "app/session/training_session.hpp"
 #include "renderer/vk/context_vk.hpp"
 #include "renderer/vk/swapchain_target_vk.hpp"
@@ -41,6 +42,10 @@ public:
     void show_scene(LoadedScene scene);
     // Follows a training run: its snapshots become the scene; the dataset is read for its cameras.
     void attach_training(TrainingSession& session, const TrainSetup& setup);
+    // Before the session starts: when the window's GPU is the CUDA device training runs on, the live
+    // view draws the model from memory training writes (app/session/live_view.hpp) and `setup`
+    // gets the sink; otherwise snapshots keep coming through the host.
+    void enable_live_view(TrainSetup& setup);
 
     // The frame loop, until the window closes or an exit condition of the options is met.
     void run();
@@ -103,12 +108,18 @@ private:
     GlfwWindow m_window;
     std::unique_ptr<vk::Context> m_context;
     std::unique_ptr<vk::SwapchainTarget> m_target;
+    // The zero-copy live view of CUDA training (null: snapshots through the host). Before m_viewport,
+    // so that the viewport (which waits for frames in flight) goes first.
+    std::shared_ptr<LiveViewExchange> m_live_exchange;
+    std::unique_ptr<LiveViewHost> m_live;
+    bool m_live_shown = false;
     std::unique_ptr<ViewportRenderer> m_viewport;
     std::unique_ptr<ImGuiLayer> m_imgui;
     bool m_window_capture = false;
 
     // What is shown.
     std::optional<LoadedScene> m_scene;
+    std::optional<TimeControls> m_time; // dynamic scenes: the time shown and its playback
     std::shared_ptr<const GaussianCloud> m_cloud;
     SceneFraming m_framing;
     bool m_framed = false;

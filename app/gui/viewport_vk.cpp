@@ -79,15 +79,38 @@ VkFormat ViewportRenderer::image_format() const {
     return is_srgb(m_window_format) ? VK_FORMAT_R8G8B8A8_SRGB : VK_FORMAT_R8G8B8A8_UNORM;
 }
 
+void ViewportRenderer::set_scene_4d(const std::shared_ptr<const GaussianCloud4d>& cloud, float min_weight) {
+    m_context.wait_idle(); // frames in flight may still read the old scene
+    m_scene.reset();
+    m_scene_4d.reset();
+    m_scene_size = 0;
+    m_pending.fill(false);
+    if (cloud && cloud->size() > 0) {
+        m_scene_4d = std::make_unique<vk::GpuScene4d>(m_context, *cloud);
+        if (!m_slice) m_slice = std::make_unique<vk::Slice4dPass>(m_context);
+        m_min_weight = min_weight;
+        m_scene_size = cloud->size();
+    }
+}
+
 void ViewportRenderer::set_scene(const std::shared_ptr<const GaussianCloud>& cloud) {
     m_context.wait_idle(); // frames in flight may still read the old scene
     m_scene.reset();
+    m_scene_4d.reset();
     m_scene_size = 0;
     m_pending.fill(false);
     if (cloud && cloud->size() > 0) {
         m_scene = std::make_unique<vk::GpuScene>(m_context, *cloud);
         m_scene_size = cloud->size();
     }
+}
+
+void ViewportRenderer::set_external_scene(const vk::GpuScene::External& scene) {
+    m_context.wait_idle(); // no frame in flight reads the previous buffers after this
+    m_pending.fill(false);
+    m_scene_4d.reset();
+    m_scene = scene.count ? std::make_unique<vk::GpuScene>(scene) : nullptr;
+    m_scene_size = scene.count;
 }
 
 void ViewportRenderer::set_reference(const Image& rgb) {
@@ -151,12 +174,14 @@ void ViewportRenderer::record(const vk::SwapchainFrame& frame, const Camera* cam
     if (camera) {
         const uint32_t w = uint32_t(std::max(camera->width, 1)), h = uint32_t(std::max(camera->height, 1));
         ensure_render_image(w, h);
-        if (m_scene) {
-            m_renderer.prepare(*m_scene, w, h);
+        if (m_scene || m_scene_4d) {
+            const vk::GpuScene& scene = m_scene_4d ? m_scene_4d->sliced() : *m_scene;
+            m_renderer.prepare(scene, w, h);
             const vk::RenderTarget target{m_render_image.handle(), m_render_image.format(), m_render_layout,
                                           VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL};
             vk::TimestampQueries* timer = m_timers[frame.slot].enabled() ? &m_timers[frame.slot] : nullptr;
-            m_renderer.record(cmd, *m_scene, *camera, settings, &target, timer, frame.slot);
+            if (m_scene_4d) m_slice->record(cmd, *m_scene_4d, settings.time, m_min_weight);
+            m_renderer.record(cmd, scene, *camera, settings, &target, timer, frame.slot);
             m_pending[frame.slot] = true;
         } else {
             vk::image_barrier(cmd, m_render_image.handle(), m_render_layout, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL);

@@ -15,6 +15,7 @@
 #include "core/gaussian_cloud.hpp"
 #include "core/image.hpp"
 #include "renderer/render_settings.hpp"
+#include "renderer/slice4d_vk.hpp"
 #include "renderer/splat_renderer_vk.hpp"
 #include "renderer/vk/memory_vk.hpp"
 #include "renderer/vk/swapchain_target_vk.hpp"
@@ -48,7 +49,14 @@ public:
 
     // Uploads a scene (null or empty: nothing to splat). Waits for frames in flight first.
     void set_scene(const std::shared_ptr<const GaussianCloud>& cloud);
-    bool has_scene() const { return bool(m_scene); }
+    // Draws Gaussians from buffers owned elsewhere (the zero-copy live view of CUDA training,
+    // app/session/live_view.hpp). Waits for frames in flight first, as set_scene does, which the
+    // live view's fence scheme relies on.
+    void set_external_scene(const vk::GpuScene::External& scene);
+    // A 4D scene (gs4d): each render first slices it at RenderSettings::time on the GPU
+    // (renderer/slice4d_vk.hpp), leaving out Gaussians whose marginal in t is below `min_weight`.
+    void set_scene_4d(const std::shared_ptr<const GaussianCloud4d>& cloud, float min_weight);
+    bool has_scene() const { return bool(m_scene) || bool(m_scene_4d); }
     size_t scene_size() const { return m_scene_size; }
 
     // The photo shown beside the render (RGB floats), or none.
@@ -95,6 +103,9 @@ private:
     VkFormat m_window_format;
     vk::SplatRenderer m_renderer;
     std::unique_ptr<vk::GpuScene> m_scene;
+    std::unique_ptr<vk::GpuScene4d> m_scene_4d;
+    std::unique_ptr<vk::Slice4dPass> m_slice;
+    float m_min_weight = 0.05f;
     size_t m_scene_size = 0;
     std::array<vk::TimestampQueries, vk::SplatRenderer::kFrameSlots> m_timers;
     std::array<bool, vk::SplatRenderer::kFrameSlots> m_pending{};

@@ -347,6 +347,9 @@ Context::Context(const ContextOptions& options) {
     enable.features.shaderInt64 = VK_TRUE;
     std::vector<const char*> device_extensions;
     if (m_surface) device_extensions.push_back(VK_KHR_SWAPCHAIN_EXTENSION_NAME);
+    // Memory shared with CUDA (renderer/interop_vk.hpp), where the driver can export it.
+    m_external_memory_fd = has_device_extension(m_physical_device, VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME);
+    if (m_external_memory_fd) device_extensions.push_back(VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME);
     VkDeviceCreateInfo device_info{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, &enable};
     device_info.queueCreateInfoCount = 1;
     device_info.pQueueCreateInfos = &queue_info;

@@ -70,6 +70,8 @@ public:
     VkDeviceSize max_buffer_size() const { return m_max_buffer_size; }
     VkDeviceSize device_local_bytes() const { return m_device_local_bytes; }
     bool timestamps() const { return m_timestamp_valid_bits > 0; }
+    // VK_KHR_external_memory_fd is enabled: buffers can be exported to CUDA (renderer/interop_vk.hpp).
+    bool external_memory_fd() const { return m_external_memory_fd; }
     double timestamp_period_ns() const { return m_properties.limits.timestampPeriod; }
     uint32_t timestamp_valid_bits() const { return m_timestamp_valid_bits; }
 
@@ -106,6 +108,7 @@ private:
     VkDeviceSize m_max_buffer_size = 0;
     VkDeviceSize m_device_local_bytes = 0;
     uint32_t m_timestamp_valid_bits = 0;
+    bool m_external_memory_fd = false;
     std::unique_ptr<Allocator> m_allocator;
     UniqueCommandPool m_command_pool;
     UniqueFence m_fence;

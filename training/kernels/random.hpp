@@ -26,7 +26,9 @@ SPLATSCAPE_HD float random_uniform(uint64_t seed, uint64_t stream, uint64_t inde
 SPLATSCAPE_HD float random_normal(uint64_t seed, uint64_t stream, uint64_t index) {
     const float u1 = random_uniform(seed, stream, 2 * index);
     const float u2 = random_uniform(seed, stream, 2 * index + 1);
-    return ::sqrtf(-2.0f * ::logf(u1)) * ::cosf(6.283185307179586f * u2);
+    // The max guards device builds with fast-math logf, which may return a tiny positive value for
+    // u1 just below 1 (the square root would then be NaN); elsewhere it changes nothing.
+    return ::sqrtf(hd_max(-2.0f * ::logf(u1), 0.0f)) * ::cosf(6.283185307179586f * u2);
 }
 
 } // namespace splatscape::kern

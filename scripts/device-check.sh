@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# The GPU check (../shared/DEVICE.md): the CUDA backend's tests and its comparisons with the CPU
+# backend, the CUDA-Vulkan interop test, the training benchmark on the fox dataset, the render
+# benchmark and the Vulkan renderer's tests, on a machine with an NVIDIA GPU.
+#
+#   scripts/device-check.sh bundle [BUILD_DIR]
+#       On a build machine. Builds the `device` preset (CUDA for sm_90, static CUDA runtime, no
+#       GUI) into build-device/, or uses BUILD_DIR when given (configured the same way), and gathers
+#       into .device/check/ (git ignores .device/): the test and benchmark executables, stripped;
+#       the shared libraries they need that are not part of the base system (ldd; the Vulkan loader
+#       from /work/main/.gl's Debian package when this machine has none); and the fox dataset
+#       (images and its COLMAP model). Prints the bundle's size, which must stay under 64 MiB.
+#   scripts/device-check.sh run [all|tests|bench]
+#       On the GPU machine, from the checkout root with .device/check carried along: the tests, the
+#       benchmarks (with the Vulkan renderer's tests after them), or both (default). Writes to $OUT
+#       (default /tmp/device-check) as it goes, so a run cut short still leaves its results:
+#         gpu.txt             nvidia-smi
+#         steps.log           what ran, when, and the GPU
+#         tests.log           GPU tests (label gpu) and the Vulkan tests (GoogleTest XML in logs.tar.gz)
+#         bench_train.jsonl   fox, 1/2 resolution (540x960), every 8th image held out, COLMAP
+#                             cameras with distortion ignored (as the gsplat reference figures):
+#                             evaluations at 7,000 and 30,000 iterations of one 30k-schedule run,
+#                             with gsplat's settings ("config": "gsplat") and this project's
+#                             defaults ("config": "default")
+#         bench_render.jsonl  the Vulkan renderer on the 1M-Gaussian stress scene at 1920x1080
+#         render_*.png, ground_truth.png   the first held-out fox view (gsplat settings)
+#         logs.tar.gz         GoogleTest XML, nvidia-smi, the benchmarks' stderr
+#       DEVICE_CHECK_SECONDS (default 400) bounds the whole run; later steps are skipped or cut
+#       short to fit, the training benchmark stops at 7,000 iterations when 30,000 would not fit.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bundle=.device/check
+fox=${SPLATSCAPE_FOX:-../shared/datasets/fox}
+
+case "${1:-}" in
+bundle)
+    set -e
+    build=${2:-}
+    if [[ -z $build ]]; then
+        build=build-device
+        cmake --preset device > /dev/null
+        cmake --build "$build" -j"$(nproc)" --target test_cuda_backend test_kernels_cuda test_device_selection_cuda \
+            test_interop_cuda test_live_view_cuda bench_train bench_render test_renderer test_renderer_vs_cpu
+    fi
+    rm -rf "$bundle"
+    mkdir -p "$bundle/bin" "$bundle/lib" "$bundle/data/fox/colmap/sparse/0"
+    exes=(tests/training/test_cuda_backend tests/training/test_kernels_cuda tests/training/test_device_selection_cuda
+          tests/training/test_interop_cuda tests/training/test_live_view_cuda bench/bench_train bench/bench_render
+          tests/renderer/test_renderer tests/renderer/test_renderer_vs_cpu)
+    for exe in "${exes[@]}"; do
+        if [[ -f $build/$exe ]]; then strip -o "$bundle/bin/$(basename "$exe")" "$build/$exe"; fi
+    done
+    # Every library the executables load except glibc, the C++ runtime and the loader, which the
+    # GPU machine has in newer versions.
+    for exe in "$bundle"/bin/*; do
+        ldd "$exe" | awk '$3 ~ /^\// {print $3}'
+    done | sort -u | while read -r lib; do
+        case "$(basename "$lib")" in
+        libc.so.*|libm.so.*|libpthread.so.*|libdl.so.*|librt.so.*|ld-linux*|libstdc++.so.*|libgcc_s.so.*) ;;
+        *) cp -L "$lib" "$bundle/lib/" ;;
+        esac
+    done
+    # The Vulkan loader and glvnd (NVIDIA's Vulkan driver, libGLX_nvidia, loads libGLdispatch), from
+    # the Debian packages in .gl/ (git ignores it; scripts/install-deps.sh fetches them).
+    if compgen -G ".gl/*.deb" > /dev/null; then
+        tmp=$(mktemp -d)
+        for deb in .gl/*.deb; do dpkg-deb -x "$deb" "$tmp"; done
+        find "$tmp" -name '*.so.[0-9]' -exec cp -L {} "$bundle/lib/" \;
+        rm -rf "$tmp"
+    fi
+    cp -r "$fox/images" "$bundle/data/fox/"
+    cp "$fox"/colmap/sparse/0/*.bin "$bundle/data/fox/colmap/sparse/0/"
+    du -sh "$bundle"
+    size=$(du -sm "$bundle" | cut -f1)
+    if ((size >= 64)); then echo "the bundle is ${size} MiB: over the 64 MiB a device run carries" >&2; exit 1; fi
+    ;;
+run)
+    out=${OUT:-/tmp/device-check}
+    mkdir -p "$out/xml"
+    start=$SECONDS
+    budget=${DEVICE_CHECK_SECONDS:-400}
+    left() { echo $((budget - (SECONDS - start))); }
+    export LD_LIBRARY_PATH=$PWD/$bundle/lib XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp} SPLATSCAPE_VK_VALIDATION=0
+    for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json \
+        /etc/vulkan/icd.d/nvidia_icd.json /usr/local/share/vulkan/icd.d/nvidia_icd.json \
+        $(find /usr /etc /opt -name 'nvidia_icd*.json' 2> /dev/null | head -3); do
+        if [[ -f $icd ]]; then export VK_DRIVER_FILES=$icd; break; fi
+    done
+    bin=$PWD/$bundle/bin
+    data=$PWD/$bundle/data
+    status=0
+    log() { echo "[$((SECONDS - start)) s] $*" | tee -a "$out/steps.log"; }
+    # gtest NAME TIMEOUT [ARGS]: one test executable, its XML, its output appended to tests.log.
+    gtest() {
+        local name=$1 limit=$2
+        shift 2
+        local t=$(($(left) - 10))
+        if [[ ! -x $bin/$name ]]; then log "skip $name (not in the bundle)"; return; fi
+        if ((t < 15)); then log "skip $name (out of time)"; return; fi
+        ((limit > t)) && limit=$t
+        log "$name (at most $limit s)"
+        if ! timeout "$limit" "$bin/$name" --gtest_output="xml:$out/xml/$name.xml" "$@" \
+            >> "$out/tests.log" 2>&1; then
+            status=1
+            log "$name FAILED"
+        fi
+    }
+    what=${2:-all}
+    nvidia-smi > "$out/gpu.txt" 2>&1 || true
+    nvidia-smi -L | tee -a "$out/steps.log"
+    echo "Vulkan driver: ${VK_DRIVER_FILES:-none found}" | tee -a "$out/steps.log"
+    ldconfig -p | grep -E "libGLX_nvidia|libnvidia-glcore|libcuda.so" >> "$out/steps.log" 2>&1
+    ls -d /usr/local/nvidia/* /usr/share/vulkan/icd.d/* /etc/vulkan/icd.d/* >> "$out/steps.log" 2>&1
+
+    if [[ $what == all || $what == tests ]]; then
+        gtest test_device_selection_cuda 20
+        gtest test_kernels_cuda 30
+        gtest test_cuda_backend 150
+        gtest test_interop_cuda 40
+        gtest test_live_view_cuda 60
+        grep -E "^\[  FAILED|PSNR|relative error|densification:|\[  PASSED|Failure|rror" "$out/tests.log" | tail -60
+    fi
+
+    if [[ $what == all ]] && grep -q 'BuiltinSceneReachesTheCpuThreshold.*result="completed"' \
+        "$out/xml/test_cuda_backend.xml" 2> /dev/null && grep -A3 'BuiltinSceneReachesTheCpuThreshold' \
+        "$out/xml/test_cuda_backend.xml" | grep -q '<failure'; then
+        log "training on the GPU fails its test: benchmarks skipped"
+        what=tests
+    fi
+    if [[ $what == all || $what == bench ]]; then
+        # The training benchmark: one run of the 30k schedule, evaluated at 7k and 30k; first with the
+        # settings of the gsplat reference figures (its DefaultStrategy has no screen-size pruning:
+        # densify.max_screen_size 0), then, when time remains, with this project's defaults.
+        echo '{"densify": {"max_screen_size": 0}}' > "$out/gsplat_settings.json"
+        for config in gsplat default; do
+            t=$(($(left) - 60))
+            if ((t < 60)); then log "skip bench_train $config (out of time)"; continue; fi
+            args=()
+            if [[ $config == gsplat ]]; then args=(--config "$out/gsplat_settings.json" --out "$out"); fi
+            log "bench_train on fox, $config settings (at most $t s)"
+            timeout "$t" "$bin/bench_train" --data "$data/fox" --format colmap --downscale 2 --max-width 0 \
+                --test-every 8 --no-undistort --device cuda --iters 7000,30000 --max-seconds $((t - 30)) \
+                --label "$config" "${args[@]}" >> "$out/bench_train.jsonl" 2>> "$out/bench_train.err" || {
+                status=1
+                log "bench_train $config FAILED"
+            }
+            grep -E "\"$config\"" "$out/bench_train.jsonl" | grep -E "train_seconds|heldout_psnr|ms_|peak" | cut -c1-150
+        done
+        cat "$out/bench_train.err"
+        t=$(($(left) - 10))
+        if ((t > 20)) && [[ ${SKIP_RENDER_BENCH:-0} != 1 ]]; then
+            log "bench_render stress1m"
+            (cd "$bundle/bin" && timeout "$t" ./bench_render --scene stress1m --frames 30 \
+                > "$out/bench_render.jsonl" 2> "$out/bench_render.err") || log "bench_render did not finish"
+            cut -c1-160 "$out/bench_render.jsonl"
+        fi
+        gtest test_renderer_vs_cpu 90
+        gtest test_renderer 120
+    fi
+    # The device tool brings back few files: everything but the figures, the logs and the images
+    # goes into one archive.
+    (
+        cd "$out" || exit
+        keep=()
+        for f in xml gpu.txt bench_train.err bench_render.err gsplat_settings.json; do
+            if [[ -e $f ]]; then keep+=("$f"); fi
+        done
+        tar czf logs.tar.gz "${keep[@]}" && rm -rf "${keep[@]}"
+    )
+    log "done, status $status"
+    exit $status
+    ;;
+*)
+    echo "usage: scripts/device-check.sh bundle [BUILD_DIR] | run [all|tests|bench]" >&2
+    exit 2
+    ;;
+esac
