@@ -8,6 +8,7 @@
 
 #include "core/camera.hpp"
 #include "core/gaussian_cloud.hpp"
+#include "core/gaussian_cloud_4d.hpp"
 #include "core/image.hpp"
 #include "renderer/render_settings.hpp"
 
@@ -44,6 +45,9 @@ public:
 
     // Uploads the scene (validated: throws Error on inconsistent arrays or non-finite values).
     void set_scene(const GaussianCloud& cloud);
+    // A 4D scene (gs4d): each frame slices it at RenderSettings::time on the GPU first
+    // (renderer/slice4d_vk.hpp), leaving out Gaussians whose marginal in t is below `min_weight`.
+    void set_scene(const GaussianCloud4d& cloud, float min_weight = 0.05f);
     // Renders at the camera's width x height (pinhole; distortion is ignored).
     RenderOutput render(const Camera& camera, const RenderSettings& settings = {});
 

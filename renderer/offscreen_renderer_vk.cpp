@@ -3,6 +3,7 @@
 
 #include "core/error.hpp"
 #include "renderer/offscreen_renderer.hpp"
+#include "renderer/slice4d_vk.hpp"
 #include "renderer/splat_renderer_vk.hpp"
 #include "renderer/vk/check_vk.hpp"
 #include "renderer/vk/context_vk.hpp"
@@ -16,6 +17,9 @@ struct OffscreenRenderer::Impl {
     vk::SplatRenderer renderer;
     vk::TimestampQueries timer;
     std::optional<vk::GpuScene> scene;
+    std::optional<vk::GpuScene4d> scene_4d;
+    std::optional<vk::Slice4dPass> slice;
+    float min_weight = 0.05f;
     std::optional<vk::OffscreenTarget> target;
     vk::Buffer color_readback;
     vk::Buffer depth_readback;
@@ -55,12 +59,22 @@ std::vector<std::string> OffscreenRenderer::devices() {
 
 void OffscreenRenderer::set_scene(const GaussianCloud& cloud) {
     m_impl->scene.reset();
+    m_impl->scene_4d.reset();
     m_impl->scene.emplace(m_impl->context, cloud);
+}
+
+void OffscreenRenderer::set_scene(const GaussianCloud4d& cloud, float min_weight) {
+    m_impl->scene.reset();
+    m_impl->scene_4d.reset();
+    m_impl->scene_4d.emplace(m_impl->context, cloud);
+    if (!m_impl->slice) m_impl->slice.emplace(m_impl->context);
+    m_impl->min_weight = min_weight;
 }
 
 RenderOutput OffscreenRenderer::render(const Camera& camera, const RenderSettings& settings) {
     Impl& s = *m_impl;
-    if (!s.scene) throw Error("OffscreenRenderer::render: no scene was set");
+    if (!s.scene && !s.scene_4d) throw Error("OffscreenRenderer::render: no scene was set");
+    const vk::GpuScene& scene = s.scene_4d ? s.scene_4d->sliced() : *s.scene;
     if (camera.width <= 0 || camera.height <= 0)
         throw Error(cat("cannot render an image of ", camera.width, "x", camera.height, " pixels"));
     const uint32_t w = uint32_t(camera.width), h = uint32_t(camera.height);
@@ -78,14 +92,15 @@ RenderOutput OffscreenRenderer::render(const Camera& camera, const RenderSetting
     // A frame that found more (tile, Gaussian) pairs than room is rendered again with room for them.
     for (int attempt = 0;; ++attempt) {
         const uint32_t capacity_before = s.renderer.instance_capacity();
-        s.renderer.prepare(*s.scene, w, h);
+        s.renderer.prepare(scene, w, h);
         if (attempt > 0 && s.renderer.instance_capacity() <= capacity_before)
             throw Error(cat("the frame needs ", result.stats.instances,
                             " (tile, Gaussian) pairs but the Vulkan device '", s.context.info().name, "' has room for ",
                             capacity_before, ": render a smaller image or fewer Gaussians"));
         s.context.submit_and_wait([&](VkCommandBuffer cmd) {
             vk::RenderTarget t = s.target->target();
-            s.renderer.record(cmd, *s.scene, camera, settings, &t, &s.timer);
+            if (s.scene_4d) s.slice->record(cmd, *s.scene_4d, settings.time, s.min_weight);
+            s.renderer.record(cmd, scene, camera, settings, &t, &s.timer);
             s.target->record_readback(cmd);
             const VkDeviceSize pixels = VkDeviceSize(w) * h;
             VkBufferCopy color{0, 0, pixels * 16}, depth{0, 0, pixels * 4};

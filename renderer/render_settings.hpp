@@ -29,6 +29,7 @@ struct RenderSettings {
     float scale_modifier = 1.0f; // multiplies every Gaussian's scale (viewer only)
     bool antialiased = false;    // docs/rasterizer.md, step 4
     int center_radius = 1;       // Centers mode: dots are (2r+1) pixels wide
+    float time = 0.0f;           // 4D scenes: the scene time they are sliced at
 };
 
 struct PassTiming {

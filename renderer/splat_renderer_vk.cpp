@@ -158,6 +158,7 @@ void SplatRenderer::record(VkCommandBuffer cmd, const GpuScene& scene, const Cam
     f.log_scales = scene.log_scales();
     f.rotations = scene.rotations();
     f.sh = scene.sh();
+    f.cov3d = scene.cov3d();
     f.splat_geom = m_geom.address();
     f.splat_color = m_color.address();
     f.tile_rect = m_rect.address();

@@ -21,15 +21,28 @@ void main() {
         vec3 t = frame.f.translation.xyz;
         vec3 p = vec3(dot(r0, mean), dot(r1, mean), dot(r2, mean)) + t;
         if (p.z > frame.f.near_plane && p.z < frame.f.far_plane) {
-            // 2. Sigma = M M^T with M = Rq diag(exp(s) * modifier).
-            mat3 rq = rotation_rows(Vec4Buf(frame.f.rotations).v[i]);
-            vec3 s = exp(Vec4Buf(frame.f.log_scales).v[i].xyz) * frame.f.scale_modifier;
-            float m[3][3];
-            for (int r = 0; r < 3; ++r)
-                for (int c = 0; c < 3; ++c) m[r][c] = rq[r][c] * s[c];
             float sigma[3][3];
-            for (int r = 0; r < 3; ++r)
-                for (int c = 0; c < 3; ++c) sigma[r][c] = m[r][0] * m[c][0] + m[r][1] * m[c][1] + m[r][2] * m[c][2];
+            bool in_slice = true;
+            if (frame.f.cov3d != 0) {
+                // 2. A covariance given directly (a 4D slice, shaders/slice4d.comp) times modifier^2;
+                // xx < 0 marks a Gaussian the slice left out.
+                FloatBuf cov = FloatBuf(frame.f.cov3d);
+                float m2 = frame.f.scale_modifier * frame.f.scale_modifier;
+                float e[6];
+                for (int k = 0; k < 6; ++k) e[k] = cov.v[6 * i + k] * m2;
+                in_slice = cov.v[6 * i] >= 0.0;
+                sigma = float[3][3](float[3](e[0], e[1], e[2]), float[3](e[1], e[3], e[4]), float[3](e[2], e[4], e[5]));
+            } else {
+                // 2. Sigma = M M^T with M = Rq diag(exp(s) * modifier).
+                mat3 rq = rotation_rows(Vec4Buf(frame.f.rotations).v[i]);
+                vec3 s = exp(Vec4Buf(frame.f.log_scales).v[i].xyz) * frame.f.scale_modifier;
+                float m[3][3];
+                for (int r = 0; r < 3; ++r)
+                    for (int c = 0; c < 3; ++c) m[r][c] = rq[r][c] * s[c];
+                for (int r = 0; r < 3; ++r)
+                    for (int c = 0; c < 3; ++c)
+                        sigma[r][c] = m[r][0] * m[c][0] + m[r][1] * m[c][1] + m[r][2] * m[c][2];
+            }
             // 3. Jacobian with the guard band.
             vec4 K = frame.f.intrinsics;
             float lx = 1.3 * 0.5 * float(frame.f.width) / K.x;
@@ -59,7 +72,7 @@ void main() {
             float det0 = a0 * c0 - b * b;
             float a = a0 + frame.f.eps2d, c = c0 + frame.f.eps2d;
             float det = a * c - b * b;
-            if (det > 0.0) {
+            if (det > 0.0 && in_slice) {
                 float compensation = frame.f.antialiased != 0 ? sqrt(max(det0 / det, 0.0)) : 1.0;
                 // 5. Conic.
                 float inv = 1.0 / det;

@@ -194,6 +194,33 @@ Gs3dConfig gs3d_preset(const std::string& name) {
     throw UsageError(cat("unknown preset '", name, "' (expected default or demo)"));
 }
 
+Json to_json(const AdcConfig& c) {
+    Json d = Json::object();
+    visit_adc(c, Writer{d});
+    return d;
+}
+
+void update_from_json(AdcConfig& c, const Json& j, const std::string& where, const std::string& prefix) {
+    if (!j.is_object()) throw Error(where, prefix.empty() ? "(root)" : prefix, "expected an object");
+    std::set<std::string> seen;
+    visit_adc(c, Reader{j, prefix, where, seen});
+    reject_unknown(j, seen, prefix, where);
+}
+
+void validate(const AdcConfig& d, const std::string& w) {
+    require(d.densify_every >= 1, w, "densify.densify_every", ">= 1");
+    require(d.densify_from >= 0 && d.densify_until >= 0, w, "densify.densify_from", ">= 0");
+    require(d.grad_threshold > 0, w, "densify.grad_threshold", "> 0");
+    require(d.percent_dense > 0 && d.percent_dense < 1, w, "densify.percent_dense", "a value in (0, 1)");
+    require(d.opacity_reset_every >= 0, w, "densify.opacity_reset_every", ">= 0");
+    require(d.opacity_reset_value > 0 && d.opacity_reset_value < 1, w, "densify.opacity_reset_value",
+            "a value in (0, 1)");
+    require(d.min_opacity >= 0 && d.min_opacity < 1, w, "densify.min_opacity", "a value in [0, 1)");
+    require(d.max_screen_size >= 0, w, "densify.max_screen_size", ">= 0");
+    require(d.max_world_size >= 0, w, "densify.max_world_size", ">= 0");
+    require(d.max_gaussians >= 0, w, "densify.max_gaussians", ">= 0");
+}
+
 float exponential_lr(int step, float lr_init, float lr_final, int delay_steps, float delay_mult, int max_steps) {
     if (step < 0 || (lr_init == 0.0f && lr_final == 0.0f)) return 0.0f;
     double delay_rate = 1.0;

@@ -77,6 +77,12 @@ Json to_json(const Gs3dConfig& config);
 // otherwise silently train with a default).
 void update_from_json(Gs3dConfig& config, const Json& json, const std::string& where);
 
+// Adaptive density control settings on their own, for model configs that embed them (gs4d).
+// Keys are those of the "densify" object above; `prefix` names them in messages.
+Json to_json(const AdcConfig& config);
+void update_from_json(AdcConfig& config, const Json& json, const std::string& where, const std::string& prefix);
+void validate(const AdcConfig& config, const std::string& where);
+
 // The exponential learning-rate schedule of the 3DGS reference (get_expon_lr_func).
 float exponential_lr(int step, float lr_init, float lr_final, int delay_steps, float delay_mult, int max_steps);
 

@@ -30,13 +30,19 @@ const std::vector<Frame>& evaluation_frames(const Dataset& dataset) {
 
 EvalResult evaluate_views(const Dataset& dataset, const std::vector<Frame>& frames, const RenderFunction& render,
                           const std::filesystem::path& out_dir, const std::function<void(size_t, size_t)>& on_view) {
+    return evaluate_frames(
+        dataset, frames, [&](const Frame&, const Camera& camera) { return render(camera); }, out_dir, on_view);
+}
+
+EvalResult evaluate_frames(const Dataset& dataset, const std::vector<Frame>& frames, const FrameRenderFunction& render,
+                           const std::filesystem::path& out_dir, const std::function<void(size_t, size_t)>& on_view) {
     EvalResult r;
     double render_seconds = 0.0;
     for (size_t i = 0; i < frames.size(); ++i) {
         const Frame& f = frames[i];
         const Image gt = quantize_8bit(dataset.load_image(f));
         const auto t0 = std::chrono::steady_clock::now();
-        const Image out = quantize_8bit(render(dataset.render_camera(f)));
+        const Image out = quantize_8bit(render(f, dataset.render_camera(f)));
         render_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         ViewMetrics m;
         m.name = f.name;

@@ -36,6 +36,12 @@ EvalResult evaluate_views(const Dataset& dataset, const std::vector<Frame>& fram
                           const std::filesystem::path& out_dir = {},
                           const std::function<void(size_t, size_t)>& on_view = {});
 
+// The same with a renderer that also sees the frame (dynamic scenes render at frame.time).
+using FrameRenderFunction = std::function<Image(const Frame&, const Camera&)>;
+EvalResult evaluate_frames(const Dataset& dataset, const std::vector<Frame>& frames, const FrameRenderFunction& render,
+                           const std::filesystem::path& out_dir = {},
+                           const std::function<void(size_t, size_t)>& on_view = {});
+
 // The frames evaluation uses: the test split, or the validation split when there is no test split.
 const std::vector<Frame>& evaluation_frames(const Dataset& dataset);
 

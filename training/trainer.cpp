@@ -10,11 +10,14 @@
 #include "core/error.hpp"
 #include "core/file_util.hpp"
 #include "core/io/ply.hpp"
+#include "core/io/ply_4d.hpp"
 #include "core/metrics.hpp"
 #include "training/checkpoint.hpp"
 #include "training/densification.hpp"
 #include "training/evaluation.hpp"
 #include "training/kernels/random.hpp"
+#include "training/models/gs4d.hpp"
+#include "training/models/gs4d_render.hpp"
 #include "training/models/model.hpp"
 #include "training/render.hpp"
 
@@ -152,6 +155,7 @@ private:
     void setup();
     void restore(const CheckpointData& ckpt);
     void step(int iteration);
+    void step_view(int iteration); // forward, loss and backward of one view
     CheckpointData make_checkpoint(int iteration);
     void save_checkpoint(int iteration);
     void save_ply(int iteration, bool versioned);
@@ -161,6 +165,7 @@ private:
     void emit_progress(int iteration, bool force);
     int next_view();
     void log(const std::string& text) { m_messages.push(msg::Log{text}); }
+    void publish_live(int iteration);
 
     TrainSetup& m_setup;
     TrainerMessageQueue& m_messages;
@@ -187,6 +192,8 @@ private:
     Image m_probe_image;
     std::string m_probe_name;
     bool m_has_probe = false;
+    float m_probe_time = 0.0f;
+    float m_min_temporal_weight = 0.05f; // dynamic models: the slice's cut-off when rendering
 
     // Progress accounting.
     double m_loss_sum = 0, m_l1_sum = 0, m_ssim_sum = 0;
@@ -236,6 +243,19 @@ void Run::setup() {
     m_model = std::move(bundle.model);
     m_recipe = bundle.recipe;
     m_setup.model_config = m_model->config_json();
+    {
+        // The scene's time range (dynamic datasets), over every split: held-out times lie inside it.
+        float t0 = 0.0f, t1 = 0.0f;
+        bool any = false;
+        for (const auto* frames : {&m_dataset.train, &m_dataset.val, &m_dataset.test})
+            for (const Frame& f : *frames)
+                if (f.time) {
+                    t0 = any ? std::min(t0, *f.time) : *f.time;
+                    t1 = any ? std::max(t1, *f.time) : *f.time;
+                    any = true;
+                }
+        m_model->set_time_range(t0, t1);
+    }
 
     // Background: the configured one, else the colour RGBA images were composited on, else black.
     glm::vec3 bg{0.0f};
@@ -247,7 +267,9 @@ void Run::setup() {
     m_background[1] = bg.y;
     m_background[2] = bg.z;
     const bool white = bg.x == 1.0f && bg.y == 1.0f && bg.z == 1.0f;
-    m_densifier = std::make_unique<AdaptiveDensityControl>(*m_backend, m_recipe.densify, m_extent, opt.seed, white);
+    m_densifier = m_model->make_densifier(m_recipe.densify, m_extent, opt.seed, white);
+    if (!m_densifier)
+        m_densifier = std::make_unique<AdaptiveDensityControl>(*m_backend, m_recipe.densify, m_extent, opt.seed, white);
 
     // Training images on the device. With random backgrounds and RGBA images, keep premultiplied
     // RGBA (from composites over black and over white) so each iteration can compose its own target.
@@ -294,6 +316,11 @@ void Run::setup() {
     m_probe_camera = m_dataset.render_camera(probe);
     m_probe_image = training_bg.load_image(probe);
     m_probe_name = probe.name;
+    m_probe_time = probe.time.value_or(0.0f);
+    if (m_model->dynamic())
+        m_min_temporal_weight =
+            float(json_number(json_member(m_setup.model_config, "min_temporal_weight", "", "model config"),
+                              "min_temporal_weight", "model config"));
     m_has_probe = opt.probe_every > 0;
 
     m_ctx = m_backend->create_raster_context();
@@ -301,7 +328,9 @@ void Run::setup() {
     if (ckpt) {
         restore(*ckpt);
     } else {
-        m_model->initialize(m_dataset.points, m_dataset.bounds, opt.seed);
+        // Dynamic models without points start from random Gaussians where the cameras look.
+        const bool focus = m_model->dynamic() && m_dataset.points.size() == 0;
+        m_model->initialize(m_dataset.points, focus ? camera_focus_bounds(m_dataset) : m_dataset.bounds, opt.seed);
         m_densifier->reset(m_model->size());
         log(cat("initialised ", m_model->size(), " Gaussians from ",
                 m_dataset.points.size() ? "the dataset's points" : "random points in the scene bounds"));
@@ -392,11 +421,19 @@ void Run::save_checkpoint(int iteration) {
 }
 
 void Run::save_ply(int iteration, bool versioned) {
-    const GaussianCloud cloud = m_model->to_cloud();
     const fs::path main = m_setup.run_dir / "point_cloud.ply";
+    const fs::path numbered = m_setup.run_dir / "point_cloud" / cat("iteration_", iteration) / "point_cloud.ply";
+    if (m_model->dynamic()) {
+        // The 4D layout of core/io/ply_4d.hpp.
+        const GaussianCloud4d cloud = m_model->to_cloud_4d();
+        write_gaussian_4d_ply(main, cloud);
+        if (versioned) write_gaussian_4d_ply(numbered, cloud);
+        m_messages.push(msg::Saved{iteration, "ply", main});
+        return;
+    }
+    const GaussianCloud cloud = m_model->to_cloud();
     write_gaussian_ply(main, cloud);
-    if (versioned)
-        write_gaussian_ply(m_setup.run_dir / "point_cloud" / cat("iteration_", iteration) / "point_cloud.ply", cloud);
+    if (versioned) write_gaussian_ply(numbered, cloud);
     m_messages.push(msg::Saved{iteration, "ply", main});
 }
 
@@ -413,6 +450,31 @@ int Run::next_view() {
 
 void Run::step(int iteration) {
     m_model->set_iteration(iteration);
+    // Several views per step (gs4d: several timestamps): the model's backward adds each view's share
+    // of the mean gradient, so the gradients start from zero.
+    const int batch = std::max(1, m_recipe.batch_size);
+    if (batch > 1 || m_model->dynamic()) m_model->params().zero_grads(*m_backend);
+    for (int b = 0; b < batch; ++b) step_view(iteration);
+
+    const DensifyReport report = m_densifier->update(*m_model, iteration);
+    if (report.changed())
+        m_messages.push(msg::Densified{iteration, report.cloned, report.split, report.pruned, report.opacity_reset,
+                                       m_model->size()});
+
+    ++m_adam_step;
+    const std::vector<ParamLr> lrs = m_model->learning_rates(iteration);
+    auto& params = m_model->params().all();
+    for (size_t i = 0; i < params.size(); ++i) {
+        Parameter& p = params[i];
+        // Tensors replaced by densification this iteration have no gradient: no step, as in the reference.
+        if (report.replaced_all || (report.replaced_opacity && &p == &m_model->opacity())) continue;
+        const kern::AdamStep a = kern::adam_step_for(lrs[i].lr_a, m_adam_step);
+        const kern::AdamStep b = kern::adam_step_for(lrs[i].lr_b, m_adam_step);
+        m_backend->adam_step(p.value, p.grad, p.exp_avg, p.exp_avg_sq, a, lrs[i].split_col, b);
+    }
+}
+
+void Run::step_view(int iteration) {
     TrainView& v = m_views[size_t(next_view())];
     FrameSpec frame;
     frame.camera = v.view.camera;
@@ -445,24 +507,7 @@ void Run::step(int iteration) {
     RenderTensors d_out{&m_d_render, nullptr, nullptr};
     m_backend->rasterize_backward(in, frame, *m_ctx, d_out, grads);
     m_model->backward(v.view);
-
     m_densifier->after_backward(*m_model, *m_ctx, iteration);
-    const DensifyReport report = m_densifier->update(*m_model, iteration);
-    if (report.changed())
-        m_messages.push(msg::Densified{iteration, report.cloned, report.split, report.pruned, report.opacity_reset,
-                                       m_model->size()});
-
-    ++m_adam_step;
-    const std::vector<ParamLr> lrs = m_model->learning_rates(iteration);
-    auto& params = m_model->params().all();
-    for (size_t i = 0; i < params.size(); ++i) {
-        Parameter& p = params[i];
-        // Tensors replaced by densification this iteration have no gradient: no step, as in the reference.
-        if (report.replaced_all || (report.replaced_opacity && &p == &m_model->opacity())) continue;
-        const kern::AdamStep a = kern::adam_step_for(lrs[i].lr_a, m_adam_step);
-        const kern::AdamStep b = kern::adam_step_for(lrs[i].lr_b, m_adam_step);
-        m_backend->adam_step(p.value, p.grad, p.exp_avg, p.exp_avg_sq, a, lrs[i].split_col, b);
-    }
 
     m_loss_sum += loss.loss;
     m_l1_sum += loss.l1;
@@ -470,14 +515,30 @@ void Run::step(int iteration) {
     ++m_loss_count;
 }
 
+void Run::publish_live(int iteration) {
+    if (!m_setup.live_view) return;
+    try {
+        m_setup.live_view->publish(*m_backend, *m_model, iteration);
+    } catch (const std::exception& e) {
+        log(cat("live view off: ", e.what()));
+        m_setup.live_view.reset();
+    }
+}
+
 double Run::probe(int iteration) {
-    CloudRenderer renderer(*m_backend, m_model->to_cloud());
     RenderOptions ro;
     ro.background = {m_background[0], m_background[1], m_background[2]};
     ro.antialiased = m_recipe.antialiased;
     ro.eps2d = m_recipe.eps2d;
     ro.sh_degree = m_model->active_sh_degree();
-    const double p = psnr(renderer.render(m_probe_camera, ro), m_probe_image);
+    double p = 0.0;
+    if (m_model->dynamic()) {
+        Cloud4dRenderer renderer(*m_backend, m_model->to_cloud_4d(), m_min_temporal_weight);
+        p = psnr(renderer.render(m_probe_camera, m_probe_time, ro), m_probe_image);
+    } else {
+        CloudRenderer renderer(*m_backend, m_model->to_cloud());
+        p = psnr(renderer.render(m_probe_camera, ro), m_probe_image);
+    }
     m_messages.push(msg::Probe{iteration, p, m_probe_name});
     return p;
 }
@@ -543,7 +604,6 @@ void Run::evaluate_final(int iteration, msg::Finished& finished) {
         return;
     }
     log(cat("evaluating ", frames.size(), " held-out views"));
-    CloudRenderer renderer(*m_backend, m_model->to_cloud());
     RenderOptions ro;
     ro.background = {m_background[0], m_background[1], m_background[2]};
     ro.antialiased = m_recipe.antialiased;
@@ -551,8 +611,18 @@ void Run::evaluate_final(int iteration, msg::Finished& finished) {
     Dataset eval_ds = m_dataset;
     eval_ds.background = ro.background;
     const fs::path out = m_setup.options.save_eval_images ? m_setup.run_dir / "eval" : fs::path();
-    EvalResult r = evaluate_views(
-        eval_ds, frames, [&](const Camera& c) { return renderer.render(c, ro); }, out);
+    EvalResult r;
+    if (m_model->dynamic()) {
+        // Held-out views at their own times.
+        Cloud4dRenderer renderer(*m_backend, m_model->to_cloud_4d(), m_min_temporal_weight);
+        r = evaluate_frames(
+            eval_ds, frames,
+            [&](const Frame& f, const Camera& c) { return renderer.render(c, f.time.value_or(0.0f), ro); }, out);
+    } else {
+        CloudRenderer renderer(*m_backend, m_model->to_cloud());
+        r = evaluate_views(
+            eval_ds, frames, [&](const Camera& c) { return renderer.render(c, ro); }, out);
+    }
     Json j = r.to_json();
     j["iteration"] = iteration;
     j["gaussians"] = m_model->size();
@@ -576,6 +646,7 @@ void Run::execute() {
 
     int iteration = m_start_iteration;
     bool stopped = false;
+    publish_live(iteration);
     while (iteration < total) {
         if (!handle_commands(iteration)) {
             stopped = true;
@@ -588,6 +659,7 @@ void Run::execute() {
         m_train_seconds += dt;
         m_total_seconds += dt;
         emit_progress(iteration, iteration == total);
+        publish_live(iteration);
         if (m_has_probe && (iteration % opt.probe_every == 0 || iteration == total)) {
             const double p = probe(iteration);
             metrics << Json{{"iteration", iteration},

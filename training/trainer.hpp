@@ -11,11 +11,13 @@
 //   metrics.jsonl                   one line per probe: iteration, loss, probe PSNR, Gaussians, time
 //   eval.json, eval/renders, eval/gt   the final held-out evaluation
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/datasets/dataset.hpp"
 #include "core/json_util.hpp"
+#include "training/live_view.hpp"
 #include "training/messages.hpp"
 
 namespace splatscape {
@@ -42,6 +44,8 @@ struct TrainSetup {
     std::filesystem::path run_dir;
     TrainOptions options;
     Json model_config = Json::object(); // the model's settings (gs3d: Gs3dConfig keys)
+    // Receives the model between iterations (the GUI's zero-copy live view); not saved with the run.
+    std::shared_ptr<LiveModelSink> live_view;
 };
 
 Json to_json(const TrainOptions& options);

@@ -96,10 +96,11 @@ export function parsePlyHeader(bytes) {
     }
     const newline = text.indexOf('\n', end);
     if (newline < 0) return null;
-    const header = { dataOffset: newline + 1, elements: [], format: '' };
+    const header = { dataOffset: newline + 1, elements: [], format: '', comments: [] };
     for (const raw of text.slice(0, end).split('\n')) {
         const w = raw.trim().split(/\s+/);
         if (w[0] === 'format') header.format = w[1];
+        else if (w[0] === 'comment') header.comments.push(w.slice(1));
         else if (w[0] === 'element') header.elements.push({ name: w[1], count: parseInt(w[2], 10), props: [], stride: 0 });
         else if (w[0] === 'property') {
             const el = header.elements[header.elements.length - 1];
@@ -125,6 +126,100 @@ export function parsePlyHeader(bytes) {
 
 function plyElement(header, name) {
     return header.elements.find((e) => e.name === name);
+}
+
+// A 4D Gaussian PLY (Splatscape's gs4d runs, core/io/ply_4d.hpp): vertices with t and rotr_0.
+function is4dPly(header) {
+    const v = plyElement(header, 'vertex');
+    return !!(v && v.props.some((p) => p.name === 't') && v.props.some((p) => p.name === 'rotr_0'));
+}
+
+// Incremental decoder of the 4D layout: x y z t, f_dc_*, f_rest_* (frequency 0, channel-major),
+// f_t<n>_* (frequency n, channel-major over all K coefficients), opacity, scale_0..3, rot_0..3 (left
+// quaternion), rotr_0..3 (right), and the comments time_range and time_period. The scene gets the
+// fields renderer.js and splat4d.js read: is4d, times, scales4 (linear), rotations (left, unit),
+// rotationsR (unit), sh [N, J, 3] with J = K (shDegreeT + 1), shStride = J, timeMin, timeMax, timePeriod.
+class Ply4dRowDecoder {
+    constructor(header, totalBytes) {
+        const v = plyElement(header, 'vertex');
+        if (totalBytes > 0 && v.offset + v.count * v.stride > totalBytes)
+            throw new Error(`PLY: ${v.count} vertices need more bytes than the file's ${totalBytes} (truncated?)`);
+        const prop = (name) => v.props.find((p) => p.name === name);
+        for (const name of ['x', 'y', 'z', 't', 'opacity', 'f_dc_0', 'f_dc_1', 'f_dc_2'].concat(
+            [0, 1, 2, 3].flatMap((a) => [`scale_${a}`, `rot_${a}`, `rotr_${a}`])))
+            if (!prop(name)) throw new Error(`PLY: property '${name}' is missing (not a 4D Gaussian PLY)`);
+        let rest = 0;
+        while (prop(`f_rest_${rest}`)) ++rest;
+        const degree = { 0: 0, 9: 1, 24: 2, 45: 3 }[rest];
+        if (degree === undefined) throw new Error(`PLY: ${rest} f_rest properties (expected 0, 9, 24 or 45)`);
+        const K = (degree + 1) * (degree + 1);
+        let degreeT = 0;
+        while (prop(`f_t${degreeT + 1}_0`)) ++degreeT;
+        if (degreeT > 4) throw new Error(`PLY: temporal degree ${degreeT} (at most 4)`);
+        for (let n = 1; n <= degreeT; ++n)
+            for (let i = 0; i < 3 * K; ++i)
+                if (!prop(`f_t${n}_${i}`)) throw new Error(`PLY: property 'f_t${n}_${i}' is missing`);
+        const s = new SplatScene(v.count, degree);
+        s.is4d = true;
+        s.shDegreeT = degreeT;
+        s.shStride = K * (degreeT + 1);
+        s.sh = new Float32Array(v.count * s.shStride * 3);
+        s.times = new Float32Array(v.count);
+        s.scales4 = new Float32Array(v.count * 4);
+        s.rotationsR = new Float32Array(v.count * 4);
+        s.timeMin = 0;
+        s.timeMax = 1;
+        s.timePeriod = null;
+        for (const c of header.comments) {
+            const nums = c.slice(1).map(Number);
+            if (c[0] === 'time_range' && nums.length === 2 && nums.every(Number.isFinite) && nums[1] >= nums[0])
+                [s.timeMin, s.timeMax] = nums;
+            if (c[0] === 'time_period' && nums.length === 1 && nums[0] > 0) s.timePeriod = nums[0];
+        }
+        if (s.timePeriod === null) s.timePeriod = s.timeMax > s.timeMin ? s.timeMax - s.timeMin : 1;
+        s.loaded = 0;
+        this.element = v;
+        this.scene = s;
+        this.K = K;
+        this.p = {};
+        for (const p of v.props) this.p[p.name] = p;
+    }
+    decode(bytes) {
+        const v = this.element, s = this.scene, K = this.K, J = s.shStride;
+        const available = Math.min(v.count, Math.floor((bytes.length - v.offset) / v.stride));
+        if (available <= s.loaded) return;
+        const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+        const get = (p, base) => view[p.getter](base + p.offset, true);
+        const P = this.p;
+        const unit = (arr, i) => {
+            const n = Math.hypot(arr[4 * i], arr[4 * i + 1], arr[4 * i + 2], arr[4 * i + 3]);
+            if (n > 0) for (let c = 0; c < 4; ++c) arr[4 * i + c] /= n;
+            else arr.set([1, 0, 0, 0], 4 * i);
+        };
+        for (let i = s.loaded; i < available; ++i) {
+            const base = v.offset + i * v.stride;
+            s.positions[3 * i] = get(P.x, base);
+            s.positions[3 * i + 1] = get(P.y, base);
+            s.positions[3 * i + 2] = get(P.z, base);
+            s.times[i] = get(P.t, base);
+            for (let a = 0; a < 4; ++a) {
+                s.scales4[4 * i + a] = Math.exp(get(P[`scale_${a}`], base));
+                s.rotations[4 * i + a] = get(P[`rot_${a}`], base);
+                s.rotationsR[4 * i + a] = get(P[`rotr_${a}`], base);
+            }
+            for (let a = 0; a < 3; ++a) s.scales[3 * i + a] = s.scales4[4 * i + a];
+            unit(s.rotations, i);
+            unit(s.rotationsR, i);
+            s.opacities[i] = sigmoid(get(P.opacity, base));
+            for (let c = 0; c < 3; ++c) {
+                s.sh[i * J * 3 + c] = get(P[`f_dc_${c}`], base);
+                for (let k = 1; k < K; ++k) s.sh[(i * J + k) * 3 + c] = get(P[`f_rest_${c * (K - 1) + k - 1}`], base);
+                for (let n = 1; n <= s.shDegreeT; ++n)
+                    for (let k = 0; k < K; ++k) s.sh[(i * J + n * K + k) * 3 + c] = get(P[`f_t${n}_${c * K + k}`], base);
+            }
+        }
+        s.loaded = available;
+    }
 }
 
 function isCompressedPly(header) {
@@ -608,7 +703,8 @@ export class SceneLoader {
             const h = parsePlyHeader(bytes);
             if (h) {
                 this.plyHeader = h;
-                if (!isCompressedPly(h)) this.rows = new PlyRowDecoder(h, this.totalBytes);
+                if (is4dPly(h)) this.rows = new Ply4dRowDecoder(h, this.totalBytes);
+                else if (!isCompressedPly(h)) this.rows = new PlyRowDecoder(h, this.totalBytes);
             }
         }
         if (!this.rows) return null;
@@ -628,7 +724,7 @@ export class SceneLoader {
                 const h = this.plyHeader || parsePlyHeader(bytes);
                 if (!h) throw new Error('PLY: header is truncated');
                 if (isCompressedPly(h)) return decodeCompressedPly(bytes, h);
-                const d = this.rows || new PlyRowDecoder(h, bytes.length);
+                const d = this.rows || (is4dPly(h) ? new Ply4dRowDecoder(h, bytes.length) : new PlyRowDecoder(h, bytes.length));
                 d.decode(bytes);
                 if (d.scene.loaded !== d.scene.count) throw new Error('PLY: file is truncated');
                 return d.scene;

@@ -5,12 +5,14 @@
 //   float=0 (blend in the 8-bit canvas instead of a float target)
 //   continuous=1 (draw every animation frame, to measure FPS; otherwise frames are drawn on change)
 //   camera=<JSON {R: row-major 3x3 world-to-camera, t: [3], fx, fy, cx, cy}> (OpenCV convention)
+//   4D scenes (gs4d PLY): time=<scene time>  play=1  speed=<x>  loop=0
 // window.splatscape exposes the same controls to scripts and tests.
 
 import { SceneLoader, detectFormat } from './formats.js';
 import { DepthSorter } from './sort.js';
 import { ViewCamera, CameraControls } from './camera.js';
 import { SplatRenderer } from './renderer.js';
+import { MIN_TEMPORAL_WEIGHT, sliceMotion } from './splat4d.js';
 
 const params = new URLSearchParams(location.search);
 const canvas = document.getElementById('canvas');
@@ -21,6 +23,12 @@ const ui = {
     fps: document.getElementById('fps'),
     name: document.getElementById('name'),
     mode: document.getElementById('mode'),
+    timebar: document.getElementById('timebar'),
+    time: document.getElementById('time'),
+    timeValue: document.getElementById('timevalue'),
+    play: document.getElementById('play'),
+    speed: document.getElementById('speed'),
+    loop: document.getElementById('loop'),
     drop: document.getElementById('drop'),
     file: document.getElementById('file'),
 };
@@ -45,7 +53,49 @@ const viewer = {
     totalFrames: 0,
     fpsStart: performance.now(),
     fps: 0,
+    // 4D scenes: the scene time shown, and playback (1x plays the time range in kPlaySeconds).
+    time: 0,
+    playing: params.get('play') === '1',
+    speed: params.has('speed') ? Number(params.get('speed')) : 1,
+    loop: params.get('loop') !== '0',
 };
+
+const kPlaySeconds = 5;
+
+function is4d() {
+    return !!(viewer.scene && viewer.scene.is4d);
+}
+
+function setTime(time) {
+    if (!is4d()) return;
+    const s = viewer.scene;
+    viewer.time = Math.min(s.timeMax, Math.max(s.timeMin, Number(time)));
+    viewer.renderer.time = viewer.time;
+    ui.time.value = String(viewer.time);
+    ui.timeValue.textContent = viewer.time.toFixed(3);
+    requestSort();
+    viewer.dirty = true;
+}
+
+function setPlaying(playing) {
+    viewer.playing = playing;
+    ui.play.textContent = playing ? '❚❚' : '▶';
+}
+
+// Advances the time while playing; wraps at the end when looping, else stops there.
+function advanceTime(dt) {
+    if (!is4d() || !viewer.playing) return;
+    const s = viewer.scene, span = s.timeMax - s.timeMin;
+    let t = viewer.time + (dt * viewer.speed * (span > 0 ? span : 1)) / kPlaySeconds;
+    if (t > s.timeMax) {
+        if (viewer.loop && span > 0) t = s.timeMin + ((t - s.timeMin) % span);
+        else {
+            t = s.timeMax;
+            setPlaying(false);
+        }
+    }
+    setTime(t);
+}
 
 function showMessage(text, isError) {
     ui.message.textContent = text || '';
@@ -88,13 +138,26 @@ function frameScene() {
 
 function requestSort() {
     if (!viewer.scene) return;
-    viewer.requestedId = viewer.sorter.request(viewer.camera.R, viewer.camera.t);
+    viewer.requestedId = is4d()
+        ? viewer.sorter.request(viewer.camera.R, viewer.camera.t, viewer.time, MIN_TEMPORAL_WEIGHT)
+        : viewer.sorter.request(viewer.camera.R, viewer.camera.t);
+}
+
+function sortPositions(scene) {
+    viewer.sorter.setPositions(scene.positions, scene.loaded, scene.is4d ? sliceMotion(scene, scene.loaded) : null);
 }
 
 function setScene(scene) {
     viewer.scene = scene;
     viewer.renderer.setScene(scene);
-    viewer.sorter.setPositions(scene.positions, scene.loaded);
+    sortPositions(scene);
+    ui.timebar.style.display = scene.is4d ? 'flex' : 'none';
+    if (scene.is4d) {
+        ui.time.min = String(scene.timeMin);
+        ui.time.max = String(scene.timeMax);
+        ui.time.step = String(Math.max(1e-4, (scene.timeMax - scene.timeMin) / 1000));
+        setTime(params.has('time') ? Number(params.get('time')) : scene.timeMin);
+    }
     frameScene();
     viewer.controls.update(0);
     requestSort();
@@ -103,7 +166,7 @@ function setScene(scene) {
 // Called as rows arrive: upload the new ones and re-sort.
 function growScene(scene) {
     viewer.renderer.updateRows(scene.loaded);
-    viewer.sorter.setPositions(scene.positions, scene.loaded);
+    sortPositions(scene);
     requestSort();
 }
 
@@ -114,7 +177,10 @@ function finishScene(scene, name) {
         growScene(scene);
         if (!viewer.userMoved) frameScene();
     }
-    ui.name.textContent = `${name} · ${scene.count.toLocaleString()} splats · SH ${scene.shDegree}`;
+    ui.name.textContent = `${name} · ${scene.count.toLocaleString()} splats · SH ${scene.shDegree}` +
+        (scene.is4d ? ` · 4D, time ${scene.timeMin}..${scene.timeMax}` : '');
+    window.splatscape.is4d = !!scene.is4d;
+    window.splatscape.timeRange = scene.is4d ? [scene.timeMin, scene.timeMax] : null;
     window.splatscape.loaded = true;
     window.splatscape.count = scene.count;
     window.splatscape.shDegree = scene.shDegree;
@@ -248,6 +314,7 @@ function tick(now) {
     const dt = Math.min(0.1, (now - (viewer.lastTick || now)) / 1000);
     viewer.lastTick = now;
     const resized = resize();
+    advanceTime(dt);
     const moved = !viewer.manualCamera && viewer.controls.update(dt);
     if (moved && viewer.controls.home) viewer.userMoved = true;
     if (moved || resized) {
@@ -302,6 +369,9 @@ function main() {
     window.splatscape = {
         loaded: false, error: null, count: 0, shDegree: 0, fps: 0, partialUpdates: 0,
         setCamera, renderOnce,
+        is4d: false, timeRange: null,
+        setTime: (t) => setTime(t), time: () => viewer.time,
+        play: () => setPlaying(true), pause: () => setPlaying(false),
         hideUi: () => document.body.classList.add('no-ui'),
         cameraPose: () => ({ R: viewer.camera.R.slice(), t: viewer.camera.t.slice(), mode: viewer.controls.mode }),
         framesDrawn: () => viewer.totalFrames,
@@ -331,6 +401,19 @@ function main() {
     resize();
     if (params.has('camera')) setCamera(JSON.parse(params.get('camera')));
 
+    ui.time.addEventListener('input', () => setTime(Number(ui.time.value)));
+    ui.play.addEventListener('click', () => setPlaying(!viewer.playing));
+    ui.speed.value = String(viewer.speed);
+    ui.speed.addEventListener('change', () => { viewer.speed = Number(ui.speed.value); });
+    ui.loop.checked = viewer.loop;
+    ui.loop.addEventListener('change', () => { viewer.loop = ui.loop.checked; });
+    setPlaying(viewer.playing);
+    window.addEventListener('keydown', (e) => {
+        if (e.code === 'Space' && is4d() && e.target === document.body) {
+            e.preventDefault();
+            setPlaying(!viewer.playing);
+        }
+    });
     ui.file.addEventListener('change', () => {
         if (ui.file.files.length) loadFile(ui.file.files[0]).catch(fail);
     });

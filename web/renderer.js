@@ -12,6 +12,7 @@
 //   4..: SH coefficients 1..K-1, three floats each, packed four per texel.
 
 import { SH_C0 } from './formats.js';
+import { SPLAT4D_VS, MIN_TEMPORAL_WEIGHT, packSplat4d, texelsPerSplat4d } from './splat4d.js';
 
 const SPLAT_VS = `#version 300 es
 precision highp float;
@@ -191,6 +192,7 @@ export class SplatRenderer {
         this.gl = gl;
         this.canvas = canvas;
         this.splat = compile(gl, SPLAT_VS, SPLAT_FS);
+        this.splat4d = compile(gl, SPLAT4D_VS, SPLAT_FS);  // 4D scenes: sliced in the shader (splat4d.js)
         this.copy = compile(gl, COPY_VS, COPY_FS);
         this.maxTexture = gl.getParameter(gl.MAX_TEXTURE_SIZE);
         // Blending into a float target avoids rounding colour to 8 bits at every layer.
@@ -214,7 +216,21 @@ export class SplatRenderer {
         gl.vertexAttribIPointer(indexLoc, 1, gl.UNSIGNED_INT, 0, 0);
         gl.vertexAttribDivisor(indexLoc, 1);
         gl.bindVertexArray(null);
+        // The same buffers for the 4D program, whose attribute locations may differ.
+        this.vao4d = gl.createVertexArray();
+        gl.bindVertexArray(this.vao4d);
+        gl.bindBuffer(gl.ARRAY_BUFFER, corners);
+        const cornerLoc4d = gl.getAttribLocation(this.splat4d.prog, 'a_corner');
+        gl.enableVertexAttribArray(cornerLoc4d);
+        gl.vertexAttribPointer(cornerLoc4d, 2, gl.FLOAT, false, 0, 0);
+        gl.bindBuffer(gl.ARRAY_BUFFER, this.orderBuffer);
+        const indexLoc4d = gl.getAttribLocation(this.splat4d.prog, 'a_index');
+        gl.enableVertexAttribArray(indexLoc4d);
+        gl.vertexAttribIPointer(indexLoc4d, 1, gl.UNSIGNED_INT, 0, 0);
+        gl.vertexAttribDivisor(indexLoc4d, 1);
+        gl.bindVertexArray(null);
         this.emptyVao = gl.createVertexArray();
+        this.time = 0;  // 4D scenes: the scene time drawn
 
         this.texture = null;
         this.instances = 0;
@@ -226,7 +242,7 @@ export class SplatRenderer {
     setScene(scene) {
         const gl = this.gl;
         const restFloats = (scene.shCoeffs - 1) * 3;
-        this.texelsPerSplat = 4 + Math.ceil(restFloats / 4);
+        this.texelsPerSplat = scene.is4d ? texelsPerSplat4d(scene) : 4 + Math.ceil(restFloats / 4);
         this.texWidth = Math.min(this.maxTexture, 4096);
         this.texHeight = Math.max(1, Math.ceil((scene.count * this.texelsPerSplat) / this.texWidth));
         if (this.texHeight > this.maxTexture)
@@ -256,6 +272,10 @@ export class SplatRenderer {
         const k = scene.shCoeffs;
         for (let i = Math.floor(base / T); i < upTo; ++i) {
             if ((i + 1) * T <= base) continue;
+            if (scene.is4d) {
+                packSplat4d(scene, i, T, base, data);
+                continue;
+            }
             covariance(scene, i, cov);
             const texel = [
                 [scene.positions[3 * i], scene.positions[3 * i + 1], scene.positions[3 * i + 2], scene.opacities[i]],
@@ -322,8 +342,9 @@ export class SplatRenderer {
         gl.clearColor(background[0], background[1], background[2], 1);
         gl.clear(gl.COLOR_BUFFER_BIT);
         if (this.scene && this.instances > 0) {
-            const u = this.splat.uniforms;
-            gl.useProgram(this.splat.prog);
+            const program = this.scene.is4d ? this.splat4d : this.splat;
+            const u = program.uniforms;
+            gl.useProgram(program.prog);
             gl.activeTexture(gl.TEXTURE0);
             gl.bindTexture(gl.TEXTURE_2D, this.texture);
             gl.uniform1i(u.u_splats, 0);
@@ -335,9 +356,16 @@ export class SplatRenderer {
             gl.uniform2f(u.u_size, w, h);
             gl.uniform3fv(u.u_camCenter, camera.center());
             gl.uniform1i(u.u_shDegree, Math.min(this.scene.shDegree, maxShDegree));
+            if (this.scene.is4d) {
+                gl.uniform1i(u.u_shCoeffs, this.scene.shCoeffs);
+                gl.uniform1i(u.u_shDegreeT, this.scene.shDegreeT);
+                gl.uniform1f(u.u_time, this.time);
+                gl.uniform1f(u.u_timePeriod, this.scene.timePeriod);
+                gl.uniform1f(u.u_minWeight, MIN_TEMPORAL_WEIGHT);
+            }
             gl.enable(gl.BLEND);
             gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);  // premultiplied "over", back to front
-            gl.bindVertexArray(this.vao);
+            gl.bindVertexArray(this.scene.is4d ? this.vao4d : this.vao);
             gl.drawArraysInstanced(gl.TRIANGLE_STRIP, 0, 4, this.instances);
             gl.bindVertexArray(null);
             gl.disable(gl.BLEND);

@@ -34,7 +34,7 @@ int run_eval(const EvalArgs& a) {
     const fs::path scene = a.scene.empty() ? run / "point_cloud.ply" : fs::path(a.scene);
     if (!fs::exists(scene))
         throw Error(scene.string(), "", "not found (has the run finished? try `splatscape train --resume`)");
-    const GaussianCloud cloud = read_scene(scene);
+    const SceneData data = read_scene_data(a.scene.empty() ? run : fs::path(a.scene));
     const Dataset dataset = load_dataset(s.data, s.dataset);
     const auto& frames = evaluation_frames(dataset);
     if (frames.empty())
@@ -47,16 +47,21 @@ int run_eval(const EvalArgs& a) {
     Dataset eval_ds = dataset;
     eval_ds.background = bg;
 
-    auto renderer = create_frame_renderer(a.renderer, cloud, a.threads);
-    log::info("evaluating ", cloud.size(), " Gaussians on ", frames.size(), " held-out views with the ",
-              renderer->name(), " renderer");
+    auto renderer = create_frame_renderer(a.renderer, data, a.threads);
+    log::info("evaluating ", data.size(), data.dynamic() ? " 4D" : "", " Gaussians on ", frames.size(),
+              " held-out views with the ", renderer->name(), " renderer");
     ProgressBar bar("eval", frames.size(), "img");
-    const EvalResult r = evaluate_views(
-        eval_ds, frames, [&](const Camera& c) { return renderer->render(c, bg); },
+    // Dynamic scenes are rendered at each held-out frame's own time.
+    const EvalResult r = evaluate_frames(
+        eval_ds, frames,
+        [&](const Frame& f, const Camera& c) {
+            renderer->set_time(f.time.value_or(0.0f));
+            return renderer->render(c, bg);
+        },
         a.no_images ? fs::path() : run / "eval", [&](size_t done, size_t) { bar.update(done); });
     bar.finish();
     Json j = r.to_json();
-    j["gaussians"] = cloud.size();
+    j["gaussians"] = data.size();
     j["scene"] = scene.string();
     j["renderer"] = renderer->name();
     j["background"] = {bg.x, bg.y, bg.z};

@@ -1,7 +1,11 @@
 #include "app/cli/frame_renderer.hpp"
 
 #include "core/error.hpp"
+#include "core/io/ply_4d.hpp"
+#include "core/io/scene_io.hpp"
+#include "core/json_util.hpp"
 #include "training/backend.hpp"
+#include "training/models/gs4d_render.hpp"
 #include "training/render.hpp"
 #ifdef SPLATSCAPE_HAVE_VULKAN
 #include "renderer/offscreen_renderer.hpp"
@@ -26,6 +30,25 @@ private:
     CloudRenderer m_renderer;
 };
 
+class Cpu4dFrameRenderer final : public FrameRenderer {
+public:
+    Cpu4dFrameRenderer(const GaussianCloud4d& cloud, float min_weight, int threads)
+        : m_backend(create_backend("cpu", threads)), m_renderer(*m_backend, cloud, min_weight), m_time(cloud.time_min) {
+    }
+    std::string name() const override { return "cpu"; }
+    void set_time(float time) override { m_time = time; }
+    Image render(const Camera& camera, glm::vec3 background) override {
+        RenderOptions o;
+        o.background = background;
+        return m_renderer.render(camera, m_time, o);
+    }
+
+private:
+    std::unique_ptr<Backend> m_backend;
+    Cloud4dRenderer m_renderer;
+    float m_time;
+};
+
 #ifdef SPLATSCAPE_HAVE_VULKAN
 class VulkanFrameRenderer final : public FrameRenderer {
 public:
@@ -42,9 +65,64 @@ public:
 private:
     OffscreenRenderer m_renderer;
 };
+
+class Vulkan4dFrameRenderer final : public FrameRenderer {
+public:
+    Vulkan4dFrameRenderer(const GaussianCloud4d& cloud, float min_weight, int gpu)
+        : m_renderer(OffscreenOptions{gpu}), m_time(cloud.time_min) {
+        m_renderer.set_scene(cloud, min_weight);
+    }
+    std::string name() const override { return "vulkan"; }
+    void set_time(float time) override { m_time = time; }
+    Image render(const Camera& camera, glm::vec3 background) override {
+        RenderSettings settings;
+        settings.background = background;
+        settings.time = m_time;
+        return m_renderer.render(camera, settings).image;
+    }
+
+private:
+    OffscreenRenderer m_renderer;
+    float m_time;
+};
 #endif
 
 } // namespace
+
+Bounds SceneData::bounds(float outlier_fraction) const {
+    return dynamic() ? cloud_4d->bounds(outlier_fraction) : cloud.bounds(outlier_fraction);
+}
+
+SceneData read_scene_data(const std::filesystem::path& input) {
+    SceneData s;
+    s.path = resolve_scene_path(input);
+    if (is_gaussian_4d_ply(s.path)) {
+        s.cloud_4d = read_gaussian_4d_ply(s.path);
+        // A gs4d run's own cut-off (its model settings), when the scene is a run's.
+        const std::filesystem::path config = std::filesystem::is_directory(input) ? input / "config.json" : "";
+        if (!config.empty() && std::filesystem::exists(config)) {
+            const Json j = load_json(config);
+            if (auto m = j.find("model_config"); m != j.end() && m->is_object())
+                if (auto w = m->find("min_temporal_weight"); w != m->end())
+                    s.min_temporal_weight = float(json_number(*w, "model_config.min_temporal_weight", config.string()));
+        }
+    } else {
+        s.cloud = read_scene(s.path);
+    }
+    return s;
+}
+
+std::unique_ptr<FrameRenderer> create_frame_renderer(const std::string& name, const SceneData& scene, int threads,
+                                                     int gpu) {
+    if (!scene.dynamic()) return create_frame_renderer(name, scene.cloud, threads, gpu);
+#ifdef SPLATSCAPE_HAVE_VULKAN
+    if (name == "vulkan" || (name == "auto" && (gpu >= 0 || OffscreenRenderer::available(nullptr, true))))
+        return std::make_unique<Vulkan4dFrameRenderer>(*scene.cloud_4d, scene.min_temporal_weight, gpu);
+#endif
+    if (name == "cpu" || name == "auto")
+        return std::make_unique<Cpu4dFrameRenderer>(*scene.cloud_4d, scene.min_temporal_weight, threads);
+    return create_frame_renderer(name, scene.cloud, threads, gpu); // reports the unknown name
+}
 
 std::vector<std::string> frame_renderer_names() {
 #ifdef SPLATSCAPE_HAVE_VULKAN

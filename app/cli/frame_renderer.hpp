@@ -2,7 +2,9 @@
 // Renderers the `render` and `eval` commands can use, behind one small interface: "cpu" (the
 // training backend's rasterizer); the Vulkan renderer adds "vulkan", and "auto" picks it when a
 // Vulkan GPU exists (CPU Vulkan drivers such as lavapipe are slower than the "cpu" renderer).
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +12,7 @@
 
 #include "core/camera.hpp"
 #include "core/gaussian_cloud.hpp"
+#include "core/gaussian_cloud_4d.hpp"
 #include "core/image.hpp"
 
 namespace splatscape::cli {
@@ -20,7 +23,25 @@ public:
     virtual std::string name() const = 0;
     // RGB image of the scene from `camera` over `background` (pinhole; distortion is not applied).
     virtual Image render(const Camera& camera, glm::vec3 background) = 0;
+    // Dynamic scenes render at this scene time from the next frame on; static scenes ignore it.
+    virtual void set_time(float time) { (void)time; }
 };
+
+// A scene file or run folder as read for rendering: 3D Gaussians, or 4D ones (a gs4d run's
+// point_cloud.ply, core/io/ply_4d.hpp).
+struct SceneData {
+    std::filesystem::path path;              // the file read
+    GaussianCloud cloud;                     // static scenes
+    std::optional<GaussianCloud4d> cloud_4d; // dynamic scenes
+    float min_temporal_weight = 0.05f;       // slices leave out Gaussians below this marginal in t
+    bool dynamic() const { return cloud_4d.has_value(); }
+    size_t size() const { return dynamic() ? cloud_4d->size() : cloud.size(); }
+    Bounds bounds(float outlier_fraction) const;
+};
+// Reads a scene file or the scene of a run folder (a gs4d run's slicing cut-off from its config).
+SceneData read_scene_data(const std::filesystem::path& path);
+std::unique_ptr<FrameRenderer> create_frame_renderer(const std::string& name, const SceneData& scene, int threads = 0,
+                                                     int gpu = -1);
 
 // Throws UsageError naming the choices for an unknown name. `threads` 0: all cores. `gpu`: the
 // Vulkan device index (--gpu N), -1 for the best one.

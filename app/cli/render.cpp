@@ -35,6 +35,8 @@ struct RenderArgs {
     std::vector<float> background;
     std::vector<float> up;
     int threads = 0;
+    std::optional<float> time;     // dynamic scenes: one scene time for every frame
+    std::vector<float> time_range; // dynamic scenes: times from the first to the second, over the frames
 };
 
 glm::vec3 vec3_option(const std::vector<float>& v, const char* name) {
@@ -64,12 +66,12 @@ int run_render(const RenderArgs& a) {
             bg = {(*it)[0].get<float>(), (*it)[1].get<float>(), (*it)[2].get<float>()};
     }
     if (!a.background.empty()) bg = vec3_option(a.background, "--background");
-    const GaussianCloud cloud = read_scene(scene);
-    if (cloud.size() == 0) throw Error(scene.string(), "", "the scene has no Gaussians");
+    const SceneData data = read_scene_data(fs::is_directory(input) ? input : scene);
+    if (data.size() == 0) throw Error(data.path.string(), "", "the scene has no Gaussians");
 
     PathDefaults d;
     glm::vec3 up{0, 0, 1};
-    const Bounds core = cloud.bounds(0.01f);
+    const Bounds core = data.bounds(0.01f);
     glm::vec3 center = core.center();
     float radius = 0.75f * glm::length(core.size());
     float elevation = 30.0f;
@@ -108,14 +110,32 @@ int run_render(const RenderArgs& a) {
 
     const std::vector<PathFrame> frames =
         a.orbit > 0 ? orbit_frames(center, up, radius, elevation, a.orbit, d) : read_camera_path(a.camera_path, d);
-    auto renderer = create_frame_renderer(a.renderer, cloud, a.threads, a.gpu);
-    log::info("rendering ", frames.size(), " frames of ", cloud.size(), " Gaussians with the ", renderer->name(),
-              " renderer");
+    if (!a.time_range.empty() && a.time_range.size() != 2)
+        throw UsageError("--time-range expects two comma-separated times: first,last");
+    if (a.time && !a.time_range.empty()) throw UsageError("render: give at most one of --time and --time-range");
+    if (!data.dynamic() && (a.time || !a.time_range.empty()))
+        log::warn(data.path.string(), " is a static scene: --time and --time-range have no effect");
+    auto renderer = create_frame_renderer(a.renderer, data, a.threads, a.gpu);
+    log::info("rendering ", frames.size(), " frames of ", data.size(), data.dynamic() ? " 4D" : "",
+              " Gaussians with the ", renderer->name(), " renderer");
+    // Scene time of frame i: --time, else spread over --time-range, else the camera path's key times
+    // (orbits: the start of the scene's time range).
+    auto frame_time = [&](size_t i) -> float {
+        if (a.time) return *a.time;
+        if (!a.time_range.empty())
+            return frames.size() > 1
+                       ? a.time_range[0] + (a.time_range[1] - a.time_range[0]) * float(i) / float(frames.size() - 1)
+                       : a.time_range[0];
+        if (a.orbit > 0 && data.dynamic()) return data.cloud_4d->time_min;
+        return frames[i].time;
+    };
     const fs::path out = a.output;
     fs::create_directories(out);
     ProgressBar bar("render", frames.size(), "frame");
     for (size_t i = 0; i < frames.size(); ++i) {
-        if (frames[i].time != 0.0f && i == 0) log::warn("the camera path sets scene times; this scene is static");
+        if (frames[i].time != 0.0f && i == 0 && !data.dynamic())
+            log::warn("the camera path sets scene times; this scene is static");
+        renderer->set_time(frame_time(i));
         char name[32];
         std::snprintf(name, sizeof name, "frame_%05zu.png", i);
         save_image(out / name, renderer->render(frames[i].camera, bg));
@@ -153,6 +173,11 @@ void add_render(CLI::App& app, Registry& registry) {
     cmd->add_option("--up", a->up, "World up vector x,y,z (default: from the cameras, or +z)")->delimiter(',');
     cmd->add_option("--background", a->background, "Background colour r,g,b in [0, 1]")->delimiter(',');
     cmd->add_option("--threads", a->threads, "CPU threads (0: all cores)")->check(CLI::Range(0, 4096));
+    cmd->add_option("--time", a->time, "Dynamic scenes: render every frame at this scene time");
+    cmd->add_option("--time-range", a->time_range,
+                    "Dynamic scenes: times first,last spread evenly over the frames (default: the camera path's key "
+                    "times; orbits: the start of the scene's time range)")
+        ->delimiter(',');
     cmd->callback([&registry, a] { registry.action = [a] { return run_render(*a); }; });
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 // Shared by `export` and `convert`: read a scene (or run folder), write it in another format.
+#include <optional>
 #include <string>
 
 #include "core/io/scene_io.hpp"
@@ -11,6 +12,11 @@ struct SceneOutputArgs {
     std::string output;
     std::string format; // "" = from the output's extension
     SceneWriteOptions options;
+    // 4D scenes (gs4d runs): the 3D slice at one time, or `frames` slices spread evenly over the
+    // scene's time range into the output folder (frame_NNNNN.<ext> and times.json). Without either
+    // a 4D scene is written as the 4D PLY (or a standalone HTML viewer that plays it).
+    std::optional<float> time;
+    int frames = 0;
 };
 
 // Returns the exit code; throws Error / UsageError for the CLI's handler.

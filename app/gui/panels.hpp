@@ -25,6 +25,7 @@ void draw_stats_panel(const ViewerSnapshot& s);
 void draw_screenshot_panel(const ViewerSnapshot& s, PanelInputs& in, Commands& out);
 void draw_camera_path_panel(const ViewerSnapshot& s, PanelInputs& in, Commands& out);
 void draw_training_panel(const ViewerSnapshot& s, Commands& out);
+void draw_time_panel(const ViewerSnapshot& s, Commands& out); // dynamic scenes only
 
 // Frusta of the dataset cameras and the camera path, drawn over the viewport with the camera
 // that rendered it (`camera` spans `rect`).

@@ -7,8 +7,11 @@
 #include <glm/geometric.hpp>
 
 #include "core/error.hpp"
+#include "core/io/ply_4d.hpp"
 #include "core/io/scene_io.hpp"
 #include "core/log.hpp"
+#include "training/backend.hpp"
+#include "training/models/gs4d_render.hpp"
 #include "training/trainer.hpp"
 
 namespace splatscape::gui {
@@ -173,6 +176,29 @@ LoadedScene load_training_scene(const TrainSetup& setup) {
     return s;
 }
 
+namespace {
+
+// A scene file's Gaussians; a 4D PLY also fills s.cloud_4d (with the run's slicing cut-off when
+// `run` is given) and gives its slice at the start of its time range.
+std::shared_ptr<const GaussianCloud> read_cloud(LoadedScene& s, const fs::path& file,
+                                                const std::optional<fs::path>& run = std::nullopt) {
+    if (!is_gaussian_4d_ply(file)) return std::make_shared<const GaussianCloud>(read_scene(file));
+    auto cloud = std::make_shared<const GaussianCloud4d>(read_gaussian_4d_ply(file));
+    if (run && fs::exists(*run / "config.json")) {
+        const Json j = load_json(*run / "config.json");
+        if (auto m = j.find("model_config"); m != j.end() && m->is_object())
+            if (auto w = m->find("min_temporal_weight"); w != m->end() && w->is_number())
+                s.min_temporal_weight = w->get<float>();
+    }
+    s.cloud_4d = cloud;
+    s.info.emplace_back(
+        "4D", cat("time ", cloud->time_min, " .. ", cloud->time_max, ", temporal SH degree ", cloud->sh_degree_t));
+    auto backend = create_backend("cpu");
+    return std::make_shared<const GaussianCloud>(slice_cloud(*backend, *cloud, cloud->time_min, s.min_temporal_weight));
+}
+
+} // namespace
+
 LoadedScene load_scene_source(const fs::path& path) {
     std::error_code ec;
     if (!fs::exists(path, ec)) throw Error(path.string(), "", "no such file or folder");
@@ -182,7 +208,7 @@ LoadedScene load_scene_source(const fs::path& path) {
         if (fs::is_regular_file(path / "config.json", ec)) {
             s.kind = SourceKind::RunFolder;
             const fs::path file = resolve_scene_path(path);
-            s.cloud = std::make_shared<const GaussianCloud>(read_scene(file));
+            s.cloud = read_cloud(s, file, path);
             s.info.emplace_back("file", file.string());
             attach_run(s, path);
         } else if (!detect_dataset_format(path).empty()) {
@@ -204,12 +230,12 @@ LoadedScene load_scene_source(const fs::path& path) {
                             "not a run folder (no config.json or point_cloud/iteration_N/point_cloud.ply), nor a "
                             "dataset (Blender, instant-ngp, COLMAP or LLFF)");
             }
-            s.cloud = std::make_shared<const GaussianCloud>(read_scene(file));
+            s.cloud = read_cloud(s, file);
             s.info.emplace_back("file", file.string());
         }
     } else {
         s.kind = SourceKind::SceneFile;
-        s.cloud = std::make_shared<const GaussianCloud>(read_scene(path));
+        s.cloud = read_cloud(s, path, enclosing_run(path));
         s.info.emplace_back("file", path.string());
         if (auto run = enclosing_run(path)) {
             try {

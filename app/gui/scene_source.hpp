@@ -13,6 +13,7 @@
 
 #include "core/datasets/dataset.hpp"
 #include "core/gaussian_cloud.hpp"
+#include "core/gaussian_cloud_4d.hpp"
 #include "core/json_util.hpp"
 #include "core/point_cloud.hpp"
 
@@ -35,6 +36,10 @@ struct LoadedScene {
     std::filesystem::path path;
     SourceKind kind = SourceKind::SceneFile;
     std::shared_ptr<const GaussianCloud> cloud;            // null when there is nothing to splat
+    // Dynamic scenes (a gs4d run's 4D PLY): the 4D Gaussians the viewer slices at the time shown;
+    // `cloud` is then their slice at the start of the time range (for framing and statistics).
+    std::shared_ptr<const GaussianCloud4d> cloud_4d;
+    float min_temporal_weight = 0.05f;
     bool cloud_from_points = false;                        // the Gaussians stand for a dataset's sparse points
     std::shared_ptr<const Dataset> dataset;                // null without cameras
     std::vector<DatasetView> views;                        // train views, then test views

@@ -12,6 +12,7 @@
 
 #include "app/gui/camera_path_model.hpp"
 #include "app/gui/scene_source.hpp"
+#include "app/gui/time_controls.hpp"
 #include "app/gui/training_monitor.hpp"
 #include "core/camera.hpp"
 #include "renderer/render_settings.hpp"
@@ -87,6 +88,9 @@ struct ViewerSnapshot {
     bool previewing = false;
     float preview_time = 0.0f; // seconds into the path
 
+    // Time (dynamic scenes only)
+    std::optional<TimeControls> time;
+
     // Training (null when the window only views)
     const TrainingMonitor* training = nullptr;
     bool snapshot_saving = false;
@@ -150,13 +154,17 @@ struct Train {
     TrainerCommand command;
 };
 struct SaveSnapshot {};
+struct SetTime {
+    TimeControls controls;
+};
 } // namespace command
 
-using Command = std::variant<command::OpenScene, command::ForgetRecent, command::SetView, command::ResetCamera,
-                             command::SetUp, command::SnapToView, command::SetCompare, command::Screenshot,
-                             command::PathAddKey, command::PathRemoveKey, command::PathUpdateKey, command::PathSetTime,
-                             command::PathGoTo, command::PathClear, command::PathSettings, command::PathPreview,
-                             command::PathSave, command::PathLoad, command::Train, command::SaveSnapshot>;
+using Command =
+    std::variant<command::OpenScene, command::ForgetRecent, command::SetView, command::ResetCamera, command::SetUp,
+                 command::SnapToView, command::SetCompare, command::Screenshot, command::PathAddKey,
+                 command::PathRemoveKey, command::PathUpdateKey, command::PathSetTime, command::PathGoTo,
+                 command::PathClear, command::PathSettings, command::PathPreview, command::PathSave, command::PathLoad,
+                 command::Train, command::SaveSnapshot, command::SetTime>;
 
 using Commands = std::vector<Command>;
 

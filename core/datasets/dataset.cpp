@@ -62,7 +62,14 @@ std::string detect_dataset_format(const std::filesystem::path& p) {
     if (fs::exists(p / "sparse" / "0") || fs::exists(p / "sparse" / "cameras.bin") ||
         fs::exists(p / "sparse" / "cameras.txt") || fs::exists(p / "colmap" / "sparse" / "0"))
         return "colmap";
-    if (fs::exists(p / "poses_bounds.npy")) return "llff";
+    if (fs::exists(p / "poses_bounds.npy")) {
+        // DyNeRF / Neural 3D Video: poses_bounds.npy beside one video per camera, no images/ folder.
+        std::error_code ec;
+        if (!fs::exists(p / "images", ec))
+            for (const auto& e : fs::directory_iterator(p, ec))
+                if (e.path().extension() == ".mp4" || e.path().extension() == ".MP4") return "dynerf";
+        return "llff";
+    }
     return "";
 }
 
@@ -76,12 +83,14 @@ Dataset load_dataset(const std::filesystem::path& path, const DatasetOptions& op
     else if (fmt == "ngp" || fmt == "nerfstudio") d = loaders::load_ngp(path, options);
     else if (fmt == "colmap") d = loaders::load_colmap(path, options);
     else if (fmt == "llff") d = loaders::load_llff(path, options);
+    else if (fmt == "dynerf" || fmt == "n3v") d = loaders::load_dynerf(path, options);
     else if (fmt.empty())
         throw Error(path.string(), "",
                     "no known dataset layout (expected transforms_train.json, transforms.json, sparse/0 or "
                     "poses_bounds.npy); use --format to choose");
     else
-        throw UsageError(cat("unknown dataset format '", fmt, "' (expected auto, blender, dnerf, ngp, colmap, llff)"));
+        throw UsageError(
+            cat("unknown dataset format '", fmt, "' (expected auto, blender, dnerf, ngp, colmap, llff, dynerf)"));
     d.root = path;
     d.options = options;
     if (d.train.empty()) throw Error(path.string(), "", "the dataset has no training frames");

@@ -27,7 +27,7 @@ struct Frame {
 };
 
 struct DatasetOptions {
-    std::string format = "auto";          // auto | blender | ngp | dnerf | colmap | llff
+    std::string format = "auto";          // auto | blender | ngp | dnerf | colmap | llff | dynerf
     int downscale = 1;                    // integer factor; an existing images_N folder is used when present
     int max_width = 1600;                 // larger photos are scaled down to this width (0: never), as 3DGS does
     glm::vec3 background{1.0f};           // RGBA images are composited over this colour

@@ -10,6 +10,7 @@ Dataset load_blender(const std::filesystem::path& root, const DatasetOptions& op
 Dataset load_ngp(const std::filesystem::path& root, const DatasetOptions& options);       // instant-ngp / nerfstudio
 Dataset load_colmap(const std::filesystem::path& root, const DatasetOptions& options);
 Dataset load_llff(const std::filesystem::path& root, const DatasetOptions& options);
+Dataset load_dynerf(const std::filesystem::path& root, const DatasetOptions& options); // multi-view video (cam*.mp4)
 
 // Shared by the loaders: the resolution a frame is loaded at, given its file's size, the
 // downscale factor (or an images_N folder already at that scale) and the max-width cap.

@@ -9,6 +9,7 @@
 
 #include "core/error.hpp"
 #include "core/file_util.hpp"
+#include "core/io/ply_4d.hpp"
 #include "core/io/spz.hpp"
 #include "core/io/web_assets.hpp"
 
@@ -129,6 +130,35 @@ std::string bundle_viewer_script(const std::string& entry) {
     for (size_t pos = out.find("</script"); pos != std::string::npos; pos = out.find("</script", pos))
         out.replace(pos, 8, "<\\/script");
     return out;
+}
+
+namespace {
+
+// The viewer page with `scene` (a file in `format`, as the viewer's loaders read it) embedded.
+std::string page_with_scene(const std::vector<uint8_t>& scene, const std::string& format, const std::string& title) {
+    std::string page(web_asset("index.html"));
+    const size_t tag = page.find(kModuleTag);
+    if (tag == std::string::npos)
+        throw Error("web/index.html", "", cat("expected the line ", kModuleTag, " to replace with the bundle"));
+    std::string block = cat("<script id=\"splatscape-scene\" type=\"application/octet-stream\" data-format=\"", format,
+                            "\" data-name=\"", html_escape(title), "\">", base64_encode(scene.data(), scene.size()),
+                            "</script>\n", "<script type=\"module\">\n", bundle_viewer_script("main.js"), "</script>");
+    page.replace(tag, std::string(kModuleTag).size(), block);
+    const std::string kTitle = "<title>Splatscape viewer</title>";
+    if (size_t t = page.find(kTitle); t != std::string::npos)
+        page.replace(t, kTitle.size(), "<title>" + html_escape(title) + " - Splatscape viewer</title>");
+    return page;
+}
+
+} // namespace
+
+std::string make_viewer_html(const GaussianCloud4d& cloud, const std::string& title) {
+    return page_with_scene(encode_gaussian_4d_ply(cloud), "ply", title);
+}
+
+void write_viewer_html(const std::filesystem::path& path, const GaussianCloud4d& cloud) {
+    std::string name = path.stem().string();
+    write_file_atomic(path, make_viewer_html(cloud, name.empty() ? "scene" : name));
 }
 
 std::string make_viewer_html(const GaussianCloud& cloud, const std::string& title) {

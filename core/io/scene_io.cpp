@@ -9,6 +9,7 @@
 #include "core/io/html_export.hpp"
 #include "core/io/playcanvas_ply.hpp"
 #include "core/io/ply.hpp"
+#include "core/io/ply_4d.hpp"
 #include "core/io/splat_format.hpp"
 #include "core/io/spz.hpp"
 
@@ -82,6 +83,11 @@ GaussianCloud read_scene(const std::filesystem::path& input) {
         auto bytes = read_file_bytes(path);
         if (is_playcanvas_ply(bytes.data(), bytes.size()))
             return decode_playcanvas_ply(bytes.data(), bytes.size(), path.string());
+        if (is_gaussian_4d_ply(bytes.data(), bytes.size()))
+            throw Error(
+                path.string(), "",
+                "a 4D (dynamic) Gaussian scene: render it with `splatscape render --time T`, or write one time's "
+                "3D scene with `splatscape export --time T`");
         return read_gaussian_ply(bytes.data(), bytes.size(), path.string());
     }
     if (fmt == "splat") return read_splat(path);

@@ -65,7 +65,7 @@ struct FrameParams {
     address centers;        // uint: depth rank of the nearest centre dot, ~0 for none
     address display;        // uint: RGBA8 (or BGRA8) of the chosen render mode
     address counters;       // FrameCounters
-    address reserved;
+    address cov3d;          // float [N, 6] xx xy xz yy yz zz replacing log_scales/rotations (a 4D slice), or 0
 
     // World-to-camera rotation rows and translation (x_cam = R x_world + t).
     vec4 rot_row0;

@@ -3,6 +3,7 @@
 //   splatscape_web_reference SCENE CAMERA.json OUT.f32
 // CAMERA.json: {R: row-major world-to-camera 3x3, t: [3], fx, fy, cx, cy, width, height,
 // background: [3]} in the OpenCV convention. OUT: float32 RGB, [height, width, 3], row-major.
+// A 4D scene (gs4d PLY) is rendered at the camera's "time" (default: the start of its time range).
 #include <cstdio>
 #include <exception>
 
@@ -11,8 +12,10 @@
 #include "core/camera.hpp"
 #include "core/error.hpp"
 #include "core/file_util.hpp"
+#include "core/io/ply_4d.hpp"
 #include "core/io/scene_io.hpp"
 #include "training/backend.hpp"
+#include "training/models/gs4d_render.hpp"
 #include "training/render.hpp"
 
 int main(int argc, char** argv) {
@@ -22,7 +25,6 @@ int main(int argc, char** argv) {
         return 2;
     }
     try {
-        const GaussianCloud cloud = read_scene(argv[1]);
         const auto j = nlohmann::json::parse(read_file_text(argv[2]));
         Camera cam;
         cam.width = j.at("width").get<int>();
@@ -41,8 +43,15 @@ int main(int argc, char** argv) {
         const auto bg = j.value("background", std::vector<float>{0, 0, 0});
         options.background = {bg.at(0), bg.at(1), bg.at(2)};
         auto backend = create_backend("cpu");
-        CloudRenderer renderer(*backend, cloud);
-        const Image image = renderer.render(cam, options);
+        Image image;
+        if (is_gaussian_4d_ply(argv[1])) {
+            const GaussianCloud4d cloud = read_gaussian_4d_ply(argv[1]);
+            Cloud4dRenderer renderer(*backend, cloud);
+            image = renderer.render(cam, j.value("time", cloud.time_min), options);
+        } else {
+            CloudRenderer renderer(*backend, read_scene(argv[1]));
+            image = renderer.render(cam, options);
+        }
         write_file_atomic(argv[3], image.data.data(), image.data.size() * sizeof(float));
         return 0;
     } catch (const std::exception& e) {

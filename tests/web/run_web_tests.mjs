@@ -20,6 +20,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { decodePng, encodePng } from './png.mjs';
 import { renderReference } from './reference_render.mjs';
 import { makeTestScene, readGaussianPly, writeGaussianPly } from './scene_files.mjs';
+import { makeTestScene4d, write4dPly } from './scene_4d.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => {
@@ -95,7 +96,9 @@ function blenderTestCameras(transforms, count) {
 // The CPU rasterizer's frame when its tool is given (the threshold applies to it), and always the
 // float64 JavaScript one as a cross-check.
 function referenceImages(plyPath, cam, tag) {
-    const out = { js: renderReference(readGaussianPly(plyPath), cam, BACKGROUND) };
+    // 4D scenes (cameras with a time) have only the CPU reference: the float64 one is 3D.
+    const out = cam.time === undefined ? { js: renderReference(readGaussianPly(plyPath), cam, BACKGROUND) } : {};
+    if (cam.time !== undefined && !args['reference-bin']) throw new Error(`${tag}: 4D cases need --reference-bin`);
     if (args['reference-bin']) {
         const camFile = path.join(outDir, `${tag}.camera.json`);
         const rawFile = path.join(outDir, `${tag}.reference.f32`);
@@ -169,6 +172,10 @@ async function main() {
     // What each file holds once decoded by splatscape: the reference renders these.
     for (const ext of ['spz', 'glb', 'splat']) run([bin, 'convert', file(`scene.${ext}`), file(`back_${ext}.ply`)]);
     run([bin, 'convert', file('scene_v4.spz'), file('back_spz_v4.ply')]);
+    // A 4D scene: played by the viewer from its PLY and from a standalone page, sliced in the shader.
+    write4dPly(file('scene_4d.ply'), makeTestScene4d());
+    run([bin, 'export', file('scene_4d.ply'), '--format', 'html', '-o', file('scene_4d.html')]);
+    const cameras4d = [0.1, 0.5, 0.9].map((time) => ({ ...CAMERAS[0], name: `t${time}`, time }));
 
     const runCases = [];
     if (args.run) {
@@ -207,6 +214,10 @@ async function main() {
             { name: 'splat-drop', url: `${origin}/web/index.html`, drop: file('scene.splat'), reference: 'back_splat.ply', cameras: CAMERAS.slice(0, 1) },
             { name: 'spz-v4-url', url: `${origin}/web/index.html?url=/data/scene_v4.spz`, reference: 'back_spz_v4.ply',
                 cameras: CAMERAS.slice(1) },
+            { name: '4d-ply-url', url: `${origin}/web/index.html?url=/data/scene_4d.ply`, reference: 'scene_4d.ply',
+                cameras: cameras4d },
+            { name: '4d-html-standalone', url: pathToFileURL(file('scene_4d.html')).href, reference: 'scene_4d.ply',
+                cameras: cameras4d.slice(1) },
             // Blending in the 8-bit canvas, for browsers without float colour targets.
             { name: 'spz-8bit', url: `${origin}/web/index.html?url=/data/scene.spz&float=0`, reference: 'back_spz.ply',
                 cameras: CAMERAS.slice(0, 1), minPsnr: MIN_PSNR_8BIT },
@@ -268,6 +279,40 @@ async function main() {
             if (!sawBar) problems.push('no progress bar while downloading');
             console.log(JSON.stringify({ case: 'progressive-ply', partial_updates: state.partial, progress_bar: sawBar }));
             if (problems.length) failures.push(`progressive-ply:\n  ${problems.join('\n  ')}`);
+            await page.close();
+        }
+        // 4D playback: the time bar appears, play advances the time and redraws, pause holds it, a
+        // faster speed advances faster, and looping wraps from the end to the start.
+        {
+            const page = await context.newPage();
+            const problems = [];
+            page.on('console', (m) => m.type() === 'error' && problems.push(`console error: ${m.text()}`));
+            page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+            await page.goto(`${origin}/web/index.html?url=/data/scene_4d.ply`);
+            await page.waitForFunction(() => window.splatscape && window.splatscape.loaded, null, { timeout: 60000 });
+            const state = () => page.evaluate(() => ({ time: window.splatscape.time(), frames: window.splatscape.framesDrawn(),
+                bar: getComputedStyle(document.getElementById('timebar')).display, range: window.splatscape.timeRange }));
+            const s0 = await state();
+            if (s0.bar === 'none') problems.push('no time bar for a 4D scene');
+            if (!s0.range || s0.range[0] !== 0 || s0.range[1] !== 1) problems.push(`time range ${JSON.stringify(s0.range)}`);
+            await page.click('#play');
+            await page.waitForTimeout(600);
+            const s1 = await state();
+            if (!(s1.time > s0.time) || !(s1.frames > s0.frames)) problems.push(`play: ${JSON.stringify([s0, s1])}`);
+            await page.click('#play');  // pause
+            const s2 = await state();
+            await page.waitForTimeout(400);
+            const s3 = await state();
+            if (s3.time !== s2.time) problems.push(`pause: time moved from ${s2.time} to ${s3.time}`);
+            await page.selectOption('#speed', '4');
+            await page.evaluate(() => window.splatscape.setTime(0.98));
+            await page.click('#play');
+            await page.waitForTimeout(600);
+            const s4 = await state();
+            await page.click('#play');
+            if (!(s4.time < 0.9)) problems.push(`loop: at 4x from 0.98 the time should have wrapped, found ${s4.time}`);
+            console.log(JSON.stringify({ case: '4d-playback', start: s0.time, playing: s1.time, paused: s3.time, looped: s4.time }));
+            if (problems.length) failures.push(`4d-playback:\n  ${problems.join('\n  ')}`);
             await page.close();
         }
         // The standalone page opened from disk can be orbited, panned, zoomed and flown with the mouse and keys.
@@ -345,6 +390,15 @@ async function main() {
             for (const cam of c.cameras) {
                 const tag = `${c.name}-${cam.name}`;
                 await page.evaluate((spec) => window.splatscape.setCamera(spec), cam);
+                if (cam.time !== undefined) {
+                    const shown = await page.evaluate((t) => {
+                        window.splatscape.setTime(t);
+                        return { is4d: window.splatscape.is4d, time: window.splatscape.time(),
+                            bar: getComputedStyle(document.getElementById('timebar')).display };
+                    }, cam.time);
+                    if (!shown.is4d || Math.abs(shown.time - cam.time) > 1e-6 || shown.bar === 'none')
+                        problems.push(`${tag}: not shown as a 4D scene at time ${cam.time}: ${JSON.stringify(shown)}`);
+                }
                 await page.evaluate(() => window.splatscape.renderOnce());
                 const shot = decodePng(await page.locator('#canvas').screenshot({ type: 'png' }));
                 if (shot.width !== W || shot.height !== H) problems.push(`${tag}: screenshot is ${shot.width}x${shot.height}`);
@@ -355,7 +409,7 @@ async function main() {
                 fs.writeFileSync(file(`${tag}.reference.png`), encodePng(W, H, ref));
                 const result = { case: tag, psnr_db: db(value),
                     reference: refs.cpu ? 'cpu-rasterizer' : 'js-float64', splats: state.count, target: state.target };
-                if (refs.cpu) {
+                if (refs.cpu && refs.js) {
                     result.psnr_vs_js_db = db(psnr(shot.rgb, to8bit(refs.js)));
                     result.cpu_vs_js_db = db(psnr(ref, to8bit(refs.js)));
                 }

@@ -49,6 +49,20 @@ public:
     Tensor gather_rows(const Tensor& src, const Tensor& rows) override;
     Tensor concat_rows(const Tensor& a, const Tensor& b) override;
 
+    // 4D Gaussians (training/cpu/slice4d_cpu.cpp).
+    void slice4d_forward(const Gaussian4dTensors& in, const Slice4dSettings& s, Slice4dTensors& out) override;
+    void slice4d_backward(const Gaussian4dTensors& in, const Slice4dSettings& s, const Slice4dTensors& fwd,
+                          const Slice4dGradTensors& d, float scale, Gaussian4dGradTensors& grads) override;
+    void gs4d_view_stats(const Tensor& rows, const Tensor& radii, const Tensor& view_grad_norm, const Tensor& time_grad,
+                         Tensor& grad_accum, Tensor& time_grad_accum, Tensor& denom, Tensor& max_radii) override;
+    AdcCounts gs4d_grow(const Tensor& grad_accum, const Tensor& time_grad_accum, const Tensor& denom,
+                        const Tensor& log_scales, const Gs4dDensifyThresholds& t, Tensor& clone_rows,
+                        Tensor& split_rows) override;
+    Tensor gs4d_keep(const Gaussian4dTensors& in, const Tensor& max_radii, const Gs4dDensifyThresholds& t,
+                     const Tensor& drop) override;
+    void split_children_4d(const Gaussian4dTensors& in, const Tensor& rows, float divisor, uint64_t seed,
+                           uint64_t stream, Tensor& child_means, Tensor& child_log_scales) override;
+
     int threads() const { return m_threads; }
 
 private:

@@ -7,6 +7,8 @@
 
 #include "core/error.hpp"
 #include "training/cpu/thread_pool.hpp"
+#include "training/densification.hpp"
+#include "training/models/gs4d.hpp"
 
 namespace splatscape {
 
@@ -235,7 +237,8 @@ namespace splatscape {
 
 ModelBundle create_model(const std::string& type, Backend& backend, const Json& config, float extent,
                          const std::string& where) {
-    if (type != "gs3d") throw UsageError(cat("--model ", type, ": this build trains gs3d (gs4d and sags are planned)"));
+    if (type == "gs4d") return create_gs4d_model(backend, config, extent, where);
+    if (type != "gs3d") throw UsageError(cat("--model ", type, ": this build trains gs3d and gs4d (sags is planned)"));
     Gs3dConfig c;
     update_from_json(c, config.is_null() ? Json::object() : config, where);
     ModelBundle b;
@@ -250,8 +253,12 @@ ModelBundle create_model(const std::string& type, Backend& backend, const Json& 
     return b;
 }
 
+std::unique_ptr<DensificationStrategy> GaussianModel::make_densifier(const AdcConfig&, float, uint64_t, bool) {
+    return nullptr;
+}
+
 std::vector<std::string> model_types() {
-    return {"gs3d"};
+    return {"gs3d", "gs4d"};
 }
 
 } // namespace splatscape

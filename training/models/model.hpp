@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "core/error.hpp"
 #include "core/gaussian_cloud.hpp"
+#include "core/gaussian_cloud_4d.hpp"
 #include "core/json_util.hpp"
 #include "core/point_cloud.hpp"
 #include "training/backend.hpp"
@@ -16,6 +18,8 @@
 #include "training/parameters.hpp"
 
 namespace splatscape {
+
+class DensificationStrategy;
 
 // A training or evaluation view as the model sees it.
 struct ViewInfo {
@@ -68,6 +72,16 @@ public:
 
     // The model's hyper-parameters (written to the run folder).
     virtual Json config_json() const = 0;
+
+    // Dynamic models (gs4d): views are rendered at their times, and the model is saved, evaluated
+    // and exported as 4D Gaussians (to_cloud() is then one time's slice).
+    virtual bool dynamic() const { return false; }
+    // The dataset's time range, given before initialize() or a restore; static models ignore it.
+    virtual void set_time_range(float time_min, float time_max) { (void)time_min, (void)time_max; }
+    virtual GaussianCloud4d to_cloud_4d() const { throw Error(cat("the ", type(), " model is not dynamic")); }
+    // A densification strategy of the model's own, or null for AdaptiveDensityControl.
+    virtual std::unique_ptr<DensificationStrategy> make_densifier(const AdcConfig& config, float extent, uint64_t seed,
+                                                                  bool white_background);
 };
 
 // What the trainer takes from a model's configuration.
@@ -79,6 +93,7 @@ struct TrainingRecipe {
     bool antialiased = false;
     float eps2d = 0.3f;
     AdcConfig densify;
+    int batch_size = 1; // views per optimizer step; gradients are averaged over them
 };
 
 struct ModelBundle {
@@ -86,7 +101,7 @@ struct ModelBundle {
     TrainingRecipe recipe;
 };
 
-// The model families this build trains ("gs3d"); `config` holds the model's settings as JSON
+// The model families this build trains ("gs3d", "gs4d"); `config` holds the model's settings as JSON
 // (absent keys take the defaults); `extent` is the scene extent. Throws UsageError for unknown
 // types and Error(where, field, ...) for bad settings.
 ModelBundle create_model(const std::string& type, Backend& backend, const Json& config, float extent,
