@@ -20,7 +20,7 @@ struct AdcConfig {
     float min_opacity = 0.005f;        // prune below
     // Oversize pruning, from the first opacity reset on: projected radius above this many pixels
     // (0: off) or largest scale above this fraction of the scene extent (0: off).
-    float max_screen_size = 20.0f;
+    float max_screen_size = 0.0f;
     float max_world_size = 0.1f;
     int max_gaussians = 0; // no growth beyond this count (0: no limit)
 };

@@ -26,6 +26,7 @@ namespace fs = std::filesystem;
 struct DemoArgs {
     std::string output = "splatscape-demo";
     int iterations = 0;
+    std::string device = "auto";
     int threads = 0;
     uint64_t seed = 0;
     bool force = false;
@@ -67,6 +68,7 @@ int run_demo(const DemoArgs& a) {
     const Gs3dConfig config = gs3d_preset("demo");
     s.model_config = to_json(config);
     s.options.seed = a.seed;
+    s.options.device = a.device;
     s.options.threads = a.threads;
     s.options.iterations = a.iterations;
     s.options.checkpoint_every = 0;
@@ -117,6 +119,8 @@ void add_demo(CLI::App& app, Registry& registry) {
     cmd->add_option("-o,--output", a->output, "Folder for the scene and the run")->capture_default_str();
     cmd->add_option("--iters", a->iterations, "Training iterations (default: the demo preset's)")
         ->check(CLI::Range(1, 1000000));
+    cmd->add_option("--device", a->device, "cpu, cuda[:N] or auto (a CUDA device when there is one)")
+        ->capture_default_str();
     cmd->add_option("--threads", a->threads, "CPU threads (0: all cores)")->check(CLI::Range(0, 4096));
     cmd->add_option("--seed", a->seed, "Seed of the scene's cameras and of training")->capture_default_str();
     cmd->add_flag("--force", a->force, "Regenerate and retrain in a folder that holds a demo");

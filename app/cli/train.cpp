@@ -25,7 +25,7 @@ struct TrainArgs {
     std::string output;
     std::string model = "gs3d";
     std::string config;
-    std::string device = "cpu";
+    std::string device = "auto";
     int iterations = 0;
     int threads = 0;
     uint64_t seed = 0;
@@ -117,7 +117,8 @@ void add_train(CLI::App& app, Registry& registry) {
         ->check(CLI::Range(1, 10000000));
     cmd->add_flag("--scale-schedule", a->scale_schedule,
                   "Scale the 30k-iteration schedule (LR decay, SH, densification, resets) to --iters");
-    cmd->add_option("--device", a->device, "cpu, cuda[:N] or auto")->capture_default_str();
+    cmd->add_option("--device", a->device, "cpu, cuda[:N] or auto (a CUDA device when there is one)")
+        ->capture_default_str();
     cmd->add_option("--threads", a->threads, "CPU threads (0: all cores)")->check(CLI::Range(0, 4096));
     cmd->add_option("--seed", a->seed, "Random seed")->capture_default_str();
     cmd->add_flag("--resume", a->resume, "Continue the run in the output folder from its checkpoint");

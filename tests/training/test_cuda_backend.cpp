@@ -669,5 +669,195 @@ TEST(CudaTraining, RunsAreDeterministic) {
     EXPECT_TRUE(bytes[0] == bytes[1]);
 }
 
+// ---- 4D Gaussians (gs4d) ------------------------------------------------------------------------
+
+// The slice, its backward and gs4d's densification ops through the Backend interface on random 4D
+// Gaussians (spatial SH degree 3, temporal degree 2): the same rows kept, grown and split, values
+// to float rounding.
+TEST(CudaOps4d, SliceAndDensificationMatchTheCpu) {
+    SKIP_WITHOUT_GPU();
+    CpuBackend cpu(0);
+    CudaBackend gpu(0);
+    std::mt19937 rng(21);
+    std::normal_distribution<float> g(0.0f, 1.0f);
+    std::uniform_real_distribution<float> u(0.0f, 1.0f);
+    const size_t n = 20011;
+    const int K = 16, J = K * 3;
+    std::vector<float> means(n * 4), ls(n * 4), rl(n * 4), rr(n * 4), op(n), sh(n * J * 3);
+    for (size_t i = 0; i < n; ++i) {
+        for (int a = 0; a < 3; ++a) means[4 * i + a] = g(rng);
+        means[4 * i + 3] = 1.4f * u(rng) - 0.2f;
+        for (int a = 0; a < 3; ++a) ls[4 * i + a] = -4.0f + 1.5f * g(rng);
+        ls[4 * i + 3] = std::log(0.15f) + 0.7f * g(rng);
+        for (int a = 0; a < 4; ++a) {
+            rl[4 * i + a] = g(rng);
+            rr[4 * i + a] = g(rng);
+        }
+        op[i] = 3.0f * g(rng);
+    }
+    for (float& c : sh) c = 0.3f * g(rng);
+    Slice4dSettings settings;
+    settings.time = 0.4f;
+    settings.time_period = 1.2f;
+    settings.sh_degree = 3;
+    settings.sh_degree_t = 2;
+    Gs4dDensifyThresholds th;
+    th.adc.dense_scale = 0.02f;
+    th.adc.max_screen_radius = 20.0f;
+    th.adc.max_world_scale = 0.1f;
+    th.time_grad_threshold = 0.0002f;
+    th.time_min = 0.0f;
+    th.time_max = 1.0f;
+
+    struct Out {
+        std::vector<int32_t> rows, clones, splits, keeps;
+        std::vector<float> s_means, s_cov, s_op, s_sh, time_grad, grads[6], acc, time_acc, denom, max_radii,
+            child_means, child_ls;
+    } out[2];
+    Backend* backends[2] = {&cpu, &gpu};
+    for (int k = 0; k < 2; ++k) {
+        Backend& be = *backends[k];
+        Out& o = out[k];
+        Tensor tm = make(be, means, n, 4), tl = make(be, ls, n, 4), tql = make(be, rl, n, 4),
+               tqr = make(be, rr, n, 4), to = make(be, op, n, 1), tsh = make(be, sh, n, J * 3);
+        Gaussian4dTensors in;
+        in.means = &tm;
+        in.log_scales = &tl;
+        in.rot_l = &tql;
+        in.rot_r = &tqr;
+        in.opacities = &to;
+        in.sh = &tsh;
+        in.sh_coeffs = K;
+        Slice4dTensors slice;
+        be.slice4d_forward(in, settings, slice);
+        o.rows = to_host_i32(be, slice.rows);
+        o.s_means = to_host(be, slice.means);
+        o.s_cov = to_host(be, slice.covariances);
+        o.s_op = to_host(be, slice.opacities);
+        o.s_sh = to_host(be, slice.sh);
+
+        // The same loss gradients on both (drawn once per row of the CPU's slice).
+        const size_t m = slice.count();
+        std::mt19937 rng_d(5);
+        std::normal_distribution<float> gd(0.0f, 1.0f);
+        auto draw = [&](size_t count) {
+            std::vector<float> v(count);
+            for (float& x : v) x = gd(rng_d);
+            return v;
+        };
+        Tensor dm = make(be, draw(m * 3), m, 3), dc = make(be, draw(m * 6), m, 6), dop = make(be, draw(m), m, 1),
+               dsh = make(be, draw(m * K * 3), m, K * 3), time_grad = be.zeros(m, 1);
+        Slice4dGradTensors d;
+        d.means = &dm;
+        d.covariances = &dc;
+        d.opacities = &dop;
+        d.sh = &dsh;
+        d.time_grad = &time_grad;
+        Tensor gm = be.zeros(n, 4), gl = be.zeros(n, 4), gql = be.zeros(n, 4), gqr = be.zeros(n, 4),
+               gop = be.zeros(n, 1), gsh = be.zeros(n, J * 3);
+        Gaussian4dGradTensors grads{&gm, &gl, &gql, &gqr, &gop, &gsh};
+        be.slice4d_backward(in, settings, slice, d, 0.5f, grads);
+        o.time_grad = to_host(be, time_grad);
+        const Tensor* gts[6] = {&gm, &gl, &gql, &gqr, &gop, &gsh};
+        for (int q = 0; q < 6; ++q) o.grads[q] = to_host(be, *gts[q]);
+
+        // Statistics of three views of the slice, then growth, pruning and split children.
+        Tensor acc = be.zeros(n, 1), tacc = be.zeros(n, 1), den = be.zeros(n, 1), maxr = be.zeros(n, 1);
+        std::mt19937 rng_v(9);
+        std::uniform_real_distribution<float> uv(0.0f, 1.0f);
+        for (int view = 0; view < 3; ++view) {
+            std::vector<float> radii(m), norm(m), tg(m);
+            for (size_t j = 0; j < m; ++j) {
+                radii[j] = uv(rng_v) < 0.3f ? 0.0f : std::floor(30.0f * uv(rng_v));
+                norm[j] = 0.0006f * uv(rng_v);
+                tg[j] = 0.0006f * uv(rng_v);
+            }
+            be.gs4d_view_stats(slice.rows, make(be, radii, m, 1), make(be, norm, m, 1), make(be, tg, m, 1), acc,
+                               tacc, den, maxr);
+        }
+        o.acc = to_host(be, acc);
+        o.time_acc = to_host(be, tacc);
+        o.denom = to_host(be, den);
+        o.max_radii = to_host(be, maxr);
+        Tensor clone_rows, split_rows;
+        const AdcCounts c = be.gs4d_grow(acc, tacc, den, tl, th, clone_rows, split_rows);
+        o.clones = to_host_i32(be, clone_rows);
+        o.splits = to_host_i32(be, split_rows);
+        EXPECT_EQ(c.clone, o.clones.size());
+        EXPECT_EQ(c.split, o.splits.size());
+        o.keeps = to_host_i32(be, be.gs4d_keep(in, maxr, th, split_rows));
+        Tensor cm, cl;
+        be.split_children_4d(in, split_rows, 1.6f, 11, 500, cm, cl);
+        o.child_means = to_host(be, cm);
+        o.child_ls = to_host(be, cl);
+    }
+    ASSERT_GT(out[0].rows.size(), n / 10);
+    ASSERT_LT(out[0].rows.size(), n);
+    EXPECT_EQ(out[0].rows, out[1].rows);
+    expect_close(out[0].s_means, out[1].s_means, 1e-4, 1e-5, "slice means");
+    expect_close(out[0].s_cov, out[1].s_cov, 1e-3, 1e-9, "slice covariances");
+    expect_close(out[0].s_op, out[1].s_op, 1e-4, 1e-4, "slice opacity logits");
+    expect_close(out[0].s_sh, out[1].s_sh, 1e-4, 1e-5, "slice SH");
+    expect_close(out[0].time_grad, out[1].time_grad, 1e-3, 1e-4, "|dL/dmu_t|");
+    const char* names[6] = {"grad means", "grad log-scales", "grad left quaternion", "grad right quaternion",
+                            "grad opacities", "grad SH"};
+    for (int q = 0; q < 6; ++q) {
+        const double e = relative_error(out[0].grads[q], out[1].grads[q]);
+        std::printf("%s: relative error %.2e\n", names[q], e);
+        EXPECT_LT(e, 1e-4) << names[q];
+    }
+    EXPECT_EQ(out[0].acc, out[1].acc);
+    EXPECT_EQ(out[0].time_acc, out[1].time_acc);
+    EXPECT_EQ(out[0].denom, out[1].denom);
+    EXPECT_EQ(out[0].max_radii, out[1].max_radii);
+    EXPECT_GT(out[0].clones.size(), 50u);
+    EXPECT_GT(out[0].splits.size(), 50u);
+    EXPECT_EQ(out[0].clones, out[1].clones);
+    EXPECT_EQ(out[0].splits, out[1].splits);
+    EXPECT_EQ(out[0].keeps, out[1].keeps);
+    EXPECT_LT(out[0].keeps.size(), n - out[0].splits.size());
+    expect_close(out[0].child_means, out[1].child_means, 1e-4, 1e-5, "4D split child means");
+    expect_close(out[0].child_ls, out[1].child_ls, 1e-6, 1e-6, "4D split child log-scales");
+}
+
+// The CPU suite's gs4d check (test_train_4d_e2e.cpp, DynamicScene.ReachesHeldOutPsnr) on the GPU:
+// the same scene, schedule and threshold.
+TEST(CudaTraining4d, BuiltinDynamicSceneReachesTheCpuThreshold) {
+    SKIP_WITHOUT_GPU();
+    TempDir dir("train_4d_cuda");
+    SyntheticSceneOptions o;
+    o.kind = SyntheticSceneKind::Dynamic;
+    o.width = o.height = 80;
+    o.train_views = 48;
+    o.test_views = 8;
+    o.samples_per_axis = 2;
+    o.points = 3000;
+    generate_synthetic_scene(o, dir / "scene");
+    TrainSetup s;
+    s.data = dir / "scene";
+    s.run_dir = dir / "run";
+    s.options.model = "gs4d";
+    s.options.device = "cuda";
+    s.options.seed = 3;
+    s.options.probe_every = 0;
+    s.options.checkpoint_every = 0;
+    const int iterations = 800;
+    s.model_config = {{"iterations", iterations},
+                      {"position_lr_max_steps", iterations},
+                      {"sh_increase_every", 100},
+                      {"densify",
+                       {{"densify_from", 100},
+                        {"densify_until", iterations * 2 / 3},
+                        {"densify_every", 100},
+                        {"opacity_reset_every", 0}}}};
+    const TrainOutcome r = train_now(s);
+    ASSERT_TRUE(r.failure.empty()) << r.failure;
+    ASSERT_TRUE(r.finished.evaluated);
+    std::printf("built-in dynamic scene on the GPU, gs4d: held-out PSNR %.2f dB, SSIM %.4f after %d iterations "
+                "(%.2f s)\n",
+                r.finished.psnr, r.finished.ssim, iterations, r.finished.train_seconds);
+    EXPECT_GT(r.finished.psnr, 24.0);
+}
+
 } // namespace
 } // namespace splatscape::test

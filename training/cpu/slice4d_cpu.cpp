@@ -38,10 +38,7 @@ template <class T>
 std::vector<int32_t> slice4d_select(const Slice4dArrays<T>& in, const Slice4dParams& p) {
     std::vector<uint8_t> keep(in.count);
     parallel_for_each(in.count, 2048, [&](size_t i) {
-        const auto g = gaussian(in, i);
-        const T dt = T(p.time) - g.mean[3];
-        const T w = std::exp(T(-0.5) * dt * dt / kern::temporal_variance(g));
-        keep[i] = w >= T(p.min_weight) ? 1 : 0;
+        keep[i] = kern::slice_keeps(gaussian(in, i), T(p.time), T(p.min_weight)) ? 1 : 0;
     });
     std::vector<int32_t> rows;
     for (size_t i = 0; i < in.count; ++i)

@@ -15,6 +15,8 @@
 #include "training/cuda/loss_cuda.hpp"
 #include "training/cuda/ops_cuda.hpp"
 #include "training/cuda/rasterize_cuda.hpp"
+#include "training/cuda/slice4d_cuda.hpp"
+#include "training/kernels/sh4d.hpp"
 
 namespace splatscape {
 
@@ -444,23 +446,21 @@ void CudaBackend::accumulate_view_stats(const Tensor& view_grad_norm, const Rast
                                        max_radii.f32());
 }
 
-AdcCounts CudaBackend::adc_grow(const Tensor& grad_accum, const Tensor& denom, const Tensor& log_scales,
-                                const kern::AdcThresholds& t, Tensor& clone_rows, Tensor& split_rows) {
-    use_device();
-    const size_t n = grad_accum.rows();
-    require_shape(&denom, n, 1, "adc_grow", "denom");
-    require(log_scales.rows() == n && log_scales.cols() >= 3, "adc_grow", "log_scales must be [N, >= 3]");
+void CudaBackend::ensure_flag_buffers(size_t n) {
+    Workspace& w = *m_ws;
+    const size_t bytes = std::max<size_t>(n, 1) * 8;
+    w.flags_a.ensure(bytes, "densification flags");
+    w.flags_b.ensure(bytes, "densification flags");
+    w.positions_a.ensure(bytes, "densification positions");
+    w.positions_b.ensure(bytes, "densification positions");
+    w.scan_temp.ensure(std::max<size_t>(cuda::inclusive_scan_temp_bytes(n), 1), "densification scan scratch");
+}
+
+// flags_a: clone, flags_b: split.
+AdcCounts CudaBackend::grow_rows_from_flags(size_t n, Tensor& clone_rows, Tensor& split_rows) {
     Workspace& w = *m_ws;
     AdcCounts counts;
     if (n > 0) {
-        const size_t bytes = n * 8;
-        w.flags_a.ensure(bytes, "densification flags");
-        w.flags_b.ensure(bytes, "densification flags");
-        w.positions_a.ensure(bytes, "densification positions");
-        w.positions_b.ensure(bytes, "densification positions");
-        w.scan_temp.ensure(std::max<size_t>(cuda::inclusive_scan_temp_bytes(n), 1), "densification scan scratch");
-        cuda::launch_adc_grow_flags(n, grad_accum.f32(), denom.f32(), log_scales.f32(), log_scales.cols(), t,
-                                    w.flags_a.as<uint64_t>(), w.flags_b.as<uint64_t>());
         cuda::inclusive_scan(w.scan_temp.get(), w.scan_temp.bytes(), w.flags_a.as<uint64_t>(),
                              w.positions_a.as<uint64_t>(), n);
         cuda::inclusive_scan(w.scan_temp.get(), w.scan_temp.bytes(), w.flags_b.as<uint64_t>(),
@@ -482,26 +482,17 @@ AdcCounts CudaBackend::adc_grow(const Tensor& grad_accum, const Tensor& denom, c
     return counts;
 }
 
-Tensor CudaBackend::adc_keep(const Tensor& opacity_logits, const Tensor& max_radii, const Tensor& log_scales,
-                             const kern::AdcThresholds& t, const Tensor& drop) {
-    use_device();
-    const size_t n = opacity_logits.rows();
-    require_shape(&opacity_logits, n, 1, "adc_keep", "opacity_logits");
-    require_shape(&max_radii, n, 1, "adc_keep", "max_radii");
-    require(log_scales.rows() == n && log_scales.cols() >= 3, "adc_keep", "log_scales must be [N, >= 3]");
-    require_cuda(&drop, "adc_keep", "drop");
-    require(drop.dtype() == DType::I32, "adc_keep", "drop must be int32 rows");
-    if (n == 0) return zeros(0, 1, DType::I32);
+// flags_b: 1 at the rows `drop` lists.
+void CudaBackend::mark_dropped(size_t n, const Tensor& drop, const char* op) {
+    require_cuda(&drop, op, "drop");
+    require(drop.dtype() == DType::I32, op, "drop must be int32 rows");
+    SPLATSCAPE_CUDA_CHECK(cudaMemsetAsync(m_ws->flags_b.get(), 0, n * 8, cudaStreamLegacy));
+    cuda::launch_mark_rows(drop.i32(), drop.rows(), m_ws->flags_b.as<uint64_t>());
+}
+
+// flags_a: keep.
+Tensor CudaBackend::keep_rows_from_flags(size_t n) {
     Workspace& w = *m_ws;
-    const size_t bytes = n * 8;
-    w.flags_a.ensure(bytes, "densification flags");
-    w.flags_b.ensure(bytes, "densification flags");
-    w.positions_a.ensure(bytes, "densification positions");
-    w.scan_temp.ensure(std::max<size_t>(cuda::inclusive_scan_temp_bytes(n), 1), "densification scan scratch");
-    SPLATSCAPE_CUDA_CHECK(cudaMemsetAsync(w.flags_b.get(), 0, bytes, cudaStreamLegacy));
-    cuda::launch_mark_rows(drop.i32(), drop.rows(), w.flags_b.as<uint64_t>());
-    cuda::launch_adc_keep_flags(n, opacity_logits.f32(), max_radii.f32(), log_scales.f32(), log_scales.cols(), t,
-                                w.flags_b.as<uint64_t>(), w.flags_a.as<uint64_t>());
     cuda::inclusive_scan(w.scan_temp.get(), w.scan_temp.bytes(), w.flags_a.as<uint64_t>(), w.positions_a.as<uint64_t>(),
                          n);
     SPLATSCAPE_CUDA_CHECK(cudaMemcpyAsync(w.host.as<uint64_t>(), w.positions_a.as<uint64_t>() + (n - 1), 8,
@@ -511,6 +502,33 @@ Tensor CudaBackend::adc_keep(const Tensor& opacity_logits, const Tensor& max_rad
     Tensor out = zeros(kept, 1, DType::I32);
     if (kept) cuda::launch_compact_rows(n, w.flags_a.as<uint64_t>(), w.positions_a.as<uint64_t>(), out.i32());
     return out;
+}
+
+AdcCounts CudaBackend::adc_grow(const Tensor& grad_accum, const Tensor& denom, const Tensor& log_scales,
+                                const kern::AdcThresholds& t, Tensor& clone_rows, Tensor& split_rows) {
+    use_device();
+    const size_t n = grad_accum.rows();
+    require_shape(&denom, n, 1, "adc_grow", "denom");
+    require(log_scales.rows() == n && log_scales.cols() >= 3, "adc_grow", "log_scales must be [N, >= 3]");
+    ensure_flag_buffers(n);
+    cuda::launch_adc_grow_flags(n, grad_accum.f32(), denom.f32(), log_scales.f32(), log_scales.cols(), t,
+                                m_ws->flags_a.as<uint64_t>(), m_ws->flags_b.as<uint64_t>());
+    return grow_rows_from_flags(n, clone_rows, split_rows);
+}
+
+Tensor CudaBackend::adc_keep(const Tensor& opacity_logits, const Tensor& max_radii, const Tensor& log_scales,
+                             const kern::AdcThresholds& t, const Tensor& drop) {
+    use_device();
+    const size_t n = opacity_logits.rows();
+    require_shape(&opacity_logits, n, 1, "adc_keep", "opacity_logits");
+    require_shape(&max_radii, n, 1, "adc_keep", "max_radii");
+    require(log_scales.rows() == n && log_scales.cols() >= 3, "adc_keep", "log_scales must be [N, >= 3]");
+    if (n == 0) return zeros(0, 1, DType::I32);
+    ensure_flag_buffers(n);
+    mark_dropped(n, drop, "adc_keep");
+    cuda::launch_adc_keep_flags(n, opacity_logits.f32(), max_radii.f32(), log_scales.f32(), log_scales.cols(), t,
+                                m_ws->flags_b.as<uint64_t>(), m_ws->flags_a.as<uint64_t>());
+    return keep_rows_from_flags(n);
 }
 
 void CudaBackend::split_children(const Tensor& means, const Tensor& log_scales, const Tensor& rotations,
@@ -564,6 +582,161 @@ Tensor CudaBackend::concat_rows(const Tensor& a, const Tensor& b) {
         SPLATSCAPE_CUDA_CHECK(cudaMemcpyAsync(static_cast<uint8_t*>(out.raw()) + a.bytes(), b.raw(), b.bytes(),
                                               cudaMemcpyDeviceToDevice, cudaStreamLegacy));
     return out;
+}
+
+// ---- 4D Gaussians (gs4d) ------------------------------------------------------------------------
+
+namespace {
+
+cuda::Slice4dDevice slice_inputs(const Gaussian4dTensors& t, const char* op) {
+    require(t.means && t.log_scales && t.rot_l && t.rot_r && t.opacities && t.sh, op, "every 4D tensor is required");
+    const size_t n = t.count();
+    require_shape(t.means, n, 4, op, "means");
+    require_shape(t.log_scales, n, 4, op, "log_scales");
+    require_shape(t.rot_l, n, 4, op, "rot_l");
+    require_shape(t.rot_r, n, 4, op, "rot_r");
+    require_shape(t.opacities, n, 1, op, "opacities");
+    require_cuda(t.sh, op, "sh");
+    const int stride = t.sh->cols() / 3;
+    require(t.sh->rows() == n && t.sh->cols() % 3 == 0 && t.sh_coeffs >= 1 && stride % t.sh_coeffs == 0 &&
+                stride <= kern::kMaxSh4dCoeffs,
+            op, cat(t.sh->cols(), " SH columns do not hold whole sets of ", t.sh_coeffs, " coefficients (at most ",
+                    kern::kMaxSh4dCoeffs, ")"));
+    cuda::Slice4dDevice in;
+    in.count = n;
+    in.means = t.means->f32();
+    in.log_scales = t.log_scales->f32();
+    in.rot_l = t.rot_l->f32();
+    in.rot_r = t.rot_r->f32();
+    in.opacities = t.opacities->f32();
+    in.sh = t.sh->f32();
+    in.sh_coeffs = t.sh_coeffs;
+    in.sh_stride = stride;
+    return in;
+}
+
+cuda::Slice4dLaunch slice_launch(const Slice4dSettings& s) {
+    return {s.time, s.time_period, s.sh_degree, s.sh_degree_t, s.min_weight};
+}
+
+float* f32_or_null(Tensor* t) {
+    return t ? t->f32() : nullptr;
+}
+
+} // namespace
+
+void CudaBackend::slice4d_forward(const Gaussian4dTensors& t, const Slice4dSettings& s, Slice4dTensors& out) {
+    use_device();
+    const cuda::Slice4dDevice in = slice_inputs(t, "slice4d_forward");
+    const cuda::Slice4dLaunch p = slice_launch(s);
+    const int K_out = (s.sh_degree + 1) * (s.sh_degree + 1);
+    require(s.sh_degree >= 0 && K_out <= t.sh_coeffs, "slice4d_forward",
+            cat("SH degree ", s.sh_degree, " with ", t.sh_coeffs, " coefficients"));
+    // Selected rows go to a tensor of N rows first; the outputs are then sized to the M selected.
+    Tensor rows = zeros(in.count, 1, DType::I32);
+    const size_t m = cuda::launch_slice4d_select(in, p, rows.i32());
+    auto ensure = [&](Tensor& x, int cols, DType dtype) {
+        if (x.rows() != m || x.cols() != cols || x.dtype() != dtype) x = zeros(m, cols, dtype);
+    };
+    ensure(out.rows, 1, DType::I32);
+    if (m) SPLATSCAPE_CUDA_CHECK(cudaMemcpyAsync(out.rows.raw(), rows.raw(), m * 4, cudaMemcpyDeviceToDevice,
+                                                 cudaStreamLegacy));
+    ensure(out.means, 3, DType::F32);
+    ensure(out.covariances, 6, DType::F32);
+    ensure(out.opacities, 1, DType::F32);
+    ensure(out.sh, K_out * 3, DType::F32);
+    cuda::launch_slice4d_forward(in, p, out.rows.i32(), m, out.means.f32(), out.covariances.f32(),
+                                 out.opacities.f32(), out.sh.f32());
+}
+
+void CudaBackend::slice4d_backward(const Gaussian4dTensors& t, const Slice4dSettings& s, const Slice4dTensors& fwd,
+                                   const Slice4dGradTensors& d, float scale, Gaussian4dGradTensors& g) {
+    use_device();
+    const char* op = "slice4d_backward";
+    const cuda::Slice4dDevice in = slice_inputs(t, op);
+    const size_t m = fwd.count();
+    require(d.means && d.covariances && d.opacities && d.sh, op, "every slice gradient is required");
+    require_shape(d.means, m, 3, op, "d_means");
+    require_shape(d.covariances, m, 6, op, "d_covariances");
+    require_shape(d.opacities, m, 1, op, "d_opacities");
+    require_shape(d.sh, m, fwd.sh.cols(), op, "d_sh");
+    if (d.time_grad) require_shape(d.time_grad, m, 1, op, "time_grad");
+    const size_t n = in.count;
+    if (g.means) require_shape(g.means, n, 4, op, "grad means");
+    if (g.log_scales) require_shape(g.log_scales, n, 4, op, "grad log_scales");
+    if (g.rot_l) require_shape(g.rot_l, n, 4, op, "grad rot_l");
+    if (g.rot_r) require_shape(g.rot_r, n, 4, op, "grad rot_r");
+    if (g.opacities) require_shape(g.opacities, n, 1, op, "grad opacities");
+    if (g.sh) require_shape(g.sh, n, t.sh->cols(), op, "grad sh");
+    cuda::Slice4dDeviceGrads grads;
+    grads.means = f32_or_null(g.means);
+    grads.log_scales = f32_or_null(g.log_scales);
+    grads.rot_l = f32_or_null(g.rot_l);
+    grads.rot_r = f32_or_null(g.rot_r);
+    grads.opacities = f32_or_null(g.opacities);
+    grads.sh = f32_or_null(g.sh);
+    cuda::launch_slice4d_backward(in, slice_launch(s), fwd.rows.i32(), m, d.means->f32(), d.covariances->f32(),
+                                  d.opacities->f32(), d.sh->f32(), scale, grads, f32_or_null(d.time_grad));
+}
+
+void CudaBackend::gs4d_view_stats(const Tensor& rows, const Tensor& radii, const Tensor& view_grad_norm,
+                                  const Tensor& time_grad, Tensor& grad_accum, Tensor& time_grad_accum, Tensor& denom,
+                                  Tensor& max_radii) {
+    use_device();
+    const char* op = "gs4d_view_stats";
+    const size_t m = rows.rows(), n = grad_accum.rows();
+    require_cuda(&rows, op, "rows");
+    require(rows.dtype() == DType::I32, op, "rows must be int32");
+    require_cuda(&grad_accum, op, "grad_accum");
+    require_shape(&radii, m, 1, op, "radii");
+    require_shape(&view_grad_norm, m, 1, op, "view_grad_norm");
+    require_shape(&time_grad, m, 1, op, "time_grad");
+    require_shape(&time_grad_accum, n, 1, op, "time_grad_accum");
+    require_shape(&denom, n, 1, op, "denom");
+    require_shape(&max_radii, n, 1, op, "max_radii");
+    cuda::launch_gs4d_view_stats(m, rows.i32(), radii.f32(), view_grad_norm.f32(), time_grad.f32(), grad_accum.f32(),
+                                 time_grad_accum.f32(), denom.f32(), max_radii.f32());
+}
+
+AdcCounts CudaBackend::gs4d_grow(const Tensor& grad_accum, const Tensor& time_grad_accum, const Tensor& denom,
+                                 const Tensor& log_scales, const Gs4dDensifyThresholds& t, Tensor& clone_rows,
+                                 Tensor& split_rows) {
+    use_device();
+    const size_t n = grad_accum.rows();
+    require_shape(&time_grad_accum, n, 1, "gs4d_grow", "time_grad_accum");
+    require_shape(&denom, n, 1, "gs4d_grow", "denom");
+    require_shape(&log_scales, n, 4, "gs4d_grow", "log_scales");
+    ensure_flag_buffers(n);
+    cuda::launch_gs4d_grow_flags(n, grad_accum.f32(), time_grad_accum.f32(), denom.f32(), log_scales.f32(), t.adc,
+                                 t.time_grad_threshold, m_ws->flags_a.as<uint64_t>(), m_ws->flags_b.as<uint64_t>());
+    return grow_rows_from_flags(n, clone_rows, split_rows);
+}
+
+Tensor CudaBackend::gs4d_keep(const Gaussian4dTensors& t, const Tensor& max_radii, const Gs4dDensifyThresholds& th,
+                              const Tensor& drop) {
+    use_device();
+    const cuda::Slice4dDevice in = slice_inputs(t, "gs4d_keep");
+    const size_t n = in.count;
+    require_shape(&max_radii, n, 1, "gs4d_keep", "max_radii");
+    if (n == 0) return zeros(0, 1, DType::I32);
+    ensure_flag_buffers(n);
+    mark_dropped(n, drop, "gs4d_keep");
+    cuda::launch_gs4d_keep_flags(in, max_radii.f32(), th.adc, th.time_min, th.time_max, th.min_weight,
+                                 m_ws->flags_b.as<uint64_t>(), m_ws->flags_a.as<uint64_t>());
+    return keep_rows_from_flags(n);
+}
+
+void CudaBackend::split_children_4d(const Gaussian4dTensors& t, const Tensor& rows, float divisor, uint64_t seed,
+                                    uint64_t stream, Tensor& child_means, Tensor& child_log_scales) {
+    use_device();
+    const cuda::Slice4dDevice in = slice_inputs(t, "split_children_4d");
+    require_cuda(&rows, "split_children_4d", "rows");
+    require(rows.dtype() == DType::I32 && rows.cols() == 1, "split_children_4d", "rows must be int32 [M, 1]");
+    const size_t m = rows.rows();
+    child_means = zeros(2 * m, 4);
+    child_log_scales = zeros(2 * m, 4);
+    cuda::launch_split_children_4d(in, rows.i32(), m, divisor, seed, stream, child_means.f32(),
+                                   child_log_scales.f32());
 }
 
 } // namespace splatscape

@@ -56,6 +56,19 @@ public:
     Tensor gather_rows(const Tensor& src, const Tensor& rows) override;
     Tensor concat_rows(const Tensor& a, const Tensor& b) override;
 
+    void slice4d_forward(const Gaussian4dTensors& in, const Slice4dSettings& s, Slice4dTensors& out) override;
+    void slice4d_backward(const Gaussian4dTensors& in, const Slice4dSettings& s, const Slice4dTensors& fwd,
+                          const Slice4dGradTensors& d, float scale, Gaussian4dGradTensors& grads) override;
+    void gs4d_view_stats(const Tensor& rows, const Tensor& radii, const Tensor& view_grad_norm, const Tensor& time_grad,
+                         Tensor& grad_accum, Tensor& time_grad_accum, Tensor& denom, Tensor& max_radii) override;
+    AdcCounts gs4d_grow(const Tensor& grad_accum, const Tensor& time_grad_accum, const Tensor& denom,
+                        const Tensor& log_scales, const Gs4dDensifyThresholds& t, Tensor& clone_rows,
+                        Tensor& split_rows) override;
+    Tensor gs4d_keep(const Gaussian4dTensors& in, const Tensor& max_radii, const Gs4dDensifyThresholds& t,
+                     const Tensor& drop) override;
+    void split_children_4d(const Gaussian4dTensors& in, const Tensor& rows, float divisor, uint64_t seed,
+                           uint64_t stream, Tensor& child_means, Tensor& child_log_scales) override;
+
     int device_index() const { return m_device; }
     // Waits for every queued op (timing; the ops themselves never need it).
     void synchronize();
@@ -71,6 +84,12 @@ public:
 
 private:
     void use_device() const;
+    // Densification's row selection: flag buffers for n rows (clone/split or keep/drop flags), then
+    // the flagged rows as ascending int32 [M, 1] tensors (one prefix sum and one read-back each).
+    void ensure_flag_buffers(size_t n);
+    AdcCounts grow_rows_from_flags(size_t n, Tensor& clone_rows, Tensor& split_rows);
+    Tensor keep_rows_from_flags(size_t n);
+    void mark_dropped(size_t n, const Tensor& drop, const char* op);
 
     struct Workspace;
     int m_device = 0;

@@ -5,6 +5,7 @@
 #include <thrust/iterator/counting_iterator.h>
 
 #include "training/cuda/cuda_check.hpp"
+#include "training/kernels/densify4d.hpp"
 #include "training/kernels/sh4d.hpp"
 #include "training/kernels/slice4d.hpp"
 
@@ -33,9 +34,7 @@ __device__ kern::Gaussian4d<float> load_gaussian(const Slice4dDevice& in, size_t
 __global__ void select_kernel(Slice4dDevice in, Slice4dLaunch p, uint8_t* keep) {
     const size_t i = size_t(blockIdx.x) * blockDim.x + threadIdx.x;
     if (i >= in.count) return;
-    const auto g = load_gaussian(in, i);
-    const float dt = p.time - g.mean[3];
-    keep[i] = ::expf(-0.5f * dt * dt / kern::temporal_variance(g)) >= p.min_weight ? 1 : 0;
+    keep[i] = kern::slice_keeps(load_gaussian(in, i), p.time, p.min_weight) ? 1 : 0;
 }
 
 __global__ void forward_kernel(Slice4dDevice in, Slice4dLaunch p, const int32_t* rows, size_t m, float* means,
@@ -96,6 +95,56 @@ __global__ void backward_kernel(Slice4dDevice in, Slice4dLaunch p, const int32_t
     if (grads.opacities) grads.opacities[i] += scale * d_o;
 }
 
+__device__ __forceinline__ float max_spatial_log_scale(const float* ls) {
+    return fmaxf(ls[0], fmaxf(ls[1], ls[2]));
+}
+
+__global__ void view_stats_kernel(size_t m, const int32_t* rows, const float* radii, const float* norm,
+                                  const float* time_grad, float* acc, float* time_acc, float* denom, float* max_radii) {
+    const size_t j = size_t(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (j >= m) return;
+    const float r = radii[j];
+    if (!(r > 0.0f)) return;
+    const size_t i = size_t(rows[j]);
+    acc[i] += norm[j];
+    time_acc[i] += time_grad[j];
+    denom[i] += 1.0f;
+    max_radii[i] = fmaxf(max_radii[i], r);
+}
+
+__global__ void grow_flags_kernel(size_t n, const float* acc, const float* time_acc, const float* denom,
+                                  const float* log_scales, kern::AdcThresholds t, float time_threshold,
+                                  uint64_t* clone, uint64_t* split) {
+    const size_t i = size_t(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    const int action = kern::gs4d_grow_action(acc[i], time_acc[i], denom[i], max_spatial_log_scale(log_scales + 4 * i),
+                                              t, time_threshold);
+    clone[i] = action == kern::kAdcClone ? 1 : 0;
+    split[i] = action == kern::kAdcSplit ? 1 : 0;
+}
+
+__global__ void keep_flags_kernel(Slice4dDevice in, const float* max_radii, kern::AdcThresholds t, float time_min,
+                                  float time_max, float min_weight, const uint64_t* dropped, uint64_t* keep) {
+    const size_t i = size_t(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (i >= in.count) return;
+    const auto g = load_gaussian(in, i);
+    const bool pruned = kern::adc_prune(in.opacities[i], max_radii[i], max_spatial_log_scale(g.log_scale), t);
+    const bool supported =
+        kern::temporal_support_reaches(g.mean[3], kern::temporal_variance(g), time_min, time_max, min_weight);
+    keep[i] = !dropped[i] && !pruned && supported ? 1 : 0;
+}
+
+__global__ void split_children_kernel(Slice4dDevice in, const int32_t* rows, size_t m, float divisor, uint64_t seed,
+                                      uint64_t stream, float* child_means, float* child_log_scales) {
+    const size_t k = size_t(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (k >= 2 * m) return;
+    const size_t c = k / m, i = k % m;
+    const size_t r = size_t(rows[i]);
+    kern::split_child_4d(in.means + 4 * r, in.log_scales + 4 * r, in.rot_l + 4 * r, in.rot_r + 4 * r, divisor, seed,
+                         stream, uint64_t(r) * 2 + c, child_means + 4 * k, child_log_scales + 4 * k);
+}
+
+
 } // namespace
 
 size_t launch_slice4d_select(const Slice4dDevice& in, const Slice4dLaunch& p, int32_t* rows) {
@@ -135,6 +184,41 @@ void launch_slice4d_backward(const Slice4dDevice& in, const Slice4dLaunch& p, co
     backward_kernel<<<blocks(m), kThreads>>>(in, p, rows, m, d_means, d_covariances, d_opacities, d_sh, scale, grads,
                                              time_grad);
     SPLATSCAPE_CUDA_CHECK_LAUNCH("slice4d backward_kernel");
+}
+
+void launch_gs4d_view_stats(size_t m, const int32_t* rows, const float* radii, const float* view_grad_norm,
+                            const float* time_grad, float* grad_accum, float* time_grad_accum, float* denom,
+                            float* max_radii) {
+    if (m == 0) return;
+    view_stats_kernel<<<blocks(m), kThreads>>>(m, rows, radii, view_grad_norm, time_grad, grad_accum, time_grad_accum,
+                                               denom, max_radii);
+    SPLATSCAPE_CUDA_CHECK_LAUNCH("gs4d view_stats_kernel");
+}
+
+void launch_gs4d_grow_flags(size_t n, const float* grad_accum, const float* time_grad_accum, const float* denom,
+                            const float* log_scales, const kern::AdcThresholds& t, float time_grad_threshold,
+                            uint64_t* clone_flags, uint64_t* split_flags) {
+    if (n == 0) return;
+    grow_flags_kernel<<<blocks(n), kThreads>>>(n, grad_accum, time_grad_accum, denom, log_scales, t,
+                                               time_grad_threshold, clone_flags, split_flags);
+    SPLATSCAPE_CUDA_CHECK_LAUNCH("gs4d grow_flags_kernel");
+}
+
+void launch_gs4d_keep_flags(const Slice4dDevice& in, const float* max_radii, const kern::AdcThresholds& t,
+                            float time_min, float time_max, float min_weight, const uint64_t* dropped,
+                            uint64_t* keep_flags) {
+    if (in.count == 0) return;
+    keep_flags_kernel<<<blocks(in.count), kThreads>>>(in, max_radii, t, time_min, time_max, min_weight, dropped,
+                                                      keep_flags);
+    SPLATSCAPE_CUDA_CHECK_LAUNCH("gs4d keep_flags_kernel");
+}
+
+void launch_split_children_4d(const Slice4dDevice& in, const int32_t* rows, size_t m, float divisor, uint64_t seed,
+                              uint64_t stream, float* child_means, float* child_log_scales) {
+    if (m == 0) return;
+    split_children_kernel<<<blocks(2 * m), kThreads>>>(in, rows, m, divisor, seed, stream, child_means,
+                                                       child_log_scales);
+    SPLATSCAPE_CUDA_CHECK_LAUNCH("gs4d split_children_kernel");
 }
 
 } // namespace splatscape::cuda

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "training/kernels/densify.hpp"
+
 namespace splatscape::cuda {
 
 // 4D Gaussians, shapes as Gaussian4dTensors (training/backend.hpp).
@@ -54,5 +56,30 @@ struct Slice4dDeviceGrads {
 void launch_slice4d_backward(const Slice4dDevice& in, const Slice4dLaunch& p, const int32_t* rows, size_t m,
                              const float* d_means, const float* d_covariances, const float* d_opacities,
                              const float* d_sh, float scale, const Slice4dDeviceGrads& grads, float* time_grad);
+
+// ---- densification of 4D Gaussians (training/kernels/densify4d.hpp) -----------------------------
+
+// For each slice row j with radii[j] > 0 (rows [M], the slice's 4D Gaussians, distinct):
+// grad_accum[r] += view_grad_norm[j], time_grad_accum[r] += time_grad[j], denom[r] += 1,
+// max_radii[r] = max(max_radii[r], radii[j]), r = rows[j]. Per-Gaussian arrays are [N].
+void launch_gs4d_view_stats(size_t m, const int32_t* rows, const float* radii, const float* view_grad_norm,
+                            const float* time_grad, float* grad_accum, float* time_grad_accum, float* denom,
+                            float* max_radii);
+
+// flags [N]: (clone, split) by kern::gs4d_grow_action on the first three log-scale columns ([N, 4]).
+void launch_gs4d_grow_flags(size_t n, const float* grad_accum, const float* time_grad_accum, const float* denom,
+                            const float* log_scales, const kern::AdcThresholds& t, float time_grad_threshold,
+                            uint64_t* clone_flags, uint64_t* split_flags);
+
+// keep_flags [N] = !dropped && !kern::adc_prune && the marginal in t reaches min_weight in
+// [time_min, time_max] (kern::temporal_support_reaches).
+void launch_gs4d_keep_flags(const Slice4dDevice& in, const float* max_radii, const kern::AdcThresholds& t,
+                            float time_min, float time_max, float min_weight, const uint64_t* dropped,
+                            uint64_t* keep_flags);
+
+// Children of split rows (kern::split_child_4d): child c of rows[i] at row c * M + i of
+// child_means [2M, 4] and child_log_scales [2M, 4], draw number rows[i] * 2 + c.
+void launch_split_children_4d(const Slice4dDevice& in, const int32_t* rows, size_t m, float divisor, uint64_t seed,
+                              uint64_t stream, float* child_means, float* child_log_scales);
 
 } // namespace splatscape::cuda

@@ -249,4 +249,10 @@ SPLATSCAPE_HD bool temporal_support_reaches(T mean_t, T variance, T t0, T t1, T 
     return hd_exp(T(-0.5) * d * d / variance) >= min_weight;
 }
 
+// Whether the slice at `time` keeps a Gaussian: its marginal weight there reaches `min_weight`.
+template <class T>
+SPLATSCAPE_HD bool slice_keeps(const Gaussian4d<T>& g, T time, T min_weight) {
+    return temporal_support_reaches(g.mean[3], temporal_variance(g), time, time, min_weight);
+}
+
 } // namespace splatscape::kern
