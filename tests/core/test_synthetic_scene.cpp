@@ -493,7 +493,8 @@ TEST(SyntheticScene, DynamicFramesCarryTimesAndObjectsMove) {
     }
     EXPECT_EQ(train["frames"][0]["time"].get<float>(), 0.0f);
     EXPECT_EQ(previous, 1.0f);
-    for (auto& f : load_json(dir / "transforms_test.json")["frames"]) {
+    const Json test = load_json(dir / "transforms_test.json");
+    for (auto& f : test["frames"]) {
         float t = f["time"].get<float>();
         EXPECT_GT(t, 0.0f);
         EXPECT_LT(t, 1.0f);
