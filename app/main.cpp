@@ -26,11 +26,12 @@ int main(int argc, char** argv) {
     cli::add_render(app, registry);
     cli::add_demo(app, registry);
     cli::add_view(app, registry);
+    cli::add_process(app, registry);
 
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+        if (e.get_exit_code() == 0) return app.exit(e); // --help, --version
         app.exit(e);
         return 2;
     }

@@ -17,8 +17,10 @@ packages=(
     libgtest-dev
     # sanitizer and fuzzing builds
     clang libclang-rt-dev
-    # video decoding for multi-view video datasets
+    # video decoding for multi-view video datasets and `splatscape process`
     ffmpeg
+    # structure from motion for `splatscape process` (CPU SIFT)
+    colmap
 )
 want=("${packages[@]}")
 if [[ "${1:-}" == "--web" ]]; then

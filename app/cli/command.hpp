@@ -11,7 +11,7 @@ namespace splatscape::cli {
 using Action = std::function<int()>;
 
 struct Registry {
-    Action action;  // set by the subcommand that was chosen
+    Action action; // set by the subcommand that was chosen
 };
 
 // One per subcommand file.
@@ -24,5 +24,6 @@ void add_eval(CLI::App& app, Registry& registry);
 void add_render(CLI::App& app, Registry& registry);
 void add_demo(CLI::App& app, Registry& registry);
 void add_view(CLI::App& app, Registry& registry);
+void add_process(CLI::App& app, Registry& registry);
 
-}  // namespace splatscape::cli
+} // namespace splatscape::cli

@@ -30,7 +30,7 @@ struct DemoArgs {
     int threads = 0;
     uint64_t seed = 0;
     bool force = false;
-    std::string view = "auto";  // auto | always | never
+    std::string view = "auto"; // auto | always | never
 };
 
 // "auto" opens the viewer only for a person at a terminal with a display: never in CI, scripts or

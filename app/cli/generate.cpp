@@ -74,6 +74,10 @@ void add_generate(CLI::App& app, Registry& registry) {
     cmd->add_option("--points", o.points, "Points in points3d.ply (0: no file)")->capture_default_str();
     cmd->add_option("--fov", o.camera_angle_x, "Horizontal field of view in radians (camera_angle_x)")
         ->capture_default_str();
+    cmd->add_option("--detail", o.detail,
+                    "Contrast (0..1) of fine noise added to every object's albedo, so that structure-from-motion "
+                    "finds features (0: the standard scene)")
+        ->capture_default_str();
     cmd->add_flag("--force", args->force, "Write into a folder that is not empty");
     cmd->callback([&registry, args] { registry.action = [args] { return run_generate(*args); }; });
 }

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "app/cli/command.hpp"
+#include "app/cli/process.hpp"
 #include "app/gui/gui.hpp"
 #include "app/session/console_watch.hpp"
 #include "core/error.hpp"
@@ -84,6 +85,7 @@ int run_train(const TrainArgs& a) {
             for (const char* f : {"checkpoint.bin", "eval.json", "metrics.jsonl", "point_cloud.ply"})
                 fs::remove(s.run_dir / f);
         }
+        s.data = dataset_for_training(a.data); // plain photos or a video: processed with COLMAP first
     }
     if (a.gui) return gui::run_training_window(s, a.window);
     create_backend(a.device, a.threads); // a device this build cannot use is a usage error (exit 2)
@@ -108,7 +110,8 @@ void add_train(CLI::App& app, Registry& registry) {
                 "--config takes a JSON object of model settings (see docs/training.md); absent keys keep the\n"
                 "paper's defaults.");
     auto a = std::make_shared<TrainArgs>();
-    cmd->add_option("data", a->data, "Dataset folder (Blender, instant-ngp, COLMAP, LLFF)");
+    cmd->add_option("data", a->data,
+                    "Dataset folder (Blender, instant-ngp, COLMAP, LLFF), or photos / a video to `process` first");
     cmd->add_option("-o,--output", a->output, "Run folder")->required();
     cmd->add_option("--model", a->model, "Model family: gs3d, or gs4d for dynamic scenes (D-NeRF, multi-view video)")
         ->capture_default_str();

@@ -8,17 +8,13 @@
 // Cache: $SPLATSCAPE_CACHE_DIR, else $XDG_CACHE_HOME/splatscape, else ~/.cache/splatscape;
 // under it dynerf/<hash of the dataset path>/<W>x<H>/<video stem>/NNNNN.png, with a `complete`
 // file naming the video's size and modification time once every frame is written.
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
 
 #include "core/datasets/loader_common.hpp"
@@ -27,8 +23,7 @@
 #include "core/file_util.hpp"
 #include "core/io/npy.hpp"
 #include "core/log.hpp"
-
-extern char** environ;
+#include "core/process/subprocess.hpp"
 
 namespace splatscape::loaders {
 namespace {
@@ -48,46 +43,15 @@ std::vector<fs::path> list_videos(const fs::path& root) {
     return out;
 }
 
-// Runs a program (looked up in PATH) with `args`, no shell; returns its exit status and what it
-// wrote to stdout and stderr. 127 when it could not be started.
+// Runs a program (looked up in PATH) with `args`, no shell; returns its exit status and the end of
+// what it wrote to stdout and stderr. 127 when it could not be started.
 int run_program(const std::vector<std::string>& args, std::string& output) {
-    int pipe_fd[2];
-    if (pipe(pipe_fd) != 0) throw Error(cat("cannot create a pipe to run ", args.front(), ": ", std::strerror(errno)));
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, pipe_fd[1], STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, pipe_fd[1], STDERR_FILENO);
-    posix_spawn_file_actions_addclose(&actions, pipe_fd[0]);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    pid_t pid = 0;
-    const int rc = posix_spawnp(&pid, args.front().c_str(), &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    close(pipe_fd[1]);
-    if (rc != 0) {
-        close(pipe_fd[0]);
-        output = std::strerror(rc);
-        return 127;
-    }
-    char buf[4096];
-    ssize_t got;
-    while ((got = read(pipe_fd[0], buf, sizeof buf)) > 0)
-        if (output.size() < (1u << 16)) output.append(buf, size_t(got));
-    close(pipe_fd[0]);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    process::SubprocessResult r = process::run_subprocess(args);
+    output = std::move(r.output);
+    return r.started ? r.exit_code : 127;
 }
 
-std::string last_lines(const std::string& text) {
-    std::string t = text;
-    while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
-    const size_t at = t.size() > 400 ? t.find('\n', t.size() - 400) : std::string::npos;
-    return at == std::string::npos ? t : t.substr(at + 1);
-}
+using process::last_lines;
 
 [[noreturn]] void missing_tool(const std::string& tool, const fs::path& video) {
     throw Error(video.string(), "",

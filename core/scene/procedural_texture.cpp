@@ -108,6 +108,14 @@ glm::vec3 evaluate_texture(const Texture& tex, glm::vec3 p) {
     }
     glm::vec3 c = tex.color_a + (tex.color_b - tex.color_a) * s;
     if (tex.noise_amount > 0.0f) c *= 1.0f + tex.noise_amount * (2.0f * value_noise(p * tex.noise_frequency) - 1.0f);
+    if (tex.detail_amount > 0.0f) {
+        const glm::vec3 q = p * tex.detail_frequency;
+        // Octave weights 4:2:1; the offsets decorrelate the octaves' lattices.
+        const float d = (4.0f * value_noise(q) + 2.0f * value_noise(2.0f * q + glm::vec3(31.7f)) +
+                         value_noise(4.0f * q + glm::vec3(-11.1f))) /
+                        7.0f;
+        c *= 1.0f + tex.detail_amount * (2.0f * smoothstep(0.3f, 0.7f, d) - 1.0f);
+    }
     return glm::clamp(c, glm::vec3(0.0f), glm::vec3(1.0f));
 }
 

@@ -30,6 +30,11 @@ struct Texture {
     // gentle mottling so large flat areas are not perfectly uniform.
     float noise_amount = 0.0f;
     float noise_frequency = 2.0f;
+    // Fine detail: multiplies the colour by 1 + detail_amount * (2 d - 1), d three octaves of
+    // value noise from detail_frequency up. Off (0) in the standard scenes; an option of the
+    // generator turns it on for structure-from-motion tests, which need many corner-like features.
+    float detail_amount = 0.0f;
+    float detail_frequency = 12.0f;
 };
 
 // Albedo at local point `p` (units of the scene), in [0, 1].

@@ -168,6 +168,10 @@ Json texture_json(const Texture& t) {
         j["noise_amount"] = t.noise_amount;
         j["noise_frequency"] = t.noise_frequency;
     }
+    if (t.detail_amount > 0) {
+        j["detail_amount"] = t.detail_amount;
+        j["detail_frequency"] = t.detail_frequency;
+    }
     return j;
 }
 
@@ -268,14 +272,18 @@ void SyntheticSceneOptions::validate() const {
           cat("camera_angle_x must be within 0.1..2.5 radians, got ", camera_angle_x));
     check(std::isfinite(camera_distance) && camera_distance >= 2.5f && camera_distance <= 100.0f,
           cat("camera distance must be within 2.5..100 (the scene has radius 1.5), got ", camera_distance));
+    check(std::isfinite(detail) && detail >= 0.0f && detail <= 1.0f, cat("detail must be within 0..1, got ", detail));
 }
 
-scene::SceneDescription synthetic_scene_description(SyntheticSceneKind kind) {
+scene::SceneDescription synthetic_scene_description(SyntheticSceneKind kind, float detail) {
     SceneDescription s = dynamic_shapes();
     if (kind == SyntheticSceneKind::Shapes) {
         s.dynamic = false;
         for (auto& p : s.primitives) p.motion = Motion{};
     }
+    if (detail > 0.0f)
+        for (auto& p : s.primitives)
+            if (!p.marker) p.material.texture.detail_amount = detail;
     return s;
 }
 
@@ -354,7 +362,7 @@ std::vector<SyntheticView> synthetic_views(const SyntheticSceneOptions& options)
 PointCloud sample_synthetic_points(const SyntheticSceneOptions& options, const std::vector<SyntheticView>& views) {
     PointCloud cloud;
     if (options.points <= 0) return cloud;
-    const SceneDescription description = synthetic_scene_description(options.kind);
+    const SceneDescription description = synthetic_scene_description(options.kind, options.detail);
     const scene::PosedScene posed(description, 0.0f);
     std::vector<const Camera*> cameras;
     for (auto& v : views)
@@ -403,14 +411,15 @@ PointCloud sample_synthetic_points(const SyntheticSceneOptions& options, const s
     return cloud;
 }
 
-Image render_synthetic_view(SyntheticSceneKind kind, const Camera& camera, float time, int samples_per_axis) {
-    const scene::SceneDescription description = synthetic_scene_description(kind);
+Image render_synthetic_view(SyntheticSceneKind kind, const Camera& camera, float time, int samples_per_axis,
+                            float detail) {
+    const scene::SceneDescription description = synthetic_scene_description(kind, detail);
     scene::PosedScene posed(description, time);
     return posed.render(camera, samples_per_axis);
 }
 
 Json synthetic_scene_json(const SyntheticSceneOptions& options) {
-    const SceneDescription s = synthetic_scene_description(options.kind);
+    const SceneDescription s = synthetic_scene_description(options.kind, options.detail);
     Json objects = Json::array(), markers = Json::array();
     for (size_t i = 0; i < s.primitives.size(); ++i) {
         const Primitive& p = s.primitives[i];
@@ -471,6 +480,7 @@ Json synthetic_scene_json(const SyntheticSceneOptions& options) {
                  {"samples_per_pixel", options.samples_per_axis * options.samples_per_axis}}},
                {"images", "RGBA PNG, straight alpha; rays that miss every object are transparent"},
                {"points", options.points}};
+    if (options.detail > 0.0f) scene["detail"] = options.detail; // absent in the standard scene's file
     shorten_floats(scene);
     return scene;
 }
@@ -491,7 +501,7 @@ SyntheticSceneStats generate_synthetic_scene(const SyntheticSceneOptions& option
     }
 
     // One posed scene per distinct time: the static scene needs only one.
-    const SceneDescription description = synthetic_scene_description(options.kind);
+    const SceneDescription description = synthetic_scene_description(options.kind, options.detail);
     const scene::PosedScene still(description, 0.0f);
     struct ImageStats {
         double alpha = 0, transparent = 0;

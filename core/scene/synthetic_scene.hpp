@@ -58,6 +58,8 @@ struct SyntheticSceneOptions {
     int points = 4000;                 // points3d.ply size (0: no file)
     float camera_angle_x = 0.6911112f; // horizontal field of view, radians (that of the NeRF-synthetic scenes)
     float camera_distance = 4.0f;      // from the look-at point, before jitter
+    float detail = 0.0f; // 0..1: contrast of fine noise added to every object's albedo (markers excepted), for
+                         // structure-from-motion tests that need many features; 0 is the standard scene
 
     // Throws UsageError on values out of range (sizes, counts, angles).
     void validate() const;
@@ -90,8 +92,9 @@ struct SyntheticSceneStats {
     glm::dvec3 mean_color{0.0};        // mean colour of the covered area (alpha-weighted)
 };
 
-// The objects, markers and lighting of a built-in scene (the static one is the dynamic one at rest).
-scene::SceneDescription synthetic_scene_description(SyntheticSceneKind kind);
+// The objects, markers and lighting of a built-in scene (the static one is the dynamic one at rest);
+// `detail` as in SyntheticSceneOptions.
+scene::SceneDescription synthetic_scene_description(SyntheticSceneKind kind, float detail = 0.0f);
 // Object centres and marker centres at `time`, in the order of the scene description (ground excluded).
 std::vector<SyntheticLandmark> synthetic_landmarks(SyntheticSceneKind kind, float time = 0.0f);
 // The cameras (and times) of every view, in file order: train, then val (when val_views > 0), then test.
@@ -106,7 +109,8 @@ std::vector<SyntheticView> synthetic_views(const SyntheticSceneOptions& options)
 // little of the scene to find them in 50 tries per point.
 PointCloud sample_synthetic_points(const SyntheticSceneOptions& options, const std::vector<SyntheticView>& views);
 // Renders one view of a built-in scene (RGBA, straight alpha), as generate_synthetic_scene does.
-Image render_synthetic_view(SyntheticSceneKind kind, const Camera& camera, float time, int samples_per_axis = 4);
+Image render_synthetic_view(SyntheticSceneKind kind, const Camera& camera, float time, int samples_per_axis = 4,
+                            float detail = 0.0f);
 // The scene.json description: objects, markers, lighting, camera placement and options.
 Json synthetic_scene_json(const SyntheticSceneOptions& options);
 

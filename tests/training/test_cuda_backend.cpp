@@ -718,8 +718,8 @@ TEST(CudaOps4d, SliceAndDensificationMatchTheCpu) {
     for (int k = 0; k < 2; ++k) {
         Backend& be = *backends[k];
         Out& o = out[k];
-        Tensor tm = make(be, means, n, 4), tl = make(be, ls, n, 4), tql = make(be, rl, n, 4),
-               tqr = make(be, rr, n, 4), to = make(be, op, n, 1), tsh = make(be, sh, n, J * 3);
+        Tensor tm = make(be, means, n, 4), tl = make(be, ls, n, 4), tql = make(be, rl, n, 4), tqr = make(be, rr, n, 4),
+               to = make(be, op, n, 1), tsh = make(be, sh, n, J * 3);
         Gaussian4dTensors in;
         in.means = &tm;
         in.log_scales = &tl;
@@ -772,8 +772,8 @@ TEST(CudaOps4d, SliceAndDensificationMatchTheCpu) {
                 norm[j] = 0.0006f * uv(rng_v);
                 tg[j] = 0.0006f * uv(rng_v);
             }
-            be.gs4d_view_stats(slice.rows, make(be, radii, m, 1), make(be, norm, m, 1), make(be, tg, m, 1), acc,
-                               tacc, den, maxr);
+            be.gs4d_view_stats(slice.rows, make(be, radii, m, 1), make(be, norm, m, 1), make(be, tg, m, 1), acc, tacc,
+                               den, maxr);
         }
         o.acc = to_host(be, acc);
         o.time_acc = to_host(be, tacc);
@@ -799,7 +799,7 @@ TEST(CudaOps4d, SliceAndDensificationMatchTheCpu) {
     expect_close(out[0].s_op, out[1].s_op, 1e-4, 1e-4, "slice opacity logits");
     expect_close(out[0].s_sh, out[1].s_sh, 1e-4, 1e-5, "slice SH");
     expect_close(out[0].time_grad, out[1].time_grad, 1e-3, 1e-4, "|dL/dmu_t|");
-    const char* names[6] = {"grad means", "grad log-scales", "grad left quaternion", "grad right quaternion",
+    const char* names[6] = {"grad means",     "grad log-scales", "grad left quaternion", "grad right quaternion",
                             "grad opacities", "grad SH"};
     for (int q = 0; q < 6; ++q) {
         const double e = relative_error(out[0].grads[q], out[1].grads[q]);

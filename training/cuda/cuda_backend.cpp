@@ -600,8 +600,9 @@ cuda::Slice4dDevice slice_inputs(const Gaussian4dTensors& t, const char* op) {
     const int stride = t.sh->cols() / 3;
     require(t.sh->rows() == n && t.sh->cols() % 3 == 0 && t.sh_coeffs >= 1 && stride % t.sh_coeffs == 0 &&
                 stride <= kern::kMaxSh4dCoeffs,
-            op, cat(t.sh->cols(), " SH columns do not hold whole sets of ", t.sh_coeffs, " coefficients (at most ",
-                    kern::kMaxSh4dCoeffs, ")"));
+            op,
+            cat(t.sh->cols(), " SH columns do not hold whole sets of ", t.sh_coeffs, " coefficients (at most ",
+                kern::kMaxSh4dCoeffs, ")"));
     cuda::Slice4dDevice in;
     in.count = n;
     in.means = t.means->f32();
@@ -639,14 +640,15 @@ void CudaBackend::slice4d_forward(const Gaussian4dTensors& t, const Slice4dSetti
         if (x.rows() != m || x.cols() != cols || x.dtype() != dtype) x = zeros(m, cols, dtype);
     };
     ensure(out.rows, 1, DType::I32);
-    if (m) SPLATSCAPE_CUDA_CHECK(cudaMemcpyAsync(out.rows.raw(), rows.raw(), m * 4, cudaMemcpyDeviceToDevice,
-                                                 cudaStreamLegacy));
+    if (m)
+        SPLATSCAPE_CUDA_CHECK(
+            cudaMemcpyAsync(out.rows.raw(), rows.raw(), m * 4, cudaMemcpyDeviceToDevice, cudaStreamLegacy));
     ensure(out.means, 3, DType::F32);
     ensure(out.covariances, 6, DType::F32);
     ensure(out.opacities, 1, DType::F32);
     ensure(out.sh, K_out * 3, DType::F32);
-    cuda::launch_slice4d_forward(in, p, out.rows.i32(), m, out.means.f32(), out.covariances.f32(),
-                                 out.opacities.f32(), out.sh.f32());
+    cuda::launch_slice4d_forward(in, p, out.rows.i32(), m, out.means.f32(), out.covariances.f32(), out.opacities.f32(),
+                                 out.sh.f32());
 }
 
 void CudaBackend::slice4d_backward(const Gaussian4dTensors& t, const Slice4dSettings& s, const Slice4dTensors& fwd,
@@ -735,8 +737,7 @@ void CudaBackend::split_children_4d(const Gaussian4dTensors& t, const Tensor& ro
     const size_t m = rows.rows();
     child_means = zeros(2 * m, 4);
     child_log_scales = zeros(2 * m, 4);
-    cuda::launch_split_children_4d(in, rows.i32(), m, divisor, seed, stream, child_means.f32(),
-                                   child_log_scales.f32());
+    cuda::launch_split_children_4d(in, rows.i32(), m, divisor, seed, stream, child_means.f32(), child_log_scales.f32());
 }
 
 } // namespace splatscape

@@ -113,8 +113,8 @@ __global__ void view_stats_kernel(size_t m, const int32_t* rows, const float* ra
 }
 
 __global__ void grow_flags_kernel(size_t n, const float* acc, const float* time_acc, const float* denom,
-                                  const float* log_scales, kern::AdcThresholds t, float time_threshold,
-                                  uint64_t* clone, uint64_t* split) {
+                                  const float* log_scales, kern::AdcThresholds t, float time_threshold, uint64_t* clone,
+                                  uint64_t* split) {
     const size_t i = size_t(blockIdx.x) * blockDim.x + threadIdx.x;
     if (i >= n) return;
     const int action = kern::gs4d_grow_action(acc[i], time_acc[i], denom[i], max_spatial_log_scale(log_scales + 4 * i),
@@ -143,7 +143,6 @@ __global__ void split_children_kernel(Slice4dDevice in, const int32_t* rows, siz
     kern::split_child_4d(in.means + 4 * r, in.log_scales + 4 * r, in.rot_l + 4 * r, in.rot_r + 4 * r, divisor, seed,
                          stream, uint64_t(r) * 2 + c, child_means + 4 * k, child_log_scales + 4 * k);
 }
-
 
 } // namespace
 
