@@ -36,6 +36,26 @@ public:
     virtual void reset(size_t rows) = 0;
 };
 
+// The steps of adaptive density control (3DGS), shared by the strategies of every Gaussian model.
+
+// Whether `iteration` densifies: after densify_from, before densify_until, every densify_every.
+bool adc_densifies_at(const AdcConfig& c, int iteration);
+// 3DGS's thresholds at `iteration` for a scene of `extent`; oversize pruning starts after the first
+// opacity reset, as in the reference.
+kern::AdcThresholds adc_thresholds(const AdcConfig& c, float extent, int iteration);
+// Appends the clones of clone_rows and the split children of split_rows (drawn by the model) to
+// every parameter, clones first, and as many zero rows to max_radii. Growth past c.max_gaussians
+// is dropped: counts and both row lists are cleared.
+void adc_grow_model(Backend& backend, GaussianModel& model, const AdcConfig& c, uint64_t seed, int iteration,
+                    AdcCounts& counts, Tensor& clone_rows, Tensor& split_rows, Tensor& max_radii);
+// Keeps the rows `keep` lists (the split parents are not among them) and reports the step.
+void adc_keep_model(Backend& backend, GaussianModel& model, const Tensor& keep, const AdcCounts& counts,
+                    DensifyReport& report);
+// At the scheduled iterations (and at densify_from on white backgrounds, as the reference): clamps
+// the opacities to opacity_reset_value and zeroes their Adam moments.
+void adc_opacity_reset(Backend& backend, GaussianModel& model, const AdcConfig& c, int iteration, bool white_background,
+                       DensifyReport& report);
+
 class AdaptiveDensityControl final : public DensificationStrategy {
 public:
     // `extent` is the scene extent (3DGS cameras_extent); `seed` feeds the split draws;

@@ -243,13 +243,7 @@ ModelBundle create_model(const std::string& type, Backend& backend, const Json& 
     update_from_json(c, config.is_null() ? Json::object() : config, where);
     ModelBundle b;
     b.model = std::make_unique<Gs3dModel>(backend, c, extent);
-    b.recipe.iterations = c.iterations;
-    b.recipe.ssim_weight = c.ssim_weight;
-    b.recipe.background = c.background;
-    b.recipe.random_background = c.random_background;
-    b.recipe.antialiased = c.antialiased;
-    b.recipe.eps2d = c.eps2d;
-    b.recipe.densify = c.densify;
+    b.recipe = recipe_from(c);
     return b;
 }
 

@@ -324,57 +324,23 @@ DensifyReport Gs4dDensityControl::update(GaussianModel&, int iteration) {
     DensifyReport report;
     const AdcConfig& c = m_config;
     if (m_grad_accum.rows() != m_model.size()) reset(m_model.size());
-    if (iteration < c.densify_until && iteration > c.densify_from && iteration % c.densify_every == 0) {
+    if (adc_densifies_at(c, iteration)) {
         Gs4dDensifyThresholds t;
-        t.adc.grad_threshold = c.grad_threshold;
-        t.adc.dense_scale = c.percent_dense * m_extent;
-        t.adc.min_opacity = c.min_opacity;
-        const bool size_limits = c.opacity_reset_every > 0 && iteration > c.opacity_reset_every;
-        t.adc.max_screen_radius = size_limits ? c.max_screen_size : 0.0f;
-        t.adc.max_world_scale = size_limits ? c.max_world_size * m_extent : 0.0f;
+        t.adc = adc_thresholds(c, m_extent, iteration);
         t.time_grad_threshold = m_model.config().time_grad_threshold;
         t.time_min = m_model.time_min();
         t.time_max = m_model.time_max();
         t.min_weight = m_model.config().min_temporal_weight;
-
-        const size_t n = m_model.size();
         Tensor clone_rows, split_rows;
         AdcCounts counts = m_backend.gs4d_grow(m_grad_accum, m_time_grad_accum, m_denom, m_model.log_scales(), t,
                                                clone_rows, split_rows);
-        if (c.max_gaussians > 0 && n + counts.clone + counts.split > size_t(c.max_gaussians)) {
-            counts = {};
-            clone_rows = m_backend.zeros(0, 1, DType::I32);
-            split_rows = m_backend.zeros(0, 1, DType::I32);
-        }
-        ParameterSet& params = m_model.params();
-        if (counts.clone + counts.split > 0) {
-            std::vector<Tensor> children = m_model.split_children(split_rows, 1.6f, m_seed, uint64_t(iteration));
-            std::vector<Tensor> added;
-            for (size_t i = 0; i < params.all().size(); ++i)
-                added.push_back(
-                    m_backend.concat_rows(m_backend.gather_rows(params.all()[i].value, clone_rows), children[i]));
-            params.append_rows(m_backend, std::move(added));
-            m_max_radii = m_backend.concat_rows(m_max_radii, m_backend.zeros(counts.clone + 2 * counts.split, 1));
-        }
+        adc_grow_model(m_backend, m_model, c, m_seed, iteration, counts, clone_rows, split_rows, m_max_radii);
         // Prune: low opacity, oversize, no temporal support in the time range, and split parents.
-        Tensor keep = m_backend.gs4d_keep(m_model.tensors(), m_max_radii, t, split_rows);
-        const size_t before = m_model.size();
-        params.keep_rows(m_backend, keep);
-        report.cloned = counts.clone;
-        report.split = counts.split;
-        report.pruned = before - m_model.size() - counts.split;
-        report.replaced_all = true;
+        const Tensor keep = m_backend.gs4d_keep(m_model.tensors(), m_max_radii, t, split_rows);
+        adc_keep_model(m_backend, m_model, keep, counts, report);
         reset(m_model.size());
     }
-    if (c.opacity_reset_every > 0 && iteration < c.densify_until &&
-        (iteration % c.opacity_reset_every == 0 || (m_white_background && iteration == c.densify_from))) {
-        Parameter& op = m_model.opacity();
-        m_backend.clamp_opacity(op.value, c.opacity_reset_value);
-        m_backend.fill(op.exp_avg, 0.0f);
-        m_backend.fill(op.exp_avg_sq, 0.0f);
-        report.opacity_reset = true;
-        report.replaced_opacity = true;
-    }
+    adc_opacity_reset(m_backend, m_model, c, iteration, m_white_background, report);
     return report;
 }
 
@@ -412,14 +378,7 @@ ModelBundle create_gs4d_model(Backend& backend, const Json& config, float extent
     update_from_json(c, config.is_null() ? Json::object() : config, where);
     ModelBundle b;
     b.model = std::make_unique<Gs4dModel>(backend, c, extent);
-    b.recipe.iterations = c.iterations;
-    b.recipe.ssim_weight = c.ssim_weight;
-    b.recipe.background = c.background;
-    b.recipe.random_background = c.random_background;
-    b.recipe.antialiased = c.antialiased;
-    b.recipe.eps2d = c.eps2d;
-    b.recipe.densify = c.densify;
-    b.recipe.batch_size = c.batch_size;
+    b.recipe = recipe_from(c, c.batch_size);
     return b;
 }
 

@@ -101,6 +101,21 @@ struct ModelBundle {
     TrainingRecipe recipe;
 };
 
+// The recipe from the settings every Gaussian model's config has (Gs3dConfig, Gs4dConfig).
+template <class ModelConfig>
+TrainingRecipe recipe_from(const ModelConfig& c, int batch_size = 1) {
+    TrainingRecipe r;
+    r.iterations = c.iterations;
+    r.ssim_weight = c.ssim_weight;
+    r.background = c.background;
+    r.random_background = c.random_background;
+    r.antialiased = c.antialiased;
+    r.eps2d = c.eps2d;
+    r.densify = c.densify;
+    r.batch_size = batch_size;
+    return r;
+}
+
 // The model families this build trains ("gs3d", "gs4d"); `config` holds the model's settings as JSON
 // (absent keys take the defaults); `extent` is the scene extent. Throws UsageError for unknown
 // types and Error(where, field, ...) for bad settings.
