@@ -165,15 +165,7 @@ void Gs3dConfig::validate(const std::string& w) const {
 }
 
 void Gs3dConfig::scale_schedule(int iters) {
-    const double f = double(iters) / 30000.0;
-    auto s = [f](int v) { return std::max(1, int(std::lround(v * f))); };
-    const Gs3dConfig defaults;
-    iterations = iters;
-    position_lr_max_steps = s(defaults.position_lr_max_steps);
-    sh_increase_every = s(defaults.sh_increase_every);
-    densify.densify_from = s(defaults.densify.densify_from);
-    densify.densify_until = s(defaults.densify.densify_until);
-    densify.opacity_reset_every = s(defaults.densify.opacity_reset_every);
+    scale_gaussian_schedule(*this, iters);
 }
 
 Gs3dConfig gs3d_preset(const std::string& name) {

@@ -1,6 +1,8 @@
 #pragma once
 // Hyper-parameters, one struct per model, with the defaults of the paper's reference code, read
 // from and written to JSON. The CLI, the GUI and the tests all build their runs from these.
+#include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -67,6 +69,21 @@ struct Gs3dConfig {
     // The densification period stays: statistics need that many views to average over.
     void scale_schedule(int iterations);
 };
+
+// scale_schedule of a Gaussian model's config (Gs3dConfig, Gs4dConfig): the iteration-valued
+// entries of a default-constructed config scaled by iterations / 30000 (at least 1 each).
+template <class ModelConfig>
+void scale_gaussian_schedule(ModelConfig& c, int iterations) {
+    const double f = double(iterations) / 30000.0;
+    auto scaled = [f](int v) { return std::max(1, int(std::lround(v * f))); };
+    const ModelConfig defaults;
+    c.iterations = iterations;
+    c.position_lr_max_steps = scaled(defaults.position_lr_max_steps);
+    c.sh_increase_every = scaled(defaults.sh_increase_every);
+    c.densify.densify_from = scaled(defaults.densify.densify_from);
+    c.densify.densify_until = scaled(defaults.densify.densify_until);
+    c.densify.opacity_reset_every = scaled(defaults.densify.opacity_reset_every);
+}
 
 // Named starting points: "default" (the paper's settings for 30k iterations) and "demo" (the
 // built-in scene on a CPU in about two minutes). Throws UsageError for other names.
