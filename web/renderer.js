@@ -11,107 +11,30 @@
 //   0: x y z opacity   1: cov xx xy xz yy   2: cov yz zz - -   3: SH DC r g b -
 //   4..: SH coefficients 1..K-1, three floats each, packed four per texel.
 
-import { SH_C0 } from './formats.js';
+import { splatVertexHeader } from './splat_glsl.js';
 import { SPLAT4D_VS, MIN_TEMPORAL_WEIGHT, packSplat4d, texelsPerSplat4d } from './splat4d.js';
 
-const SPLAT_VS = `#version 300 es
-precision highp float;
-precision highp int;
-precision highp sampler2D;
-uniform sampler2D u_splats;
-uniform int u_texelsPerSplat;
-uniform int u_texWidth;
-uniform mat3 u_R;
-uniform vec3 u_t;
-uniform vec4 u_intrinsics;   // fx fy cx cy
-uniform vec2 u_size;         // width height in pixels
-uniform vec3 u_camCenter;
-uniform int u_shDegree;
-in vec2 a_corner;
-in uint a_index;
-flat out vec3 v_color;
-flat out float v_opacity;
-flat out vec3 v_conic;
-flat out vec2 v_mean;
-
-vec4 splatTexel(int i, int t) {
-    int idx = i * u_texelsPerSplat + t;
-    return texelFetch(u_splats, ivec2(idx % u_texWidth, idx / u_texWidth), 0);
-}
-
-void cull() {
-    gl_Position = vec4(0.0, 0.0, 2.0, 1.0);  // outside the clip volume
-}
-
-vec3 shColor(int i, vec3 d) {
-    vec3 c = ${SH_C0} * splatTexel(i, 3).xyz;
-    if (u_shDegree > 0) {
-        float f[48];
-        int texels = (((u_shDegree + 1) * (u_shDegree + 1) - 1) * 3 + 3) / 4;
-        for (int q = 0; q < 12; ++q) {
-            if (q >= texels) break;
-            vec4 v = splatTexel(i, 4 + q);
-            f[4 * q] = v.x; f[4 * q + 1] = v.y; f[4 * q + 2] = v.z; f[4 * q + 3] = v.w;
-        }
-        #define COEF(j) vec3(f[3 * (j - 1)], f[3 * (j - 1) + 1], f[3 * (j - 1) + 2])
-        float x = d.x, y = d.y, z = d.z;
-        c += -0.4886025119029199 * y * COEF(1) + 0.4886025119029199 * z * COEF(2) - 0.4886025119029199 * x * COEF(3);
-        if (u_shDegree > 1) {
-            float xx = x * x, yy = y * y, zz = z * z;
-            c += 1.0925484305920792 * x * y * COEF(4) - 1.0925484305920792 * y * z * COEF(5)
-               + 0.31539156525252005 * (2.0 * zz - xx - yy) * COEF(6) - 1.0925484305920792 * x * z * COEF(7)
-               + 0.5462742152960396 * (xx - yy) * COEF(8);
-            if (u_shDegree > 2) {
-                c += -0.5900435899266435 * y * (3.0 * xx - yy) * COEF(9) + 2.890611442640554 * x * y * z * COEF(10)
-                   - 0.4570457994644658 * y * (4.0 * zz - xx - yy) * COEF(11)
-                   + 0.3731763325901154 * z * (2.0 * zz - 3.0 * xx - 3.0 * yy) * COEF(12)
-                   - 0.4570457994644658 * x * (4.0 * zz - xx - yy) * COEF(13)
-                   + 1.445305721320277 * z * (xx - yy) * COEF(14) - 0.5900435899266435 * x * (xx - 3.0 * yy) * COEF(15);
-            }
-        }
-    }
-    return max(c + 0.5, vec3(0.0));
-}
-
+const SPLAT_VS = `${splatVertexHeader()}
 void main() {
     int i = int(a_index);
     vec4 t0 = splatTexel(i, 0);
-    vec3 mu = t0.xyz;
-    float opacity = t0.w;
-    vec3 p = u_R * mu + u_t;
-    if (p.z <= 0.01 || p.z >= 1e10 || opacity < 1.0 / 255.0) { cull(); return; }
     vec4 t1 = splatTexel(i, 1);
     vec4 t2 = splatTexel(i, 2);
     mat3 sigma = mat3(t1.x, t1.y, t1.z, t1.y, t1.w, t2.x, t1.z, t2.x, t2.y);
-    float fx = u_intrinsics.x, fy = u_intrinsics.y;
-    float lx = 1.3 * 0.5 * u_size.x / fx, ly = 1.3 * 0.5 * u_size.y / fy;
-    float tx = clamp(p.x / p.z, -lx, lx) * p.z, ty = clamp(p.y / p.z, -ly, ly) * p.z;
-    vec3 j0 = vec3(fx / p.z, 0.0, -fx * tx / (p.z * p.z));
-    vec3 j1 = vec3(0.0, fy / p.z, -fy * ty / (p.z * p.z));
-    vec3 r0 = j0 * u_R, r1 = j1 * u_R;  // rows of J R
-    float a = dot(r0, sigma * r0) + 0.3;
-    float b = dot(r0, sigma * r1);
-    float c = dot(r1, sigma * r1) + 0.3;
-    float det = a * c - b * b;
-    if (det <= 0.0) { cull(); return; }
-    v_conic = vec3(c / det, -b / det, a / det);
-    vec2 mean = vec2(fx * p.x / p.z + u_intrinsics.z, fy * p.y / p.z + u_intrinsics.w);
-    float mid = 0.5 * (a + c);
-    float radius = ceil(3.0 * sqrt(mid + sqrt(max(0.1, mid * mid - det))));
-    vec2 tiles = ceil(u_size / 16.0);
-    vec2 lo = clamp(floor((mean - radius) / 16.0), vec2(0.0), tiles) * 16.0;
-    vec2 hi = min(clamp(floor((mean + radius) / 16.0) + 1.0, vec2(0.0), tiles) * 16.0, u_size);
-    // Beyond Mahalanobis distance sqrt(2 ln(255 o)) alpha falls under 1/255; one pixel of margin.
-    float m = sqrt(max(0.0, 2.0 * log(255.0 * opacity)));
-    vec2 extent = m * sqrt(vec2(a, c)) + 1.0;
-    lo = max(lo, mean - extent);
-    hi = min(hi, mean + extent);
-    if (hi.x <= lo.x || hi.y <= lo.y) { cull(); return; }
-    v_mean = mean;
-    v_opacity = opacity;
-    v_color = shColor(i, normalize(mu - u_camCenter));
-    vec2 pixel = mix(lo, hi, a_corner);
-    gl_Position = vec4(pixel.x / u_size.x * 2.0 - 1.0, 1.0 - pixel.y / u_size.y * 2.0, 0.0, 1.0);
+    if (!projectSplat(t0.xyz, sigma, t0.w)) return;
+    float f[48];
+    vec4 dc = splatTexel(i, 3);
+    f[0] = dc.x; f[1] = dc.y; f[2] = dc.z;
+    int rest = (u_shDegree + 1) * (u_shDegree + 1) * 3 - 3;
+    for (int q = 0; q < 12; ++q) {  // the rest, packed four per texel: at most 45 floats
+        if (4 * q >= rest) break;
+        vec4 v = splatTexel(i, 4 + q);
+        f[3 + 4 * q] = v.x;
+        if (4 * q + 1 < rest) f[4 + 4 * q] = v.y;
+        if (4 * q + 2 < rest) f[5 + 4 * q] = v.z;
+        if (4 * q + 3 < rest) f[6 + 4 * q] = v.w;
+    }
+    v_color = evalSh(f, normalize(t0.xyz - u_camCenter));
 }
 `;
 
