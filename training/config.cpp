@@ -5,8 +5,39 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "training/config_json.hpp"
 
 namespace splatscape {
+
+namespace config_json {
+
+void reject_unknown(const Json& j, const std::set<std::string>& seen, const std::string& prefix,
+                    const std::string& where) {
+    for (auto it = j.begin(); it != j.end(); ++it)
+        if (!seen.count(it.key())) throw Error(where, prefix + it.key(), "unknown setting (check the spelling)");
+}
+
+void require(bool ok, const std::string& where, const std::string& field, const std::string& expected) {
+    if (!ok) throw Error(where, field, "expected " + expected);
+}
+
+void read_background(const Json& j, std::vector<float>& background, const std::string& where,
+                     std::set<std::string>& seen) {
+    const auto it = j.find("background");
+    if (it == j.end()) return;
+    seen.insert("background");
+    if (!it->is_null() && (!it->is_array() || it->size() != 3))
+        throw Error(where, "background", "expected [r, g, b] or null");
+    background.clear();
+    if (it->is_null()) return;
+    for (size_t i = 0; i < 3; ++i)
+        background.push_back(float(json_number((*it)[i], cat("background[", i, "]"), where)));
+}
+
+} // namespace config_json
+
+using namespace config_json;
+
 namespace {
 
 // Every field once, for writing and for reading.
@@ -25,143 +56,32 @@ void visit_adc(C& c, V&& v) {
     v("max_gaussians", c.max_gaussians);
 }
 
-template <class C, class V>
-void visit_gs3d(C& c, V&& v) {
-    v("iterations", c.iterations);
-    v("random_points", c.random_points);
-    v("init_opacity", c.init_opacity);
-    v("max_sh_degree", c.max_sh_degree);
-    v("sh_increase_every", c.sh_increase_every);
-    v("position_lr_init", c.position_lr_init);
-    v("position_lr_final", c.position_lr_final);
-    v("position_lr_delay_mult", c.position_lr_delay_mult);
-    v("position_lr_delay_steps", c.position_lr_delay_steps);
-    v("position_lr_max_steps", c.position_lr_max_steps);
-    v("sh_dc_lr", c.sh_dc_lr);
-    v("sh_rest_lr", c.sh_rest_lr);
-    v("opacity_lr", c.opacity_lr);
-    v("scaling_lr", c.scaling_lr);
-    v("rotation_lr", c.rotation_lr);
-    v("ssim_weight", c.ssim_weight);
-    v("antialiased", c.antialiased);
-    v("eps2d", c.eps2d);
-    v("random_background", c.random_background);
-}
-
-struct Writer {
-    Json& j;
-    template <class T>
-    void operator()(const char* key, const T& value) {
-        j[key] = value;
-    }
-};
-
-struct Reader {
-    const Json& j;
-    std::string prefix;
-    std::string where;
-    std::set<std::string>& seen;
-    void operator()(const char* key, int& value) {
-        if (auto it = j.find(key); it != j.end()) {
-            seen.insert(key);
-            value = json_int(*it, prefix + key, where, -1000000000, 1000000000);
-        }
-    }
-    void operator()(const char* key, float& value) {
-        if (auto it = j.find(key); it != j.end()) {
-            seen.insert(key);
-            value = float(json_number(*it, prefix + key, where));
-        }
-    }
-    void operator()(const char* key, bool& value) {
-        if (auto it = j.find(key); it != j.end()) {
-            seen.insert(key);
-            value = json_bool(*it, prefix + key, where);
-        }
-    }
-};
-
-void reject_unknown(const Json& j, const std::set<std::string>& seen, const std::string& prefix,
-                    const std::string& where) {
-    for (auto it = j.begin(); it != j.end(); ++it)
-        if (!seen.count(it.key())) throw Error(where, prefix + it.key(), "unknown setting (check the spelling)");
-}
-
-void require(bool ok, const std::string& where, const std::string& field, const std::string& expected) {
-    if (!ok) throw Error(where, field, "expected " + expected);
-}
-
 } // namespace
 
 Json to_json(const Gs3dConfig& c) {
     Json j = Json::object();
-    visit_gs3d(c, Writer{j});
+    visit_gaussian_settings(c, Writer{j});
     j["background"] = c.background.empty() ? Json(nullptr) : Json(c.background);
-    Json d = Json::object();
-    visit_adc(c.densify, Writer{d});
-    j["densify"] = d;
+    j["densify"] = to_json(c.densify);
     return j;
 }
 
 void update_from_json(Gs3dConfig& c, const Json& j, const std::string& where) {
     if (!j.is_object()) throw Error(where, "(root)", cat("expected an object of settings, found ", j.type_name()));
     std::set<std::string> seen;
-    visit_gs3d(c, Reader{j, "", where, seen});
-    if (auto it = j.find("background"); it != j.end()) {
-        seen.insert("background");
-        if (it->is_null()) {
-            c.background.clear();
-        } else {
-            if (!it->is_array() || it->size() != 3) throw Error(where, "background", "expected [r, g, b] or null");
-            c.background.clear();
-            for (size_t i = 0; i < 3; ++i)
-                c.background.push_back(float(json_number((*it)[i], cat("background[", i, "]"), where)));
-        }
-    }
+    visit_gaussian_settings(c, Reader{j, "", where, seen});
+    read_background(j, c.background, where, seen);
     if (auto it = j.find("densify"); it != j.end()) {
         seen.insert("densify");
         if (!it->is_object()) throw Error(where, "densify", "expected an object");
-        std::set<std::string> seen_d;
-        visit_adc(c.densify, Reader{*it, "densify.", where, seen_d});
-        reject_unknown(*it, seen_d, "densify.", where);
+        update_from_json(c.densify, *it, where, "densify.");
     }
     reject_unknown(j, seen, "", where);
     c.validate(where);
 }
 
 void Gs3dConfig::validate(const std::string& w) const {
-    require(iterations >= 1 && iterations <= 10000000, w, "iterations", "1 .. 10000000");
-    require(random_points >= 1 && random_points <= 50000000, w, "random_points", "1 .. 50000000");
-    require(init_opacity > 0 && init_opacity < 1, w, "init_opacity", "a value in (0, 1)");
-    require(max_sh_degree >= 0 && max_sh_degree <= 3, w, "max_sh_degree", "0 .. 3");
-    require(sh_increase_every >= 1, w, "sh_increase_every", ">= 1");
-    for (auto [name, v] : {std::pair{"position_lr_init", position_lr_init},
-                           {"position_lr_final", position_lr_final},
-                           {"sh_dc_lr", sh_dc_lr},
-                           {"sh_rest_lr", sh_rest_lr},
-                           {"opacity_lr", opacity_lr},
-                           {"scaling_lr", scaling_lr},
-                           {"rotation_lr", rotation_lr}})
-        require(v >= 0 && v < 10, w, name, "a learning rate in [0, 10)");
-    require(position_lr_final > 0 || position_lr_init == 0, w, "position_lr_final",
-            "> 0 (the schedule interpolates logarithmically)");
-    require(position_lr_max_steps >= 1, w, "position_lr_max_steps", ">= 1");
-    require(position_lr_delay_steps >= 0, w, "position_lr_delay_steps", ">= 0");
-    require(ssim_weight >= 0 && ssim_weight <= 1, w, "ssim_weight", "a value in [0, 1]");
-    require(eps2d >= 0 && eps2d < 100, w, "eps2d", "a value in [0, 100)");
-    require(background.empty() || background.size() == 3, w, "background", "[r, g, b]");
-    const AdcConfig& d = densify;
-    require(d.densify_every >= 1, w, "densify.densify_every", ">= 1");
-    require(d.densify_from >= 0 && d.densify_until >= 0, w, "densify.densify_from", ">= 0");
-    require(d.grad_threshold > 0, w, "densify.grad_threshold", "> 0");
-    require(d.percent_dense > 0 && d.percent_dense < 1, w, "densify.percent_dense", "a value in (0, 1)");
-    require(d.opacity_reset_every >= 0, w, "densify.opacity_reset_every", ">= 0");
-    require(d.opacity_reset_value > 0 && d.opacity_reset_value < 1, w, "densify.opacity_reset_value",
-            "a value in (0, 1)");
-    require(d.min_opacity >= 0 && d.min_opacity < 1, w, "densify.min_opacity", "a value in [0, 1)");
-    require(d.max_screen_size >= 0, w, "densify.max_screen_size", ">= 0");
-    require(d.max_world_size >= 0, w, "densify.max_world_size", ">= 0");
-    require(d.max_gaussians >= 0, w, "densify.max_gaussians", ">= 0");
+    validate_gaussian_settings(*this, w);
 }
 
 void Gs3dConfig::scale_schedule(int iters) {
