@@ -53,7 +53,6 @@ Image CloudRenderer::render(const Camera& camera, const RenderOptions& options) 
 }
 
 Image CloudRenderer::render(const Camera& camera, const RenderOptions& options, Image* alpha, Image* depth) {
-    const FrameSpec frame = frame_spec(camera, options);
     RasterTensors in;
     in.means = &m_means;
     in.log_scales = &m_log_scales;
@@ -61,21 +60,27 @@ Image CloudRenderer::render(const Camera& camera, const RenderOptions& options, 
     in.opacities = &m_opacities;
     in.sh = &m_sh;
     in.sh_degree = options.sh_degree < 0 ? m_sh_degree : std::min(options.sh_degree, m_sh_degree);
+    return rasterize_images(m_backend, *m_ctx, in, camera, options, alpha, depth);
+}
+
+Image rasterize_images(Backend& backend, RasterContext& ctx, const RasterTensors& in, const Camera& camera,
+                       const RenderOptions& options, Image* alpha, Image* depth) {
+    const FrameSpec frame = frame_spec(camera, options);
     const size_t pixels = size_t(camera.width) * camera.height;
-    Tensor rgb = m_backend.zeros(pixels, 3);
-    Tensor a = alpha ? m_backend.zeros(pixels, 1) : Tensor();
-    Tensor d = depth ? m_backend.zeros(pixels, 1) : Tensor();
+    Tensor rgb = backend.zeros(pixels, 3);
+    Tensor a = alpha ? backend.zeros(pixels, 1) : Tensor();
+    Tensor d = depth ? backend.zeros(pixels, 1) : Tensor();
     RenderTensors out{&rgb, alpha ? &a : nullptr, depth ? &d : nullptr};
-    m_backend.rasterize_forward(in, frame, *m_ctx, out);
+    backend.rasterize_forward(in, frame, ctx, out);
     Image image(camera.width, camera.height, 3);
-    m_backend.download(rgb, image.data.data());
+    backend.download(rgb, image.data.data());
     if (alpha) {
         *alpha = Image(camera.width, camera.height, 1);
-        m_backend.download(a, alpha->data.data());
+        backend.download(a, alpha->data.data());
     }
     if (depth) {
         *depth = Image(camera.width, camera.height, 1);
-        m_backend.download(d, depth->data.data());
+        backend.download(d, depth->data.data());
     }
     return image;
 }

@@ -23,6 +23,11 @@ struct RenderOptions {
 
 FrameSpec frame_spec(const Camera& camera, const RenderOptions& options);
 
+// One forward of the rasterizer on `ctx`, downloaded: the colour image, and alpha and expected
+// depth when asked for.
+Image rasterize_images(Backend& backend, RasterContext& ctx, const RasterTensors& in, const Camera& camera,
+                       const RenderOptions& options, Image* alpha, Image* depth);
+
 // A cloud uploaded once to a backend and rendered from many cameras.
 class CloudRenderer {
 public:

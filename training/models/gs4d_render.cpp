@@ -199,30 +199,13 @@ Image Cloud4dRenderer::render(const Camera& camera, float time, const RenderOpti
     s.min_weight = m_min_weight;
     m_backend.slice4d_forward(in, s, m_slice);
 
-    const FrameSpec frame = frame_spec(camera, options);
     RasterTensors r;
     r.means = &m_slice.means;
     r.covariances = &m_slice.covariances;
     r.opacities = &m_slice.opacities;
     r.sh = &m_slice.sh;
     r.sh_degree = s.sh_degree;
-    const size_t pixels = size_t(camera.width) * camera.height;
-    Tensor rgb = m_backend.zeros(pixels, 3);
-    Tensor a = alpha ? m_backend.zeros(pixels, 1) : Tensor();
-    Tensor d = depth ? m_backend.zeros(pixels, 1) : Tensor();
-    RenderTensors out{&rgb, alpha ? &a : nullptr, depth ? &d : nullptr};
-    m_backend.rasterize_forward(r, frame, *m_ctx, out);
-    Image image(camera.width, camera.height, 3);
-    m_backend.download(rgb, image.data.data());
-    if (alpha) {
-        *alpha = Image(camera.width, camera.height, 1);
-        m_backend.download(a, alpha->data.data());
-    }
-    if (depth) {
-        *depth = Image(camera.width, camera.height, 1);
-        m_backend.download(d, depth->data.data());
-    }
-    return image;
+    return rasterize_images(m_backend, *m_ctx, r, camera, options, alpha, depth);
 }
 
 GaussianCloud slice_cloud(Backend& backend, const GaussianCloud4d& cloud, float time, float min_weight) {
