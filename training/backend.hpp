@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/error.hpp"
 #include "training/kernels/adam.hpp"
@@ -147,6 +148,11 @@ public:
     virtual Tensor zeros(size_t rows, int cols, DType dtype = DType::F32) = 0;
     virtual void upload(Tensor& dst, const void* host) = 0;
     virtual void download(const Tensor& src, void* host) = 0;
+    std::vector<float> download_f32(const Tensor& src) {
+        std::vector<float> host(src.numel());
+        download(src, host.data());
+        return host;
+    }
     virtual void fill(Tensor& t, float value) = 0;
     virtual Tensor clone(const Tensor& src) = 0;
 

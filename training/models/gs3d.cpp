@@ -12,16 +12,6 @@
 
 namespace splatscape {
 
-namespace {
-
-std::vector<float> download(Backend& b, const Tensor& t) {
-    std::vector<float> v(t.numel());
-    b.download(t, v.data());
-    return v;
-}
-
-} // namespace
-
 std::vector<float> mean_knn_squared_distance(const std::vector<float>& pos, int k) {
     const size_t n = pos.size() / 3;
     std::vector<float> out(n, 1e-7f);
@@ -211,11 +201,11 @@ GaussianCloud Gs3dModel::to_cloud() const {
     GaussianCloud c;
     const size_t n = size();
     c.resize(n, m_config.max_sh_degree);
-    c.positions = download(m_backend, m_params.get("means").value);
-    c.sh = download(m_backend, m_params.get("sh").value);
-    c.opacities = download(m_backend, m_params.get("opacities").value);
-    c.log_scales = download(m_backend, m_params.get("log_scales").value);
-    c.rotations = download(m_backend, m_params.get("rotations").value);
+    c.positions = m_backend.download_f32(m_params.get("means").value);
+    c.sh = m_backend.download_f32(m_params.get("sh").value);
+    c.opacities = m_backend.download_f32(m_params.get("opacities").value);
+    c.log_scales = m_backend.download_f32(m_params.get("log_scales").value);
+    c.rotations = m_backend.download_f32(m_params.get("rotations").value);
     return c;
 }
 

@@ -17,12 +17,6 @@ namespace splatscape {
 
 namespace {
 
-std::vector<float> download(Backend& b, const Tensor& t) {
-    std::vector<float> v(t.numel());
-    b.download(t, v.data());
-    return v;
-}
-
 // Reallocates `t` as rows x cols when its shape differs (contents are then zero).
 void ensure(Backend& b, Tensor& t, size_t rows, int cols) {
     if (t.rows() != rows || t.cols() != cols) t = b.zeros(rows, cols);
@@ -220,16 +214,16 @@ GaussianCloud4d Gs4dModel::to_cloud_4d() const {
     c.time_min = m_time_min;
     c.time_max = m_time_max;
     c.time_period = time_period();
-    const std::vector<float> means = download(m_backend, m_params.get("means").value);
+    const std::vector<float> means = m_backend.download_f32(m_params.get("means").value);
     for (size_t i = 0; i < n; ++i) {
         for (int a = 0; a < 3; ++a) c.positions[3 * i + a] = means[4 * i + a];
         c.times[i] = means[4 * i + 3];
     }
-    c.sh = download(m_backend, m_params.get("sh").value);
-    c.opacities = download(m_backend, m_params.get("opacities").value);
-    c.log_scales = download(m_backend, m_params.get("log_scales").value);
-    c.rotations_l = download(m_backend, m_params.get("rot_l").value);
-    c.rotations_r = download(m_backend, m_params.get("rot_r").value);
+    c.sh = m_backend.download_f32(m_params.get("sh").value);
+    c.opacities = m_backend.download_f32(m_params.get("opacities").value);
+    c.log_scales = m_backend.download_f32(m_params.get("log_scales").value);
+    c.rotations_l = m_backend.download_f32(m_params.get("rot_l").value);
+    c.rotations_r = m_backend.download_f32(m_params.get("rot_r").value);
     return c;
 }
 
