@@ -2,7 +2,8 @@
 // settings and its 30k-iteration schedule scaled to --iters: prints one JSON line per probe and one
 // with the final held-out PSNR, SSIM, training time and Gaussian count. Not a test: it never fails.
 //
-//   bench_train_4d [--data DIR] [--iters N] [--threads N] [--random-points N] [--out DIR] [--seed S]
+//   bench_train_4d [--data DIR] [--iters N] [--device cpu|cuda[:N]|auto] [--threads N] [--random-points N]
+//                  [--out DIR] [--seed S]
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
         data = fs::path(__FILE__).parent_path().parent_path().parent_path() / "shared" / "datasets" /
                "dnerf_lego_tiny" / "dnerf_format"; // ../shared beside the checkout
     fs::path out = fs::temp_directory_path() / "splatscape_bench_train_4d";
+    std::string device = "cpu";
     int iters = 6000, threads = 0, random_points = -1;
     uint64_t seed = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -32,6 +34,8 @@ int main(int argc, char** argv) {
             data = argv[i + 1];
         else if (a == "--iters")
             iters = std::atoi(argv[i + 1]);
+        else if (a == "--device")
+            device = argv[i + 1];
         else if (a == "--threads")
             threads = std::atoi(argv[i + 1]);
         else if (a == "--random-points")
@@ -56,6 +60,7 @@ int main(int argc, char** argv) {
     s.data = data;
     s.run_dir = out;
     s.options.model = "gs4d";
+    s.options.device = device;
     s.options.threads = threads;
     s.options.seed = seed;
     s.options.probe_every = std::max(1, iters / 10);
@@ -83,10 +88,11 @@ int main(int argc, char** argv) {
             const Json eval = fs::exists(out / "eval.json") ? load_json(out / "eval.json") : Json::object();
             std::printf("{\"bench\": \"train_4d\", \"figure\": \"test_psnr\", \"value\": %.3f, \"unit\": \"dB\", "
                         "\"ssim\": %.4f, \"iterations\": %d, \"train_seconds\": %.1f, \"gaussians\": %zu, "
-                        "\"views\": %zu, \"data\": \"%s\"}\n",
+                        "\"views\": %zu, \"device\": \"%s\", \"data\": \"%s\"}\n",
                         f->psnr, f->ssim, f->iteration, f->train_seconds,
                         size_t(eval.value("gaussians", Json(0)).get<size_t>()),
-                        eval.contains("views") ? eval["views"].size() : size_t(0), data.string().c_str());
+                        eval.contains("views") ? eval["views"].size() : size_t(0), device.c_str(),
+                        data.string().c_str());
             break;
         } else if (auto* e = std::get_if<msg::Failed>(&*m)) {
             std::fprintf(stderr, "training failed: %s\n", e->message.c_str());
