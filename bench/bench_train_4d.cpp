@@ -4,6 +4,7 @@
 //
 //   bench_train_4d [--data DIR] [--iters N] [--device cpu|cuda[:N]|auto] [--threads N] [--random-points N]
 //                  [--out DIR] [--seed S]
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -74,15 +75,20 @@ int main(int argc, char** argv) {
     std::thread worker([&] { Trainer(s, messages, commands).run(); });
     size_t gaussians = 0;
     int code = 0;
+    auto started = std::chrono::steady_clock::now();
     for (;;) {
         auto m = messages.pop_for(std::chrono::milliseconds(500));
         if (!m) continue;
+        if (std::get_if<msg::Started>(&*m)) started = std::chrono::steady_clock::now();
         if (auto* p = std::get_if<msg::Progress>(&*m)) gaussians = p->gaussians;
         if (auto* d = std::get_if<msg::Densified>(&*m)) gaussians = d->gaussians;
         if (auto* p = std::get_if<msg::Probe>(&*m)) {
+            // seconds: wall time since training started, probes included.
+            const double seconds =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
             std::printf("{\"bench\": \"train_4d\", \"figure\": \"probe_psnr\", \"iteration\": %d, \"value\": %.3f, "
-                        "\"unit\": \"dB\", \"view\": \"%s\", \"gaussians\": %zu}\n",
-                        p->iteration, p->psnr, p->view.c_str(), gaussians);
+                        "\"unit\": \"dB\", \"view\": \"%s\", \"gaussians\": %zu, \"seconds\": %.1f}\n",
+                        p->iteration, p->psnr, p->view.c_str(), gaussians, seconds);
             std::fflush(stdout);
         } else if (auto* f = std::get_if<msg::Finished>(&*m)) {
             const Json eval = fs::exists(out / "eval.json") ? load_json(out / "eval.json") : Json::object();

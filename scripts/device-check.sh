@@ -6,13 +6,15 @@
 #   scripts/device-check.sh bundle [BUILD_DIR]
 #       On a build machine. Builds the `device` preset (CUDA for sm_90, static CUDA runtime, no
 #       GUI) into build-device/, or uses BUILD_DIR when given (configured the same way), and gathers
-#       into .device/check/ (git ignores .device/): the test and benchmark executables, stripped;
-#       the shared libraries they need that are not part of the base system (ldd; the Vulkan loader
-#       from /work/main/.gl's Debian package when this machine has none); and the fox dataset
-#       (images and its COLMAP model). Prints the bundle's size, which must stay under 64 MiB.
-#   scripts/device-check.sh run [all|tests|bench]
+#       into .device/check/ (git ignores .device/): exe.tar.xz, holding the test and benchmark
+#       executables (stripped) and the shared libraries they need that are not part of the base
+#       system (ldd; the Vulkan loader from /work/main/.gl's Debian package when this machine has
+#       none); the fox dataset (images and its COLMAP model) and dnerf_lego_tiny. Prints the
+#       bundle's size, which must stay under 64 MiB.
+#   scripts/device-check.sh run [all|tests|bench|4d]
 #       On the GPU machine, from the checkout root with .device/check carried along: the tests, the
-#       benchmarks (with the Vulkan renderer's tests after them), or both (default). Writes to $OUT
+#       benchmarks (with the Vulkan renderer's tests after them), both (default), or only what 4DGS
+#       runs on CUDA (its tests and the dnerf_lego_tiny benchmark). Writes to $OUT
 #       (default /tmp/device-check) as it goes, so a run cut short still leaves its results:
 #         gpu.txt             nvidia-smi
 #         steps.log           what ran, when, and the GPU
@@ -22,6 +24,8 @@
 #                             evaluations at 7,000 and 30,000 iterations of one 30k-schedule run
 #                             with this project's defaults (which match gsplat's: no screen-size
 #                             pruning)
+#         bench_train_4d.jsonl  gs4d on dnerf_lego_tiny, the paper's 30k schedule (probes, then
+#                             the held-out PSNR, SSIM and training time)
 #         bench_render.jsonl  the Vulkan renderer on the 1M-Gaussian stress scene at 1920x1080
 #         render_*.png, ground_truth.png   the first held-out fox view
 #         logs.tar.gz         GoogleTest XML, nvidia-smi, the benchmarks' stderr
@@ -31,6 +35,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 bundle=.device/check
 fox=${SPLATSCAPE_FOX:-../shared/datasets/fox}
+lego=${SPLATSCAPE_LEGO:-../shared/datasets/dnerf_lego_tiny}
 
 case "${1:-}" in
 bundle)
@@ -40,15 +45,21 @@ bundle)
         build=build-device
         cmake --preset device > /dev/null
         cmake --build "$build" -j"$(nproc)" --target test_cuda_backend test_kernels_cuda test_device_selection_cuda \
-            test_slice4d_cuda test_interop_cuda test_live_view_cuda bench_train bench_render test_renderer test_renderer_vs_cpu
+            test_slice4d_cuda test_interop_cuda test_live_view_cuda bench_train bench_train_4d bench_render test_renderer \
+            test_renderer_vs_cpu
     fi
     rm -rf "$bundle"
-    mkdir -p "$bundle/bin" "$bundle/lib" "$bundle/data/fox/colmap/sparse/0"
+    mkdir -p "$bundle/bin" "$bundle/lib" "$bundle/data/fox/colmap/sparse/0" "$bundle/data/dnerf_lego_tiny"
     exes=(tests/training/test_cuda_backend tests/training/test_kernels_cuda tests/training/test_device_selection_cuda
-          tests/training/test_slice4d_cuda tests/training/test_interop_cuda tests/training/test_live_view_cuda bench/bench_train bench/bench_render
-          tests/renderer/test_renderer tests/renderer/test_renderer_vs_cpu)
+          tests/training/test_slice4d_cuda tests/training/test_interop_cuda tests/training/test_live_view_cuda
+          bench/bench_train bench/bench_train_4d bench/bench_render tests/renderer/test_renderer
+          tests/renderer/test_renderer_vs_cpu)
     for exe in "${exes[@]}"; do
-        if [[ -f $build/$exe ]]; then strip -o "$bundle/bin/$(basename "$exe")" "$build/$exe"; fi
+        if [[ -f $build/$exe ]]; then
+            strip -o "$bundle/bin/$(basename "$exe")" "$build/$exe"
+        else
+            echo "warning: $build/$exe was not built; the bundle goes without it" >&2
+        fi
     done
     # Every library the executables load except glibc, the C++ runtime and the loader, which the
     # GPU machine has in newer versions.
@@ -68,8 +79,12 @@ bundle)
         find "$tmp" -name '*.so.[0-9]' -exec cp -L {} "$bundle/lib/" \;
         rm -rf "$tmp"
     fi
+    # Executables and libraries compress to about a third; the photos do not compress.
+    tar -C "$bundle" -cf - bin lib | xz -T0 -6 > "$bundle/exe.tar.xz"
+    rm -rf "$bundle/bin" "$bundle/lib"
     cp -r "$fox/images" "$bundle/data/fox/"
     cp "$fox"/colmap/sparse/0/*.bin "$bundle/data/fox/colmap/sparse/0/"
+    cp -r "$lego/dnerf_format" "$bundle/data/dnerf_lego_tiny/"
     du -sh "$bundle"
     size=$(du -sm "$bundle" | cut -f1)
     if ((size >= 64)); then echo "the bundle is ${size} MiB: over the 64 MiB a device run carries" >&2; exit 1; fi
@@ -80,13 +95,18 @@ run)
     start=$SECONDS
     budget=${DEVICE_CHECK_SECONDS:-400}
     left() { echo $((budget - (SECONDS - start))); }
-    export LD_LIBRARY_PATH=$PWD/$bundle/lib XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp} SPLATSCAPE_VK_VALIDATION=0
+    exe=${TMPDIR:-/tmp}/splatscape-device-check
+    rm -rf "$exe" && mkdir -p "$exe" && xz -dc "$bundle/exe.tar.xz" | tar -C "$exe" -xf - || {
+        echo "cannot unpack $bundle/exe.tar.xz (run 'scripts/device-check.sh bundle' first)" >&2
+        exit 1
+    }
+    export LD_LIBRARY_PATH=$exe/lib XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp} SPLATSCAPE_VK_VALIDATION=0
     for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json \
         /etc/vulkan/icd.d/nvidia_icd.json /usr/local/share/vulkan/icd.d/nvidia_icd.json \
         $(find /usr /etc /opt -name 'nvidia_icd*.json' 2> /dev/null | head -3); do
         if [[ -f $icd ]]; then export VK_DRIVER_FILES=$icd; break; fi
     done
-    bin=$PWD/$bundle/bin
+    bin=$exe/bin
     data=$PWD/$bundle/data
     status=0
     log() { echo "[$((SECONDS - start)) s] $*" | tee -a "$out/steps.log"; }
@@ -105,6 +125,21 @@ run)
             log "$name FAILED"
         fi
     }
+    # bench_4d SECONDS: gs4d on dnerf_lego_tiny with the paper's 30k schedule (GS4D_ITERS).
+    bench_4d() {
+        local t=$1
+        if [[ ! -x $bin/bench_train_4d ]]; then log "skip bench_train_4d (not in the bundle)"; return; fi
+        if ((t < 30)); then log "skip bench_train_4d (out of time)"; return; fi
+        log "bench_train_4d on dnerf_lego_tiny (at most $t s)"
+        timeout "$t" "$bin/bench_train_4d" --data "$data/dnerf_lego_tiny/dnerf_format" --device cuda \
+            --iters "${GS4D_ITERS:-30000}" --out "${TMPDIR:-/tmp}/splatscape-bench-4d" \
+            >> "$out/bench_train_4d.jsonl" 2>> "$out/bench_train_4d.err" || {
+            status=1
+            log "bench_train_4d FAILED or cut short"
+        }
+        cut -c1-200 "$out/bench_train_4d.jsonl"
+        tail -5 "$out/bench_train_4d.err"
+    }
     what=${2:-all}
     nvidia-smi > "$out/gpu.txt" 2>&1 || true
     nvidia-smi -L | tee -a "$out/steps.log"
@@ -121,6 +156,12 @@ run)
         gtest test_live_view_cuda 60
         grep -E "^\[  FAILED|PSNR|relative error|densification:|\[  PASSED|Failure|rror" "$out/tests.log" | tail -60
     fi
+    if [[ $what == 4d ]]; then
+        gtest test_slice4d_cuda 20
+        gtest test_cuda_backend 120 --gtest_filter='*4d*'
+        grep -E "^\[  FAILED|PSNR|relative error|densification:|\[  PASSED|Failure|rror" "$out/tests.log" | tail -40
+        bench_4d $(($(left) - 15))
+    fi
 
     if [[ $what == all ]] && grep -q 'BuiltinSceneReachesTheCpuThreshold.*result="completed"' \
         "$out/xml/test_cuda_backend.xml" 2> /dev/null && grep -A3 'BuiltinSceneReachesTheCpuThreshold' \
@@ -132,7 +173,10 @@ run)
         # The training benchmark: one run of the 30k schedule with the project's defaults, evaluated
         # at 7k and 30k. They match the settings of the gsplat reference figures (its DefaultStrategy
         # has no screen-size pruning; neither has this project by default).
-        t=$(($(left) - 60))
+        # Time kept back for the 4D benchmark that follows.
+        reserve=0
+        [[ -x $bin/bench_train_4d ]] && reserve=150
+        t=$(($(left) - 60 - reserve))
         if ((t < 60)); then
             log "skip bench_train (out of time)"
         else
@@ -146,10 +190,13 @@ run)
             grep -E "train_seconds|heldout_psnr|ms_|peak" "$out/bench_train.jsonl" | cut -c1-150
         fi
         cat "$out/bench_train.err"
+        t=$(($(left) - 60))
+        ((t > 240)) && t=240
+        bench_4d "$t"
         t=$(($(left) - 10))
         if ((t > 20)) && [[ ${SKIP_RENDER_BENCH:-0} != 1 ]]; then
             log "bench_render stress1m"
-            (cd "$bundle/bin" && timeout "$t" ./bench_render --scene stress1m --frames 30 \
+            (cd "$bin" && timeout "$t" ./bench_render --scene stress1m --frames 30 \
                 > "$out/bench_render.jsonl" 2> "$out/bench_render.err") || log "bench_render did not finish"
             cut -c1-160 "$out/bench_render.jsonl"
         fi
@@ -161,7 +208,7 @@ run)
     (
         cd "$out" || exit
         keep=()
-        for f in xml gpu.txt bench_train.err bench_render.err; do
+        for f in xml gpu.txt bench_train.err bench_train_4d.err bench_render.err; do
             if [[ -e $f ]]; then keep+=("$f"); fi
         done
         tar czf logs.tar.gz "${keep[@]}" && rm -rf "${keep[@]}"
