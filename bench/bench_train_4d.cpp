@@ -84,8 +84,7 @@ int main(int argc, char** argv) {
         if (auto* d = std::get_if<msg::Densified>(&*m)) gaussians = d->gaussians;
         if (auto* p = std::get_if<msg::Probe>(&*m)) {
             // seconds: wall time since training started, probes included.
-            const double seconds =
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+            const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
             std::printf("{\"bench\": \"train_4d\", \"figure\": \"probe_psnr\", \"iteration\": %d, \"value\": %.3f, "
                         "\"unit\": \"dB\", \"view\": \"%s\", \"gaussians\": %zu, \"seconds\": %.1f}\n",
                         p->iteration, p->psnr, p->view.c_str(), gaussians, seconds);

@@ -1,5 +1,9 @@
 // splatscape demo: generates the built-in scene, trains gs3d on it, evaluates on the held-out
-// views, exports PLY and .splat, and prints where everything is.
+// views, exports PLY and .splat, and prints where everything is. --model gs4d does the same with
+// the built-in dynamic scene and 4D Gaussian splatting, and exports the web viewer's page, which
+// plays the scene over time. --model gs4d does the same with
+// the built-in dynamic scene and 4D Gaussian splatting, and exports the web viewer's page, which
+// plays the scene over time.
 #include <unistd.h>
 
 #include <chrono>
@@ -12,11 +16,14 @@
 #include "app/gui/gui.hpp"
 #include "app/session/console_watch.hpp"
 #include "core/error.hpp"
+#include "core/io/html_export.hpp"
 #include "core/io/ply.hpp"
+#include "core/io/ply_4d.hpp"
 #include "core/io/splat_format.hpp"
 #include "core/log.hpp"
 #include "core/scene/synthetic_scene.hpp"
 #include "training/config.hpp"
+#include "training/models/gs4d_config.hpp"
 
 namespace splatscape::cli {
 namespace {
@@ -24,7 +31,8 @@ namespace {
 namespace fs = std::filesystem;
 
 struct DemoArgs {
-    std::string output = "splatscape-demo";
+    std::string model = "gs3d";
+    std::string output; // default: splatscape-demo, or splatscape-demo-4d for gs4d
     int iterations = 0;
     std::string device = "auto";
     int threads = 0;
@@ -48,16 +56,27 @@ bool should_open_viewer(const std::string& view) {
 #endif
 }
 
+// The built-in dynamic scene at the size its demo preset is tuned for (gs4d_preset("demo")).
+void shrink_for_gs4d(SyntheticSceneOptions& o) {
+    o.kind = SyntheticSceneKind::Dynamic;
+    o.width = o.height = 128;
+    o.train_views = 64;
+    o.test_views = 16;
+}
+
 int run_demo(const DemoArgs& a) {
-    const fs::path root = a.output;
+    const bool dynamic = a.model == "gs4d";
+    const fs::path root =
+        !a.output.empty() ? fs::path(a.output) : fs::path(dynamic ? "splatscape-demo-4d" : "splatscape-demo");
     const fs::path scene_dir = root / "scene", run_dir = root / "run";
     if (fs::exists(run_dir / "checkpoint.bin") && !a.force)
         throw UsageError(cat(root.string(), " already holds a demo; pass --force to run it again or choose -o"));
 
     SyntheticSceneOptions scene;
     scene.seed = a.seed;
+    if (dynamic) shrink_for_gs4d(scene);
     if (!fs::exists(scene_dir / "transforms_train.json") || a.force) {
-        log::info("generating the built-in scene in ", scene_dir.string());
+        log::info("generating the built-in ", dynamic ? "dynamic " : "", "scene in ", scene_dir.string());
         const SyntheticSceneStats st = generate_synthetic_scene(scene, scene_dir);
         log::info("generated ", st.images, " images in ", std::to_string(st.seconds).substr(0, 4), " s");
     }
@@ -65,8 +84,8 @@ int run_demo(const DemoArgs& a) {
     TrainSetup s;
     s.data = scene_dir;
     s.run_dir = run_dir;
-    const Gs3dConfig config = gs3d_preset("demo");
-    s.model_config = to_json(config);
+    s.options.model = a.model;
+    s.model_config = dynamic ? to_json(gs4d_preset("demo")) : to_json(gs3d_preset("demo"));
     s.options.seed = a.seed;
     s.options.device = a.device;
     s.options.threads = a.threads;
@@ -84,24 +103,42 @@ int run_demo(const DemoArgs& a) {
         r = watch_in_console(session, "demo");
     }
     const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const GaussianCloud cloud = read_gaussian_ply(run_dir / "point_cloud.ply");
-    write_splat(run_dir / "scene.splat", cloud);
+    // The web export: .splat for gs3d; for gs4d the viewer page, which slices the 4D Gaussians in
+    // its shader (no other web viewer reads them).
+    size_t gaussians = 0;
+    fs::path web;
+    if (dynamic) {
+        const GaussianCloud4d cloud = read_gaussian_4d_ply(run_dir / "point_cloud.ply");
+        gaussians = cloud.size();
+        web = run_dir / "scene.html";
+        write_viewer_html(web, cloud);
+    } else {
+        const GaussianCloud cloud = read_gaussian_ply(run_dir / "point_cloud.ply");
+        gaussians = cloud.size();
+        web = run_dir / "scene.splat";
+        write_splat(web, cloud);
+    }
 
-    std::printf("\nSplatscape demo\n");
-    std::printf("scene        %s (built-in, %dx%d, %d train / %d test views)\n", scene_dir.string().c_str(),
-                scene.width, scene.height, scene.train_views, scene.test_views);
+    std::printf("\nSplatscape demo%s\n", dynamic ? " (4D Gaussian splatting)" : "");
+    std::printf("scene        %s (built-in%s, %dx%d, %d train / %d test views)\n", scene_dir.string().c_str(),
+                dynamic ? " dynamic, times 0 to 1" : "", scene.width, scene.height, scene.train_views,
+                scene.test_views);
     std::printf("training     %d iterations in %.1f s (%.1f s with loading and evaluation), %zu Gaussians\n",
-                r.finished.iteration, r.finished.train_seconds, total, cloud.size());
+                r.finished.iteration, r.finished.train_seconds, total, gaussians);
     if (r.finished.evaluated)
         std::printf("held-out     PSNR %.2f dB, SSIM %.4f on %d views\n", r.finished.psnr, r.finished.ssim,
                     scene.test_views);
     std::printf("run folder   %s\n", run_dir.string().c_str());
     std::printf("  model      %s\n", (run_dir / "point_cloud.ply").string().c_str());
-    std::printf("  web        %s\n", (run_dir / "scene.splat").string().c_str());
+    std::printf("  web        %s\n", web.string().c_str());
     std::printf("  metrics    %s\n", (run_dir / "eval.json").string().c_str());
     std::printf("  renders    %s\n", (run_dir / "eval" / "renders").string().c_str());
-    std::printf("next         splatscape render %s --orbit 60 -o %s\n", run_dir.string().c_str(),
-                (root / "orbit").string().c_str());
+    if (dynamic)
+        std::printf("next         splatscape render %s --orbit 60 --time-range 0 1 -o %s\n", run_dir.string().c_str(),
+                    (root / "orbit").string().c_str());
+    else
+        std::printf("next         splatscape render %s --orbit 60 -o %s\n", run_dir.string().c_str(),
+                    (root / "orbit").string().c_str());
     std::printf("             splatscape view %s\n", run_dir.string().c_str());
     std::fflush(stdout);
     if (should_open_viewer(a.view)) {
@@ -116,7 +153,14 @@ int run_demo(const DemoArgs& a) {
 void add_demo(CLI::App& app, Registry& registry) {
     auto* cmd = app.add_subcommand("demo", "Generate the built-in scene, train on it, evaluate and export");
     auto a = std::make_shared<DemoArgs>();
-    cmd->add_option("-o,--output", a->output, "Folder for the scene and the run")->capture_default_str();
+    cmd->add_option("--model", a->model,
+                    "gs3d: the static scene; gs4d: the dynamic scene with 4D Gaussian splatting (time slider in "
+                    "the viewer, a web page that plays it)")
+        ->check(CLI::IsMember({"gs3d", "gs4d"}))
+        ->capture_default_str();
+    cmd->add_option("-o,--output", a->output,
+                    "Folder for the scene and the run (default: splatscape-demo, "
+                    "splatscape-demo-4d for gs4d)");
     cmd->add_option("--iters", a->iterations, "Training iterations (default: the demo preset's)")
         ->check(CLI::Range(1, 1000000));
     cmd->add_option("--device", a->device, "cpu, cuda[:N] or auto (a CUDA device when there is one)")
