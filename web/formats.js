@@ -64,6 +64,7 @@ const sigmoid = (x) => 1 / (1 + Math.exp(-x));
 
 export function detectFormat(name, bytes) {
     const lower = (name || '').toLowerCase();
+    if (lower.endsWith('.s4d')) return 's4d';
     if (bytes && bytes.length >= 4) {
         if (bytes[0] === 0x67 && bytes[1] === 0x6c && bytes[2] === 0x54 && bytes[3] === 0x46) return 'glb';  // glTF
         if (bytes[0] === 0x70 && bytes[1] === 0x6c && bytes[2] === 0x79) return 'ply';
@@ -373,12 +374,12 @@ class SplatRowDecoder {
 // ---------------------------------------------------------------------------------------------
 // SPZ
 
-async function gunzip(bytes) {
+async function gunzip(bytes, what = 'SPZ') {
     const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
     try {
         return new Uint8Array(await new Response(stream).arrayBuffer());
     } catch (e) {
-        throw new Error(`SPZ: the gzip stream is truncated or corrupt (${e.message})`);
+        throw new Error(`${what}: the gzip stream is truncated or corrupt (${e.message})`);
     }
 }
 
@@ -410,6 +411,7 @@ async function parseSpz(bytes) {
     if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = await gunzip(bytes);
     if (bytes.length < 16) throw new Error('SPZ: file is truncated');
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    if (view.getUint32(0, true) === S4D_MAGIC) return parseS4dPayload(bytes);  // a gzip file of either kind
     if (view.getUint32(0, true) !== 0x5053474e) throw new Error('SPZ: bad magic (not an SPZ file)');
     const version = view.getUint32(4, true);
     if (version < 2 || version > 4) throw new Error(`SPZ: version ${version} is not supported (2, 3 or 4)`);
@@ -474,6 +476,89 @@ async function parseSpz(bytes) {
     }
     applyAxisFlip(s, 1, -1, -1);  // RUB -> RDF
     return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Splatscape's compact 4D Gaussians (.s4d, core/io/s4d.hpp): a gzip stream holding a 40-byte
+// header and the quantised attribute arrays. Gives the fields Ply4dRowDecoder gives.
+
+const S4D_MAGIC = 0x47443453;  // "S4DG"
+
+function parseS4dPayload(bytes) {
+    if (bytes.length < 40) throw new Error('s4d: header is truncated');
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    if (view.getUint32(0, true) !== S4D_MAGIC) throw new Error('s4d: bad magic (not a compact 4D Gaussian file)');
+    const version = view.getUint32(4, true);
+    if (version !== 1) throw new Error(`s4d: version ${version} is not supported (1)`);
+    const n = view.getUint32(8, true), degree = bytes[12], degreeT = bytes[13], fractional = bytes[14];
+    if (degree > 3) throw new Error(`s4d: SH degree ${degree} (0..3)`);
+    if (degreeT > 4) throw new Error(`s4d: temporal degree ${degreeT} (0..4)`);
+    if (fractional > 24) throw new Error(`s4d: ${fractional} fractional bits`);
+    const f = (o) => view.getFloat32(o, true);
+    const timeMin = f(16), timeMax = f(20), timePeriod = f(24), timeOrigin = f(28), timeStep = f(32), coeffScale = f(36);
+    if (!(Number.isFinite(timeMin) && Number.isFinite(timeMax) && timeMax >= timeMin)) throw new Error('s4d: bad time range');
+    if (!(timePeriod > 0) || !(timeStep >= 0) || !(coeffScale >= 0)) throw new Error('s4d: bad time period, step or scale');
+    const K = (degree + 1) * (degree + 1), J = K * (degreeT + 1);
+    const need = 40 + n * (9 + 2 + 1 + 4 + 8 + 3 + (J - 1) * 3);
+    if (bytes.length !== need) throw new Error(`s4d: ${bytes.length} bytes, ${need} expected for ${n} Gaussians (truncated?)`);
+    let o = 40;
+    const take = (size) => { const a = bytes.subarray(o, o + size); o += size; return a; };
+    const pos = take(9 * n), times = take(2 * n), alpha = take(n), scale = take(4 * n), rot = take(8 * n),
+        color = take(3 * n), coeff = take((J - 1) * 3 * n);
+    const rotView = new DataView(rot.buffer, rot.byteOffset, rot.length);
+    const s = new SplatScene(n, degree);
+    s.is4d = true;
+    s.shDegreeT = degreeT;
+    s.shStride = J;
+    s.sh = new Float32Array(n * J * 3);
+    s.times = new Float32Array(n);
+    s.scales4 = new Float32Array(n * 4);
+    s.rotationsR = new Float32Array(n * 4);
+    s.timeMin = timeMin;
+    s.timeMax = timeMax;
+    s.timePeriod = timePeriod;
+    const posScale = 1 / (1 << fractional), coeffUnit = coeffScale / 127;
+    const quat = (comp, out, i) => {  // smallest three -> w x y z
+        const q = [0, 0, 0, 0];  // x y z w
+        const largest = comp >>> 30;
+        let sum = 0;
+        for (let c = 3; c >= 0; --c) {
+            if (c === largest) continue;
+            const mag = ((comp & 511) / 511) * Math.SQRT1_2;
+            q[c] = (comp >>> 9) & 1 ? -mag : mag;
+            sum += q[c] * q[c];
+            comp >>>= 10;
+        }
+        q[largest] = Math.sqrt(Math.max(0, 1 - sum));
+        const norm = Math.hypot(q[0], q[1], q[2], q[3]);
+        out.set([q[3] / norm, q[0] / norm, q[1] / norm, q[2] / norm], 4 * i);
+    };
+    for (let i = 0; i < n; ++i) {
+        for (let a = 0; a < 3; ++a) {
+            const b = 9 * i + 3 * a;
+            let fixed = pos[b] | (pos[b + 1] << 8) | (pos[b + 2] << 16);
+            if (fixed & 0x800000) fixed -= 0x1000000;
+            s.positions[3 * i + a] = fixed * posScale;
+        }
+        s.times[i] = timeOrigin + (times[2 * i] | (times[2 * i + 1] << 8)) * timeStep;
+        const p = Math.min(Math.max(alpha[i] / 255, 0.5 / 255), 1 - 0.5 / 255);
+        s.opacities[i] = p;
+        for (let a = 0; a < 4; ++a) s.scales4[4 * i + a] = Math.exp(scale[4 * i + a] / 16 - 10);
+        for (let a = 0; a < 3; ++a) s.scales[3 * i + a] = s.scales4[4 * i + a];
+        quat(rotView.getUint32(8 * i, true), s.rotations, i);
+        quat(rotView.getUint32(8 * i + 4, true), s.rotationsR, i);
+        for (let c = 0; c < 3; ++c) {
+            s.sh[i * J * 3 + c] = (color[3 * i + c] / 255 - 0.5) / 0.15;
+            for (let j = 1; j < J; ++j) s.sh[(i * J + j) * 3 + c] = (coeff[(i * (J - 1) + j - 1) * 3 + c] - 128) * coeffUnit;
+        }
+    }
+    s.loaded = n;
+    return s;
+}
+
+async function parseS4d(bytes) {
+    if (!(bytes[0] === 0x1f && bytes[1] === 0x8b)) throw new Error('s4d: not a gzip stream (not a compact 4D Gaussian file)');
+    return parseS4dPayload(await gunzip(bytes, 's4d'));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -730,6 +815,7 @@ export class SceneLoader {
                 return d.scene;
             }
             case 'spz': return parseSpz(bytes);
+            case 's4d': return parseS4d(bytes);
             case 'glb':
             case 'gltf': return parseGltf(bytes);
             default: throw new Error(`unknown scene format '${this.format}'`);

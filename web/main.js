@@ -229,7 +229,7 @@ async function loadStream(stream, name, totalBytes) {
     const bytes = buffer.subarray(0, received);
     if (!loader) {
         format = detectFormat(name, bytes);
-        if (!format) throw new Error(`${name}: unknown scene format (expected .ply, .splat, .spz, .glb or .gltf)`);
+        if (!format) throw new Error(`${name}: unknown scene format (expected .ply, .splat, .spz, .glb, .gltf or .s4d)`);
         loader = new SceneLoader(format, received);
     }
     showMessage(`Decoding ${name}…`);

@@ -14,7 +14,7 @@ void add_export(CLI::App& app, Registry& registry) {
     cmd->add_option("input", args->input, "Run folder (point_cloud.ply inside) or scene file")->required();
     cmd->add_option("-o,--output", args->output, "Output file")->required();
     cmd->add_option("--format", args->format,
-                    "ply, splat, spz, glb, gltf or html (default: from the output's extension)");
+                    "ply, splat, spz, glb, gltf, html or s4d (default: from the output's extension)");
     cmd->add_option("--spz-version", args->options.spz_version,
                     "SPZ version to write: 2, 3 (gzip, default) or 4 (zstd)")
         ->check(CLI::Range(2, 4));
@@ -23,10 +23,11 @@ void add_export(CLI::App& app, Registry& registry) {
                     "4D scenes: write N 3D scenes spread over the time range into the output folder "
                     "(frame_NNNNN.<ext>, times.json)")
         ->check(CLI::Range(1, 100000));
-    cmd->footer("Formats:\n" + scene_formats_help() +
-                "A run folder holds point_cloud.ply, or point_cloud/iteration_N/point_cloud.ply as the 3DGS reference\n"
-                "writes it (the highest N is taken). A gs4d run's 4D scene is written as the 4D PLY, as one time's\n"
-                "3D scene (--time T) or as a sequence of them (--frames N; --format picks their format, default ply).");
+    cmd->footer(
+        "Formats:\n" + scene_formats_help() +
+        "A run folder holds point_cloud.ply, or point_cloud/iteration_N/point_cloud.ply as the 3DGS reference\n"
+        "writes it (the highest N is taken). A gs4d run's 4D scene is written as the 4D PLY, as .s4d, as one time's\n"
+        "3D scene (--time T) or as a sequence of them (--frames N; --format picks their format, default ply).");
     cmd->callback([&registry, args] { registry.action = [args] { return convert_scene(*args); }; });
 }
 

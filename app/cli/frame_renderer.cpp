@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/io/ply_4d.hpp"
+#include "core/io/s4d.hpp"
 #include "core/io/scene_io.hpp"
 #include "core/json_util.hpp"
 #include "training/backend.hpp"
@@ -96,8 +97,8 @@ Bounds SceneData::bounds(float outlier_fraction) const {
 SceneData read_scene_data(const std::filesystem::path& input) {
     SceneData s;
     s.path = resolve_scene_path(input);
-    if (is_gaussian_4d_ply(s.path)) {
-        s.cloud_4d = read_gaussian_4d_ply(s.path);
+    if (is_4d_scene_file(s.path)) {
+        s.cloud_4d = read_4d_scene(s.path);
         // A gs4d run's own cut-off (its model settings), when the scene is a run's.
         const std::filesystem::path config = std::filesystem::is_directory(input) ? input / "config.json" : "";
         if (!config.empty() && std::filesystem::exists(config)) {

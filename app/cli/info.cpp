@@ -8,17 +8,18 @@
 #include "core/datasets/dataset.hpp"
 #include "core/error.hpp"
 #include "core/io/ply_4d.hpp"
+#include "core/io/s4d.hpp"
 #include "core/io/scene_io.hpp"
 
 namespace splatscape::cli {
 namespace {
 
-// A 4D scene (a gs4d run's PLY, core/io/ply_4d.hpp).
+// A 4D scene (a gs4d run's PLY, core/io/ply_4d.hpp, or a compact .s4d, core/io/s4d.hpp).
 void print_scene_4d(const std::filesystem::path& path) {
-    const GaussianCloud4d c = read_gaussian_4d_ply(path);
+    const GaussianCloud4d c = read_4d_scene(path);
     const Bounds b = c.bounds(), core = c.bounds(0.01f);
     std::printf("file        %s\n", path.string().c_str());
-    std::printf("format      ply (4D Gaussians)\n");
+    std::printf("format      %s (4D Gaussians)\n", scene_format_for(path).c_str());
     std::printf("gaussians   %zu\n", c.size());
     std::printf("sh degree   %d spatial, %d temporal\n", c.sh_degree, c.sh_degree_t);
     std::printf("time        %.3f .. %.3f (colour period %.3f)\n", c.time_min, c.time_max, c.time_period);
@@ -29,7 +30,7 @@ void print_scene_4d(const std::filesystem::path& path) {
 }
 
 void print_scene(const std::filesystem::path& path) {
-    if (is_gaussian_4d_ply(path)) return print_scene_4d(path);
+    if (is_4d_scene_file(path)) return print_scene_4d(path);
     GaussianCloud c = read_scene(path);
     Bounds b = c.bounds();
     Bounds core = c.bounds(0.01f);
@@ -37,7 +38,8 @@ void print_scene(const std::filesystem::path& path) {
     std::printf("format      %s\n", scene_format_for(path).c_str());
     std::printf("gaussians   %zu\n", c.size());
     std::printf("sh degree   %d\n", c.sh_degree);
-    std::printf("bounds      [%.3f %.3f %.3f] .. [%.3f %.3f %.3f]\n", b.min.x, b.min.y, b.min.z, b.max.x, b.max.y, b.max.z);
+    std::printf("bounds      [%.3f %.3f %.3f] .. [%.3f %.3f %.3f]\n", b.min.x, b.min.y, b.min.z, b.max.x, b.max.y,
+                b.max.z);
     std::printf("bounds 98%%  [%.3f %.3f %.3f] .. [%.3f %.3f %.3f]\n", core.min.x, core.min.y, core.min.z, core.max.x,
                 core.max.y, core.max.z);
     if (c.size()) {
@@ -90,7 +92,7 @@ void print_dataset(const std::filesystem::path& path, const DatasetOptions& opti
     std::printf("cam extent  %.3f\n", d.camera_extent());
 }
 
-}  // namespace
+} // namespace
 
 void add_info(CLI::App& app, Registry& registry) {
     auto* cmd = app.add_subcommand("info", "Print what a scene file (.ply, .splat, ...) or a dataset folder holds");
@@ -112,4 +114,4 @@ void add_info(CLI::App& app, Registry& registry) {
     });
 }
 
-}  // namespace splatscape::cli
+} // namespace splatscape::cli

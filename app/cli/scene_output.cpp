@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "core/io/html_export.hpp"
 #include "core/io/ply_4d.hpp"
+#include "core/io/s4d.hpp"
 #include "core/json_util.hpp"
 #include "core/log.hpp"
 #include "training/backend.hpp"
@@ -18,7 +19,7 @@ namespace {
 
 int export_4d(const SceneOutputArgs& args, const std::filesystem::path& source, const std::string& format) {
     const std::filesystem::path out = args.output;
-    const GaussianCloud4d cloud = read_gaussian_4d_ply(source);
+    const GaussianCloud4d cloud = read_4d_scene(source);
     const SceneData data = read_scene_data(args.input);
     auto backend = create_backend("cpu");
     std::printf("read        %s (4D, %zu gaussians, SH degree %d, temporal degree %d, time %g .. %g)\n",
@@ -60,6 +61,11 @@ int export_4d(const SceneOutputArgs& args, const std::filesystem::path& source, 
         std::printf("wrote       %s (4D PLY)\n", out.string().c_str());
         return 0;
     }
+    if (format == "s4d") {
+        write_s4d(out, cloud);
+        std::printf("wrote       %s (compact 4D Gaussians)\n", out.string().c_str());
+        return 0;
+    }
     if (format == "html") {
         write_viewer_html(out, cloud);
         std::printf("wrote       %s (web viewer with the 4D scene and a time slider)\n", out.string().c_str());
@@ -67,7 +73,8 @@ int export_4d(const SceneOutputArgs& args, const std::filesystem::path& source, 
     }
     throw UsageError(cat(
         source.string(),
-        " is a 4D scene: export it as ply (4D) or html (the web viewer plays it), or pass --time T for the 3D scene "
+        " is a 4D scene: export it as ply (4D), s4d (compact 4D) or html (the web viewer plays it), or pass --time T "
+        "for the 3D scene "
         "of one time, or --frames N for a sequence of them"));
 }
 
@@ -81,19 +88,19 @@ int convert_scene(const SceneOutputArgs& args) {
         if (format.empty() && args.frames > 0) format = "ply"; // a folder of frames
         if (format.empty())
             throw UsageError(cat(out.string(), ": cannot tell the format from the extension '",
-                                 out.extension().string(), "'; pass --format (ply, splat, spz, glb, gltf, html)"));
+                                 out.extension().string(), "'; pass --format (ply, splat, spz, glb, gltf, html, s4d)"));
     } else if (const std::string by_ext = scene_format_for(out); !by_ext.empty() && by_ext != format) {
         log::warn(out.string(), ": writing format '", format, "' to a file named like '", by_ext, "'");
     }
     bool known = false;
     for (const auto& f : scene_formats()) known |= f.name == format && f.can_write;
     if (!known)
-        throw UsageError(cat("cannot write format '", format, "' (writable: ply, splat, spz, glb, gltf, html)"));
+        throw UsageError(cat("cannot write format '", format, "' (writable: ply, splat, spz, glb, gltf, html, s4d)"));
     if (args.options.spz_version != 3 && format != "spz")
         log::warn("--spz-version only applies to spz output; ignored for ", format);
 
     const std::filesystem::path source = resolve_scene_path(in);
-    if (is_gaussian_4d_ply(source)) return export_4d(args, source, format);
+    if (is_4d_scene_file(source)) return export_4d(args, source, format);
     if (args.time || args.frames > 0)
         throw UsageError(cat(source.string(), " is a static scene: --time and --frames apply to 4D scenes"));
     GaussianCloud cloud = read_scene(source);

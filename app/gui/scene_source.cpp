@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/io/ply_4d.hpp"
+#include "core/io/s4d.hpp"
 #include "core/io/scene_io.hpp"
 #include "core/log.hpp"
 #include "training/backend.hpp"
@@ -182,8 +183,8 @@ namespace {
 // `run` is given) and gives its slice at the start of its time range.
 std::shared_ptr<const GaussianCloud> read_cloud(LoadedScene& s, const fs::path& file,
                                                 const std::optional<fs::path>& run = std::nullopt) {
-    if (!is_gaussian_4d_ply(file)) return std::make_shared<const GaussianCloud>(read_scene(file));
-    auto cloud = std::make_shared<const GaussianCloud4d>(read_gaussian_4d_ply(file));
+    if (!is_4d_scene_file(file)) return std::make_shared<const GaussianCloud>(read_scene(file));
+    auto cloud = std::make_shared<const GaussianCloud4d>(read_4d_scene(file));
     if (run && fs::exists(*run / "config.json")) {
         const Json j = load_json(*run / "config.json");
         if (auto m = j.find("model_config"); m != j.end() && m->is_object())

@@ -9,7 +9,7 @@
 
 #include "core/error.hpp"
 #include "core/file_util.hpp"
-#include "core/io/ply_4d.hpp"
+#include "core/io/s4d.hpp"
 #include "core/io/spz.hpp"
 #include "core/io/web_assets.hpp"
 
@@ -153,7 +153,7 @@ std::string page_with_scene(const std::vector<uint8_t>& scene, const std::string
 } // namespace
 
 std::string make_viewer_html(const GaussianCloud4d& cloud, const std::string& title) {
-    return page_with_scene(encode_gaussian_4d_ply(cloud), "ply", title);
+    return page_with_scene(encode_s4d(cloud), "s4d", title);
 }
 
 void write_viewer_html(const std::filesystem::path& path, const GaussianCloud4d& cloud) {

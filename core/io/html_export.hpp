@@ -20,7 +20,7 @@ std::string base64_encode(const uint8_t* data, size_t size);
 // The complete HTML page; `title` names the scene in the page title.
 std::string make_viewer_html(const GaussianCloud& cloud, const std::string& title);
 void write_viewer_html(const std::filesystem::path& path, const GaussianCloud& cloud);
-// The same page with a 4D scene (gs4d) embedded as its 4D PLY (core/io/ply_4d.hpp): the viewer
+// The same page with a 4D scene (gs4d) embedded as a compact .s4d (core/io/s4d.hpp): the viewer
 // slices it in the vertex shader and shows a time slider with play, pause, speed and loop.
 std::string make_viewer_html(const GaussianCloud4d& cloud, const std::string& title);
 void write_viewer_html(const std::filesystem::path& path, const GaussianCloud4d& cloud);

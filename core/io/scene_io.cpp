@@ -24,6 +24,7 @@ const std::vector<SceneFormat>& scene_formats() {
         {"glb", ".glb", true, true, "glTF 2.0 binary with KHR_gaussian_splatting"},
         {"gltf", ".gltf", true, true, "glTF 2.0 JSON (buffer embedded) with KHR_gaussian_splatting"},
         {"html", ".html", false, true, "standalone web viewer with the scene inside (open it in a browser)"},
+        {"s4d", ".s4d", true, true, "Splatscape compact 4D Gaussians (gs4d scenes, quantised as SPZ; core/io/s4d.hpp)"},
     };
     return kFormats;
 }
@@ -95,7 +96,12 @@ GaussianCloud read_scene(const std::filesystem::path& input) {
     if (fmt == "glb" || fmt == "gltf") return read_gltf(path);
     if (fmt == "html")
         throw Error(path.string(), "", "a standalone HTML viewer cannot be read back; open it in a browser");
-    throw Error(path.string(), "", "unknown scene file type (known: .ply, .compressed.ply, .splat, .spz, .glb, .gltf)");
+    if (fmt == "s4d")
+        throw Error(path.string(), "",
+                    "a 4D (dynamic) Gaussian scene: render it with `splatscape render --time T`, or write one time's "
+                    "3D scene with `splatscape export --time T`");
+    throw Error(path.string(), "",
+                "unknown scene file type (known: .ply, .compressed.ply, .splat, .spz, .glb, .gltf, .s4d)");
 }
 
 void write_scene(const std::filesystem::path& path, const GaussianCloud& cloud, const std::string& format) {
@@ -117,9 +123,10 @@ void write_scene(const std::filesystem::path& path, const GaussianCloud& cloud, 
     if (fmt == "html") return write_viewer_html(path, cloud);
     if (fmt == "compressed-ply")
         throw UsageError(path.string() + ": PlayCanvas compressed PLY is an import format; write ply, spz or glb");
+    if (fmt == "s4d") throw UsageError(path.string() + ": .s4d holds 4D (gs4d) scenes; write ply, spz or glb");
     throw Error(path.string(), "",
                 "cannot write scene format '" + (fmt.empty() ? path.extension().string() : fmt) +
-                    "' (known: ply, splat, spz, glb, gltf, html)");
+                    "' (known: ply, splat, spz, glb, gltf, html, s4d)");
 }
 
 } // namespace splatscape

@@ -8,10 +8,19 @@
 #include "core/file_util.hpp"
 #include "core/io/compression.hpp"
 #include "core/io/frame_convert.hpp"
+#include "core/io/quantize.hpp"
 #include "core/log.hpp"
 
 namespace splatscape {
 namespace {
+
+using quant::load_u32;
+using quant::load_u64;
+using quant::pack_smallest_three;
+using quant::put_u32;
+using quant::put_u64;
+using quant::to_u8;
+using quant::unpack_smallest_three;
 
 constexpr size_t kLegacyHeaderBytes = 16;
 constexpr size_t kV4HeaderBytes = 32;
@@ -24,7 +33,6 @@ constexpr float kColorScale = 0.15f;
 constexpr int kDefaultFractionalBits = 12;
 // A sanity bound on the count before any size arithmetic (Niantic's reader uses int32 counts).
 constexpr uint64_t kMaxSplats = uint64_t(1) << 28;
-const float kSqrtHalf = std::sqrt(0.5f);
 
 // Coefficients per splat beyond DC for an SPZ SH degree (SPZ allows degree 4).
 int sh_dim(int degree) {
@@ -38,20 +46,6 @@ struct Header {
     int fractional_bits = 0;
     uint8_t flags = 0;
 };
-
-uint32_t load_u32(const uint8_t* p) {
-    return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
-}
-uint64_t load_u64(const uint8_t* p) {
-    return uint64_t(load_u32(p)) | uint64_t(load_u32(p + 4)) << 32;
-}
-void put_u32(std::vector<uint8_t>& out, uint32_t v) {
-    for (int s = 0; s < 32; s += 8) out.push_back(uint8_t(v >> s));
-}
-void put_u64(std::vector<uint8_t>& out, uint64_t v) {
-    put_u32(out, uint32_t(v));
-    put_u32(out, uint32_t(v >> 32));
-}
 
 Header parse_header(const uint8_t* p, const std::string& file) {
     Header h;
@@ -80,10 +74,6 @@ std::vector<uint64_t> stream_sizes(const Header& h) {
     return s;
 }
 
-uint8_t to_u8(float v) {
-    return uint8_t(std::clamp(std::lround(v), 0L, 255L));
-}
-
 // Rounds to the nearest multiple of the bucket implied by `bits`, so fewer bits compress better
 // while every reader still decodes u8.
 uint8_t quantize_sh(float v, int bits) {
@@ -91,35 +81,6 @@ uint8_t quantize_sh(float v, int bits) {
     long q = std::lround(v * 128.0f) + 128;
     q = (q + bucket / 2) / bucket * bucket;
     return uint8_t(std::clamp(q, 0L, 255L));
-}
-
-void pack_smallest_three(const float q_in[4], uint8_t out[4]) { // q_in: x y z w, unit
-    int largest = 0;
-    for (int i = 1; i < 4; ++i)
-        if (std::abs(q_in[i]) > std::abs(q_in[largest])) largest = i;
-    const bool negate = q_in[largest] < 0.0f;
-    uint32_t comp = uint32_t(largest);
-    for (int i = 0; i < 4; ++i) {
-        if (i == largest) continue;
-        const uint32_t neg = (q_in[i] < 0.0f) != negate ? 1u : 0u;
-        const uint32_t mag = uint32_t(std::min(511.0f, std::floor(511.0f * std::abs(q_in[i]) / kSqrtHalf + 0.5f)));
-        comp = (comp << 10) | (neg << 9) | mag;
-    }
-    for (int b = 0; b < 4; ++b) out[b] = uint8_t(comp >> (8 * b));
-}
-
-void unpack_smallest_three(const uint8_t in[4], float q[4]) { // q: x y z w
-    uint32_t comp = load_u32(in);
-    const int largest = int(comp >> 30);
-    float sum = 0.0f;
-    for (int i = 3; i >= 0; --i) {
-        if (i == largest) continue;
-        const float mag = float(comp & 511u) / 511.0f * kSqrtHalf;
-        q[i] = (comp >> 9) & 1u ? -mag : mag;
-        sum += q[i] * q[i];
-        comp >>= 10;
-    }
-    q[largest] = std::sqrt(std::max(0.0f, 1.0f - sum));
 }
 
 // Decodes the attribute arrays (already in memory, uncompressed) into a cloud in the internal frame.
@@ -134,15 +95,11 @@ GaussianCloud decode_arrays(const Header& h, const std::vector<const uint8_t*>& 
     c.resize(n, degree);
     const int k = c.sh_coeffs();
     const int dim = h.sh_degree > 0 ? sh_dim(h.sh_degree) : 0;
-    const float pos_scale = 1.0f / float(1u << h.fractional_bits);
     const uint8_t *pos = arrays[0], *alpha = arrays[1], *color = arrays[2], *scale = arrays[3], *rot = arrays[4];
     const uint8_t* sh = dim ? arrays[5] : nullptr;
     for (size_t i = 0; i < n; ++i) {
         for (int a = 0; a < 3; ++a) {
-            const uint8_t* p = pos + 9 * i + 3 * a;
-            int32_t fixed = int32_t(uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16);
-            if (fixed & 0x800000) fixed -= 0x1000000; // sign-extend 24 bits
-            c.positions[3 * i + a] = float(fixed) * pos_scale;
+            c.positions[3 * i + a] = quant::load_fixed24(pos + 9 * i + 3 * a, h.fractional_bits);
             c.log_scales[3 * i + a] = float(scale[3 * i + a]) / 16.0f - 10.0f;
             c.sh[(i * k) * 3 + a] = (float(color[3 * i + a]) / 255.0f - 0.5f) / kColorScale;
         }
@@ -262,10 +219,8 @@ Prepared prepare(const GaussianCloud& in) {
     apply_axis_flip(p.cloud, kColmapToSpz);
     float max_abs = 0.0f;
     for (float v : p.cloud.positions) max_abs = std::max(max_abs, std::abs(v));
-    // 24-bit signed fixed point: |v| * 2^bits must stay below 2^23.
-    while (p.fractional_bits > 0 && max_abs * float(1u << p.fractional_bits) >= float(1 << 23) - 1.0f)
-        --p.fractional_bits;
-    if (max_abs >= float(1 << 23) - 1.0f)
+    p.fractional_bits = quant::fixed24_fractional_bits(max_abs, kDefaultFractionalBits);
+    if (p.fractional_bits < 0)
         throw Error("SPZ", "positions", cat("coordinate ", max_abs, " is too large for 24-bit fixed point"));
     if (p.fractional_bits != kDefaultFractionalBits)
         log::info("SPZ: scene extends to ", max_abs, "; storing positions with ", p.fractional_bits,
@@ -285,19 +240,15 @@ std::vector<std::vector<uint8_t>> encode_arrays(const Prepared& p, const SpzOpti
     a[3].resize(n * 3);
     a[4].resize(n * (o.version >= 3 ? 4 : 3));
     if (dim) a[5].resize(n * dim * 3);
-    const float pos_scale = float(1u << p.fractional_bits);
     for (size_t i = 0; i < n; ++i) {
         for (int ax = 0; ax < 3; ++ax) {
-            const int32_t fixed = int32_t(std::lround(c.positions[3 * i + ax] * pos_scale));
-            for (int b = 0; b < 3; ++b) a[0][9 * i + 3 * ax + b] = uint8_t(uint32_t(fixed) >> (8 * b));
+            quant::put_fixed24(c.positions[3 * i + ax], p.fractional_bits, &a[0][9 * i + 3 * ax]);
             a[2][3 * i + ax] = to_u8(c.sh[(i * k) * 3 + ax] * (kColorScale * 255.0f) + 127.5f);
             a[3][3 * i + ax] = to_u8((c.log_scales[3 * i + ax] + 10.0f) * 16.0f);
         }
         a[1][i] = to_u8(sigmoid(c.opacities[i]) * 255.0f);
-        const float* r = &c.rotations[4 * i];
-        const float norm = std::sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2] + r[3] * r[3]);
-        float q[4] = {0.0f, 0.0f, 0.0f, 1.0f}; // x y z w
-        if (norm > 0.0f) q[0] = r[1] / norm, q[1] = r[2] / norm, q[2] = r[3] / norm, q[3] = r[0] / norm;
+        float q[4]; // x y z w
+        quant::unit_xyzw(&c.rotations[4 * i], q);
         if (o.version >= 3) {
             pack_smallest_three(q, &a[4][4 * i]);
         } else {

@@ -172,9 +172,12 @@ async function main() {
     // What each file holds once decoded by splatscape: the reference renders these.
     for (const ext of ['spz', 'glb', 'splat']) run([bin, 'convert', file(`scene.${ext}`), file(`back_${ext}.ply`)]);
     run([bin, 'convert', file('scene_v4.spz'), file('back_spz_v4.ply')]);
-    // A 4D scene: played by the viewer from its PLY and from a standalone page, sliced in the shader.
+    // A 4D scene: played by the viewer from its PLY, its compact .s4d and a standalone page (which
+    // embeds the .s4d), sliced in the shader.
     write4dPly(file('scene_4d.ply'), makeTestScene4d());
     run([bin, 'export', file('scene_4d.ply'), '--format', 'html', '-o', file('scene_4d.html')]);
+    run([bin, 'convert', file('scene_4d.ply'), file('scene_4d.s4d')]);
+    run([bin, 'convert', file('scene_4d.s4d'), file('back_4d.ply')]);
     const cameras4d = [0.1, 0.5, 0.9].map((time) => ({ ...CAMERAS[0], name: `t${time}`, time }));
 
     const runCases = [];
@@ -216,7 +219,9 @@ async function main() {
                 cameras: CAMERAS.slice(1) },
             { name: '4d-ply-url', url: `${origin}/web/index.html?url=/data/scene_4d.ply`, reference: 'scene_4d.ply',
                 cameras: cameras4d },
-            { name: '4d-html-standalone', url: pathToFileURL(file('scene_4d.html')).href, reference: 'scene_4d.ply',
+            { name: '4d-s4d-url', url: `${origin}/web/index.html?url=/data/scene_4d.s4d`, reference: 'back_4d.ply',
+                cameras: cameras4d.slice(0, 2) },
+            { name: '4d-html-standalone', url: pathToFileURL(file('scene_4d.html')).href, reference: 'back_4d.ply',
                 cameras: cameras4d.slice(1) },
             // Blending in the 8-bit canvas, for browsers without float colour targets.
             { name: 'spz-8bit', url: `${origin}/web/index.html?url=/data/scene.spz&float=0`, reference: 'back_spz.ply',
