@@ -383,6 +383,28 @@ async function gunzip(bytes, what = 'SPZ') {
     }
 }
 
+// A 24-bit little-endian two's complement integer at bytes[b .. b + 2].
+function fixed24(bytes, b) {
+    const v = bytes[b] | (bytes[b + 1] << 8) | (bytes[b + 2] << 16);
+    return v & 0x800000 ? v - 0x1000000 : v;
+}
+
+// A unit quaternion packed as SPZ v3 packs it ("smallest three" in 32 bits); returns x y z w.
+function unpackSmallestThree(comp) {
+    const q = [0, 0, 0, 0];
+    const largest = comp >>> 30;
+    let sum = 0;
+    for (let c = 3; c >= 0; --c) {
+        if (c === largest) continue;
+        const mag = ((comp & 511) / 511) * Math.SQRT1_2;
+        q[c] = (comp >>> 9) & 1 ? -mag : mag;
+        sum += q[c] * q[c];
+        comp >>>= 10;
+    }
+    q[largest] = Math.sqrt(Math.max(0, 1 - sum));
+    return q;
+}
+
 // SPZ v4: a plain 32-byte header, a table of {compressed, uncompressed} u64 pairs at tocByteOffset,
 // then one zstd stream per attribute array.
 function spzV4Arrays(bytes, view, sizes) {
@@ -440,27 +462,14 @@ async function parseSpz(bytes) {
     const rotView = new DataView(rot.buffer, rot.byteOffset, rot.length);
     for (let i = 0; i < n; ++i) {
         for (let a = 0; a < 3; ++a) {
-            const b = 9 * i + 3 * a;
-            let fixed = pos[b] | (pos[b + 1] << 8) | (pos[b + 2] << 16);
-            if (fixed & 0x800000) fixed -= 0x1000000;
-            s.positions[3 * i + a] = fixed * posScale;
+            s.positions[3 * i + a] = fixed24(pos, 9 * i + 3 * a) * posScale;
             s.scales[3 * i + a] = Math.exp(scale[3 * i + a] / 16 - 10);
             s.sh[i * k * 3 + a] = (color[3 * i + a] / 255 - 0.5) / 0.15;
         }
         s.opacities[i] = alpha[i] / 255;
-        const q = [0, 0, 0, 0];  // x y z w
+        let q = [0, 0, 0, 0];  // x y z w
         if (version >= 3) {
-            let comp = rotView.getUint32(4 * i, true);
-            const largest = comp >>> 30;
-            let sum = 0;
-            for (let c = 3; c >= 0; --c) {
-                if (c === largest) continue;
-                const mag = ((comp & 511) / 511) * Math.SQRT1_2;
-                q[c] = (comp >>> 9) & 1 ? -mag : mag;
-                sum += q[c] * q[c];
-                comp >>>= 10;
-            }
-            q[largest] = Math.sqrt(Math.max(0, 1 - sum));
+            q = unpackSmallestThree(rotView.getUint32(4 * i, true));
         } else {
             let sum = 0;
             for (let c = 0; c < 3; ++c) {
@@ -518,28 +527,13 @@ function parseS4dPayload(bytes) {
     s.timeMax = timeMax;
     s.timePeriod = timePeriod;
     const posScale = 1 / (1 << fractional), coeffUnit = coeffScale / 127;
-    const quat = (comp, out, i) => {  // smallest three -> w x y z
-        const q = [0, 0, 0, 0];  // x y z w
-        const largest = comp >>> 30;
-        let sum = 0;
-        for (let c = 3; c >= 0; --c) {
-            if (c === largest) continue;
-            const mag = ((comp & 511) / 511) * Math.SQRT1_2;
-            q[c] = (comp >>> 9) & 1 ? -mag : mag;
-            sum += q[c] * q[c];
-            comp >>>= 10;
-        }
-        q[largest] = Math.sqrt(Math.max(0, 1 - sum));
+    const quat = (comp, out, i) => {  // -> unit w x y z
+        const q = unpackSmallestThree(comp);
         const norm = Math.hypot(q[0], q[1], q[2], q[3]);
         out.set([q[3] / norm, q[0] / norm, q[1] / norm, q[2] / norm], 4 * i);
     };
     for (let i = 0; i < n; ++i) {
-        for (let a = 0; a < 3; ++a) {
-            const b = 9 * i + 3 * a;
-            let fixed = pos[b] | (pos[b + 1] << 8) | (pos[b + 2] << 16);
-            if (fixed & 0x800000) fixed -= 0x1000000;
-            s.positions[3 * i + a] = fixed * posScale;
-        }
+        for (let a = 0; a < 3; ++a) s.positions[3 * i + a] = fixed24(pos, 9 * i + 3 * a) * posScale;
         s.times[i] = timeOrigin + (times[2 * i] | (times[2 * i + 1] << 8)) * timeStep;
         const p = Math.min(Math.max(alpha[i] / 255, 0.5 / 255), 1 - 0.5 / 255);
         s.opacities[i] = p;
