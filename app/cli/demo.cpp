@@ -1,8 +1,6 @@
 // splatscape demo: generates the built-in scene, trains gs3d on it, evaluates on the held-out
 // views, exports PLY and .splat, and prints where everything is. --model gs4d does the same with
 // the built-in dynamic scene and 4D Gaussian splatting, and exports the web viewer's page, which
-// plays the scene over time. --model gs4d does the same with
-// the built-in dynamic scene and 4D Gaussian splatting, and exports the web viewer's page, which
 // plays the scene over time.
 #include <unistd.h>
 

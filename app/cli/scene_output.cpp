@@ -74,8 +74,7 @@ int export_4d(const SceneOutputArgs& args, const std::filesystem::path& source, 
     throw UsageError(cat(
         source.string(),
         " is a 4D scene: export it as ply (4D), s4d (compact 4D) or html (the web viewer plays it), or pass --time T "
-        "for the 3D scene "
-        "of one time, or --frames N for a sequence of them"));
+        "for the 3D scene of one time, or --frames N for a sequence of them"));
 }
 
 } // namespace

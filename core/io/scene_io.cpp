@@ -77,6 +77,12 @@ std::filesystem::path resolve_scene_path(const std::filesystem::path& path) {
                 "not a run folder: found neither point_cloud.ply nor point_cloud/iteration_N/point_cloud.ply");
 }
 
+namespace {
+constexpr const char* k4dSceneAdvice =
+    "a 4D (dynamic) Gaussian scene: render it with `splatscape render --time T`, or write one time's 3D scene with "
+    "`splatscape export --time T`";
+} // namespace
+
 GaussianCloud read_scene(const std::filesystem::path& input) {
     const std::filesystem::path path = resolve_scene_path(input);
     const std::string fmt = scene_format_for(path);
@@ -84,11 +90,7 @@ GaussianCloud read_scene(const std::filesystem::path& input) {
         auto bytes = read_file_bytes(path);
         if (is_playcanvas_ply(bytes.data(), bytes.size()))
             return decode_playcanvas_ply(bytes.data(), bytes.size(), path.string());
-        if (is_gaussian_4d_ply(bytes.data(), bytes.size()))
-            throw Error(
-                path.string(), "",
-                "a 4D (dynamic) Gaussian scene: render it with `splatscape render --time T`, or write one time's "
-                "3D scene with `splatscape export --time T`");
+        if (is_gaussian_4d_ply(bytes.data(), bytes.size())) throw Error(path.string(), "", k4dSceneAdvice);
         return read_gaussian_ply(bytes.data(), bytes.size(), path.string());
     }
     if (fmt == "splat") return read_splat(path);
@@ -96,10 +98,7 @@ GaussianCloud read_scene(const std::filesystem::path& input) {
     if (fmt == "glb" || fmt == "gltf") return read_gltf(path);
     if (fmt == "html")
         throw Error(path.string(), "", "a standalone HTML viewer cannot be read back; open it in a browser");
-    if (fmt == "s4d")
-        throw Error(path.string(), "",
-                    "a 4D (dynamic) Gaussian scene: render it with `splatscape render --time T`, or write one time's "
-                    "3D scene with `splatscape export --time T`");
+    if (fmt == "s4d") throw Error(path.string(), "", k4dSceneAdvice);
     throw Error(path.string(), "",
                 "unknown scene file type (known: .ply, .compressed.ply, .splat, .spz, .glb, .gltf, .s4d)");
 }
