@@ -506,7 +506,10 @@ function parseS4dPayload(bytes) {
     const f = (o) => view.getFloat32(o, true);
     const timeMin = f(16), timeMax = f(20), timePeriod = f(24), timeOrigin = f(28), timeStep = f(32), coeffScale = f(36);
     if (!(Number.isFinite(timeMin) && Number.isFinite(timeMax) && timeMax >= timeMin)) throw new Error('s4d: bad time range');
-    if (!(timePeriod > 0) || !(timeStep >= 0) || !(coeffScale >= 0)) throw new Error('s4d: bad time period, step or scale');
+    if (!(timePeriod > 0 && timePeriod < Infinity)) throw new Error(`s4d: time period ${timePeriod} (must be positive)`);
+    if (!(Number.isFinite(timeOrigin) && timeStep >= 0 && timeStep < Infinity))
+        throw new Error('s4d: the times\' origin and step must be finite, the step not negative');
+    if (!(coeffScale >= 0 && coeffScale < Infinity)) throw new Error(`s4d: coefficient scale ${coeffScale} (must be finite, not negative)`);
     const K = (degree + 1) * (degree + 1), J = K * (degreeT + 1);
     const need = 40 + n * (9 + 2 + 1 + 4 + 8 + 3 + (J - 1) * 3);
     if (bytes.length !== need) throw new Error(`s4d: ${bytes.length} bytes, ${need} expected for ${n} Gaussians (truncated?)`);
