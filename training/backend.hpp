@@ -6,6 +6,7 @@
 // CUDA backend implements the same calls with all state on the GPU. The host sees only what it asks
 // for: loss values, counts, and downloads of tensors (snapshots, checkpoints).
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "training/kernels/adam.hpp"
 #include "training/kernels/densify.hpp"
 #include "training/kernels/projection.hpp"
+#include "training/ops/op_family.hpp"
 #include "training/tensor.hpp"
 
 namespace splatscape {
@@ -144,6 +146,21 @@ public:
     virtual Device device() const = 0;
     virtual std::string description() const = 0;
 
+    // The op family F (training/ops/op_family.hpp) of this backend. Throws Error naming the family,
+    // the backend and `user` (the model that needs it) when the backend does not implement it.
+    template <class F>
+    F& ops(const std::string& user = "") {
+        if (F* f = find_ops<F>()) return *f;
+        throw Error(cat("the ", description(), " backend does not implement the ", F::kName, " ops",
+                        user.empty() ? std::string() : cat(" that ", user, " needs"),
+                        device() == Device::Cpu ? std::string() : std::string("; use --device cpu")));
+    }
+    template <class F>
+    F* find_ops() {
+        auto it = m_families.find(F::kName);
+        return it == m_families.end() ? nullptr : static_cast<F*>(it->second.get());
+    }
+
     // Memory. Transfers are whole tensors; `host` must hold numel() elements of the tensor's dtype.
     virtual Tensor zeros(size_t rows, int cols, DType dtype = DType::F32) = 0;
     virtual void upload(Tensor& dst, const void* host) = 0;
@@ -251,10 +268,19 @@ public:
     }
 
 protected:
+    // Called by a backend's constructor for every family it implements.
+    template <class F>
+    void provide(std::unique_ptr<F> family) {
+        m_families[F::kName] = std::move(family);
+    }
+
     [[noreturn]] void unsupported(const char* op) const {
         throw Error(cat("the ", description(), " backend does not implement ", op,
                         " (4D Gaussians); train gs4d with --device cpu"));
     }
+
+private:
+    std::map<std::string, std::unique_ptr<OpFamily>> m_families; // by F::kName
 };
 
 // "cpu", "auto" (CUDA device 0 when there is one, logged; else the CPU), "cuda[:N]". Throws UsageError for
