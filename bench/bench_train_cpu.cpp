@@ -23,6 +23,8 @@
 #include "training/backend.hpp"
 #include "training/cpu/cpu_backend.hpp"
 #include "training/models/gs3d.hpp"
+#include "training/ops/image_loss_ops.hpp"
+#include "training/ops/optimizer_ops.hpp"
 #include "training/render.hpp"
 
 using namespace splatscape;
@@ -104,7 +106,7 @@ int main(int argc, char** argv) {
         }
         const int w = cams[0].width, h = cams[0].height;
         Tensor render = backend.zeros(size_t(w) * h, 3), d_render = backend.zeros(size_t(w) * h, 3);
-        auto ctx = backend.create_raster_context();
+        auto ctx = backend.ops<RasterOps>().create_context();
         double t_fwd = 0, t_loss = 0, t_bwd = 0, t_adam = 0;
         const auto lrs = model.learning_rates(1);
         const int warmup = 5;
@@ -118,20 +120,20 @@ int main(int argc, char** argv) {
             auto t = Clock::now();
             RasterTensors in = model.raster_inputs({});
             RenderTensors out{&render, nullptr, nullptr};
-            backend.rasterize_forward(in, frame, *ctx, out);
+            backend.ops<RasterOps>().forward(in, frame, *ctx, out);
             const double a = seconds_since(t);
             t = Clock::now();
-            backend.image_loss(render, images[v], w, h, 0.2f, &d_render);
+            backend.ops<ImageLossOps>().image_loss(render, images[v], w, h, 0.2f, &d_render);
             const double b = seconds_since(t);
             t = Clock::now();
             RasterGradTensors g = model.raster_grads();
             RenderTensors d{&d_render, nullptr, nullptr};
-            backend.rasterize_backward(in, frame, *ctx, d, g);
+            backend.ops<RasterOps>().backward(in, frame, *ctx, d, g);
             const double c = seconds_since(t);
             t = Clock::now();
             auto& params = model.params().all();
             for (size_t i = 0; i < params.size(); ++i)
-                backend.adam_step(params[i].value, params[i].grad, params[i].exp_avg, params[i].exp_avg_sq,
+                backend.ops<OptimizerOps>().adam_step(params[i].value, params[i].grad, params[i].exp_avg, params[i].exp_avg_sq,
                                   kern::adam_step_for(lrs[i].lr_a, it + 1), lrs[i].split_col,
                                   kern::adam_step_for(lrs[i].lr_b, it + 1));
             const double e = seconds_since(t);

@@ -16,6 +16,12 @@ std::string to_string(Device device) {
     return device == Device::Cpu ? "cpu" : "cuda";
 }
 
+std::vector<std::string> Backend::op_families() const {
+    std::vector<std::string> names;
+    for (const auto& [name, family] : m_families) names.push_back(name);
+    return names;
+}
+
 namespace {
 
 // "cuda" -> 0, "cuda:3" -> 3; -1 for anything else.

@@ -4,7 +4,8 @@ namespace splatscape {
 
 AdaptiveDensityControl::AdaptiveDensityControl(Backend& backend, const AdcConfig& config, float extent, uint64_t seed,
                                                bool white_background)
-    : m_backend(backend), m_config(config), m_extent(extent), m_seed(seed), m_white_background(white_background) {}
+    : m_backend(backend), m_ops(backend.ops<DensifyOps>("adaptive density control")), m_config(config),
+      m_extent(extent), m_seed(seed), m_white_background(white_background) {}
 
 void AdaptiveDensityControl::reset(size_t rows) {
     m_grad_accum = m_backend.zeros(rows, 1);
@@ -20,24 +21,29 @@ void AdaptiveDensityControl::after_backward(GaussianModel& model, const RasterCo
     if (iteration >= m_config.densify_until) return;
     if (m_grad_accum.rows() != model.size()) reset(model.size());
     const RasterGradTensors g = model.raster_grads();
-    m_backend.accumulate_view_stats(*g.view_grad_norm, ctx, m_grad_accum, m_denom, m_max_radii);
+    m_ops.accumulate_view_stats(*g.view_grad_norm, ctx, m_grad_accum, m_denom, m_max_radii);
 }
 
-DensifyReport AdaptiveDensityControl::update(GaussianModel& model, int iteration) {
+bool AdaptiveDensityControl::reshapes_at(int iteration) const {
+    return adc_densifies_at(m_config, iteration) || adc_resets_opacity_at(m_config, iteration, m_white_background);
+}
+
+DensifyReport AdaptiveDensityControl::update(GaussianModel& model, int iteration, bool final_step) {
     DensifyReport report;
     const AdcConfig& c = m_config;
     if (m_grad_accum.rows() != model.size()) reset(model.size());
+    if (final_step) return report;
     if (adc_densifies_at(c, iteration)) {
         const kern::AdcThresholds t = adc_thresholds(c, m_extent, iteration);
         Tensor clone_rows, split_rows;
-        AdcCounts counts = m_backend.adc_grow(m_grad_accum, m_denom, model.log_scales(), t, clone_rows, split_rows);
+        AdcCounts counts = m_ops.grow(m_grad_accum, m_denom, model.log_scales(), t, clone_rows, split_rows);
         adc_grow_model(m_backend, model, c, m_seed, iteration, counts, clone_rows, split_rows, m_max_radii);
         // Prune: low opacity, oversize, and the parents of split children.
-        const Tensor keep = m_backend.adc_keep(model.opacity().value, m_max_radii, model.log_scales(), t, split_rows);
+        const Tensor keep = m_ops.keep(model.opacity().value, m_max_radii, model.log_scales(), t, split_rows);
         adc_keep_model(m_backend, model, keep, counts, report);
         reset(model.size());
     }
-    adc_opacity_reset(m_backend, model, c, iteration, m_white_background, report);
+    adc_opacity_reset(m_ops, m_backend, model, c, iteration, m_white_background, report);
     return report;
 }
 
@@ -85,12 +91,16 @@ void adc_keep_model(Backend& backend, GaussianModel& model, const Tensor& keep, 
     report.replaced_all = true;
 }
 
-void adc_opacity_reset(Backend& backend, GaussianModel& model, const AdcConfig& c, int iteration, bool white_background,
-                       DensifyReport& report) {
-    if (c.opacity_reset_every <= 0 || iteration >= c.densify_until) return;
-    if (iteration % c.opacity_reset_every != 0 && !(white_background && iteration == c.densify_from)) return;
+bool adc_resets_opacity_at(const AdcConfig& c, int iteration, bool white_background) {
+    if (c.opacity_reset_every <= 0 || iteration >= c.densify_until) return false;
+    return iteration % c.opacity_reset_every == 0 || (white_background && iteration == c.densify_from);
+}
+
+void adc_opacity_reset(DensifyOps& ops, Backend& backend, GaussianModel& model, const AdcConfig& c, int iteration,
+                       bool white_background, DensifyReport& report) {
+    if (!adc_resets_opacity_at(c, iteration, white_background)) return;
     Parameter& op = model.opacity();
-    backend.clamp_opacity(op.value, c.opacity_reset_value);
+    ops.clamp_opacity(op.value, c.opacity_reset_value);
     backend.fill(op.exp_avg, 0.0f);
     backend.fill(op.exp_avg_sq, 0.0f);
     report.opacity_reset = true;

@@ -7,6 +7,7 @@
 
 #include "training/config.hpp"
 #include "training/models/model.hpp"
+#include "training/ops/densify_ops.hpp"
 
 namespace splatscape {
 
@@ -28,8 +29,12 @@ public:
     virtual std::string name() const = 0;
     // After the backward of iteration `iteration` (1-based): per-frame statistics.
     virtual void after_backward(GaussianModel& model, const RasterContext& ctx, int iteration) = 0;
-    // Before the optimizer step of the same iteration: grow, prune, reset.
-    virtual DensifyReport update(GaussianModel& model, int iteration) = 0;
+    // Before the optimizer step of the same iteration: grow, prune, reset. On the final step of a
+    // run nothing of that runs: the model is saved and evaluated right after it, and a step that
+    // resets opacities or adds untrained Gaussians would be saved instead of the trained model.
+    virtual DensifyReport update(GaussianModel& model, int iteration, bool final_step) = 0;
+    // Whether update() at `iteration` (not a final step) grows, prunes or resets the model.
+    virtual bool reshapes_at(int iteration) const = 0;
     // Tensors to checkpoint (name, tensor); restored in place by the same names.
     virtual std::vector<std::pair<std::string, Tensor*>> state() = 0;
     // Called after the model's rows were replaced wholesale (model loaded from a file).
@@ -40,6 +45,9 @@ public:
 
 // Whether `iteration` densifies: after densify_from, before densify_until, every densify_every.
 bool adc_densifies_at(const AdcConfig& c, int iteration);
+// Whether `iteration` resets the opacities: every opacity_reset_every before densify_until, and at
+// densify_from on white backgrounds (as the reference).
+bool adc_resets_opacity_at(const AdcConfig& c, int iteration, bool white_background);
 // 3DGS's thresholds at `iteration` for a scene of `extent`; oversize pruning starts after the first
 // opacity reset, as in the reference.
 kern::AdcThresholds adc_thresholds(const AdcConfig& c, float extent, int iteration);
@@ -51,10 +59,10 @@ void adc_grow_model(Backend& backend, GaussianModel& model, const AdcConfig& c, 
 // Keeps the rows `keep` lists (the split parents are not among them) and reports the step.
 void adc_keep_model(Backend& backend, GaussianModel& model, const Tensor& keep, const AdcCounts& counts,
                     DensifyReport& report);
-// At the scheduled iterations (and at densify_from on white backgrounds, as the reference): clamps
-// the opacities to opacity_reset_value and zeroes their Adam moments.
-void adc_opacity_reset(Backend& backend, GaussianModel& model, const AdcConfig& c, int iteration, bool white_background,
-                       DensifyReport& report);
+// Where adc_resets_opacity_at: clamps the opacities to opacity_reset_value and zeroes their Adam
+// moments.
+void adc_opacity_reset(DensifyOps& ops, Backend& backend, GaussianModel& model, const AdcConfig& c, int iteration,
+                       bool white_background, DensifyReport& report);
 
 class AdaptiveDensityControl final : public DensificationStrategy {
 public:
@@ -65,12 +73,14 @@ public:
 
     std::string name() const override { return "adc"; }
     void after_backward(GaussianModel& model, const RasterContext& ctx, int iteration) override;
-    DensifyReport update(GaussianModel& model, int iteration) override;
+    DensifyReport update(GaussianModel& model, int iteration, bool final_step) override;
+    bool reshapes_at(int iteration) const override;
     std::vector<std::pair<std::string, Tensor*>> state() override;
     void reset(size_t rows) override;
 
 private:
     Backend& m_backend;
+    DensifyOps& m_ops;
     AdcConfig m_config;
     float m_extent;
     uint64_t m_seed;

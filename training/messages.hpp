@@ -3,7 +3,9 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
 #include <variant>
+#include <vector>
 
 #include "core/gaussian_cloud.hpp"
 #include "training/message_queue.hpp"
@@ -52,6 +54,21 @@ struct Saved {
     std::string what; // "checkpoint", "ply", "evaluation"
     std::filesystem::path path;
 };
+// A held-out evaluation (3DGS protocol): at TrainOptions::eval_iterations and at the end.
+struct Evaluated {
+    int iteration = 0;
+    double psnr = 0.0; // means over the held-out views
+    double ssim = 0.0;
+    size_t views = 0;
+    size_t model_size = 0;       // Gaussians (or parameters)
+    double train_seconds = 0.0;  // training time so far, resumed sessions included
+    double eval_seconds = 0.0;
+    // With TrainOptions::profile_every: mean milliseconds per profiled step of each phase
+    // ("forward", "loss", "backward", "densification", "optimizer", ...).
+    std::vector<std::pair<std::string, double>> phase_ms;
+    size_t peak_device_memory = 0;   // bytes; 0 where the backend does not track it (CPU)
+    size_t peak_device_reserved = 0;
+};
 struct Paused {
     int iteration = 0;
     bool paused = false;
@@ -74,7 +91,7 @@ struct Failed {
 } // namespace msg
 
 using TrainerMessage = std::variant<msg::Started, msg::Progress, msg::Probe, msg::Densified, msg::Snapshot, msg::Saved,
-                                    msg::Paused, msg::Log, msg::Finished, msg::Failed>;
+                                    msg::Evaluated, msg::Paused, msg::Log, msg::Finished, msg::Failed>;
 
 enum class TrainerCommand { Pause, Resume, Stop, SaveCheckpoint, Snapshot };
 

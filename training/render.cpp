@@ -45,7 +45,7 @@ CloudRenderer::CloudRenderer(Backend& backend, const GaussianCloud& cloud)
     backend.upload(m_rotations, cloud.rotations.data());
     backend.upload(m_opacities, cloud.opacities.data());
     backend.upload(m_sh, cloud.sh.data());
-    m_ctx = backend.create_raster_context();
+    m_ctx = backend.ops<RasterOps>().create_context();
 }
 
 Image CloudRenderer::render(const Camera& camera, const RenderOptions& options) {
@@ -71,7 +71,7 @@ Image rasterize_images(Backend& backend, RasterContext& ctx, const RasterTensors
     Tensor a = alpha ? backend.zeros(pixels, 1) : Tensor();
     Tensor d = depth ? backend.zeros(pixels, 1) : Tensor();
     RenderTensors out{&rgb, alpha ? &a : nullptr, depth ? &d : nullptr};
-    backend.rasterize_forward(in, frame, ctx, out);
+    backend.ops<RasterOps>().forward(in, frame, ctx, out);
     Image image(camera.width, camera.height, 3);
     backend.download(rgb, image.data.data());
     if (alpha) {

@@ -6,6 +6,7 @@
 #include "core/gaussian_cloud.hpp"
 #include "core/image.hpp"
 #include "training/backend.hpp"
+#include "training/ops/raster_ops.hpp"
 
 namespace splatscape {
 

@@ -1,7 +1,11 @@
 #pragma once
-// The trainer: one loop for every Gaussian model family. It runs wherever run() is called (the
-// session puts it on its own thread), reports through a message queue and takes commands
-// (pause, resume, stop, checkpoint, snapshot) from another, so a GUI never waits on it.
+// The trainer: one loop for every model family. It runs wherever run() is called (the session puts
+// it on its own thread), reports through a message queue and takes commands (pause, resume, stop,
+// checkpoint, snapshot) from another, so a GUI never waits on it. What one step is belongs to the
+// model family (training/trainable.hpp); the loop owns the schedule, probes, checkpoints, messages,
+// the live view and the evaluation. The final step of a run does not densify or reset opacities
+// (the model is saved and evaluated right after it); when it would have, the run's checkpoint is
+// the state before it, so `--resume` with more iterations continues exactly as an uninterrupted run.
 //
 // A run folder holds:
 //   config.json                     model type, data, dataset options, run options, model settings
@@ -32,10 +36,12 @@ struct TrainOptions {
     int probe_every = 250;            // 0: never
     int snapshot_every = 0;           // 0: only on request
     std::vector<int> save_iterations; // extra point_cloud/iteration_N/ exports
+    std::vector<int> eval_iterations; // held-out evaluations before the end (msg::Evaluated; no files)
     bool evaluate = true;             // final evaluation on the held-out views
     bool save_eval_images = true;
     bool resume = false; // continue from run_dir/checkpoint.bin
     int progress_interval_ms = 200;
+    int profile_every = 0; // > 0: time the phases of every Nth step (synchronising; for benchmarks)
 };
 
 struct TrainSetup {

@@ -86,6 +86,10 @@ WatchResult watch_in_console(TrainingSession& session, const std::string& label)
                 } else if constexpr (std::is_same_v<T, msg::Saved>) {
                     if (v.what != "checkpoint" || stop_sent)
                         log::debug("iteration ", v.iteration, ": saved ", v.what, " ", v.path.string());
+                } else if constexpr (std::is_same_v<T, msg::Evaluated>) {
+                    if (v.iteration < result.started.iterations)
+                        log::info(label, ": iteration ", v.iteration, ": held-out PSNR ", v.psnr, " dB, SSIM ", v.ssim,
+                                  " (", v.views, " views)");
                 } else if constexpr (std::is_same_v<T, msg::Log>) {
                     log::info(v.text);
                 } else if constexpr (std::is_same_v<T, msg::Paused>) {

@@ -91,7 +91,7 @@ TEST_F(Slice4dVulkanTest, PrePassMatchesTheCpuSlice) {
         s.sh_degree = 3;
         s.sh_degree_t = 2;
         Slice4dTensors cpu;
-        backend->slice4d_forward(in, s, cpu);
+        backend->ops<Slice4dOps>().forward(in, s, cpu);
         const size_t m = cpu.count();
         std::vector<int32_t> rows(m);
         std::vector<float> c_means(m * 3), c_cov(m * 6), c_op(m), c_sh(m * 48);

@@ -1,5 +1,6 @@
-// The CUDA backend against the CPU backend (label gpu): every op on random inputs, forward and
-// backward, densification decisions, and training on the built-in scene. Skipped when the machine
+// The CUDA backend against the CPU backend (label gpu), one test suite per op family
+// (CudaRasterOps, CudaImageLossOps, CudaOptimizerOps, CudaDensifyOps, CudaSlice4dOps): every op on
+// random inputs, forward and backward, densification decisions; and training on the built-in scene. Skipped when the machine
 // has no CUDA device. Tolerances: the device build uses --use_fast_math (exp, division and square
 // root approximate to a few ulp) and FMA contraction, so values agree to float rounding, not bit for
 // bit. Where a pixel's alpha sits on a threshold of the compositing loop (1/255, the 1e-4
@@ -23,6 +24,9 @@
 #include "training/cuda/cuda_backend.hpp"
 #include "training/cuda/device_cuda.hpp"
 #include "training/densification.hpp"
+#include "training/ops/image_loss_ops.hpp"
+#include "training/ops/optimizer_ops.hpp"
+#include "training/ops/slice4d_ops.hpp"
 #include "training/kernels/slice4d.hpp"
 #include "training/models/gs3d.hpp"
 
@@ -187,12 +191,12 @@ FrameRun run_frame(Backend& b, const RandomScene& s, const FrameSpec& frame, con
     r.alpha = b.zeros(pixels, 1);
     r.depth = b.zeros(pixels, 1);
     RenderTensors out{&r.rgb, o.with_alpha_depth ? &r.alpha : nullptr, o.with_alpha_depth ? &r.depth : nullptr};
-    r.ctx = b.create_raster_context();
-    b.rasterize_forward(in, frame, *r.ctx, out);
+    r.ctx = b.ops<RasterOps>().create_context();
+    b.ops<RasterOps>().forward(in, frame, *r.ctx, out);
     r.entries = r.ctx->entries();
     r.visible = r.ctx->visible();
     r.radii = b.zeros(n, 1);
-    b.raster_radii(*r.ctx, r.radii);
+    b.ops<RasterOps>().radii(*r.ctx, r.radii);
 
     Tensor dr = make(b, d_rgb, pixels, 3), da = make(b, d_alpha, pixels, 1), dd = make(b, d_depth, pixels, 1);
     RenderTensors d_out{&dr, o.with_alpha_depth ? &da : nullptr, o.with_alpha_depth ? &dd : nullptr};
@@ -218,7 +222,7 @@ FrameRun run_frame(Backend& b, const RandomScene& s, const FrameSpec& frame, con
         g.colors = &r.g_colors;
     else
         g.sh = &r.g_sh;
-    b.rasterize_backward(in, frame, *r.ctx, d_out, g);
+    b.ops<RasterOps>().backward(in, frame, *r.ctx, d_out, g);
     return r;
 }
 
@@ -288,12 +292,12 @@ void compare_rasterizer(const Options& o, int width, int height, size_t n, uint3
     }
 }
 
-TEST(CudaRasterizer, MatchesTheCpuWithSh3) {
+TEST(CudaRasterOps, MatchesTheCpuWithSh3) {
     SKIP_WITHOUT_GPU();
     compare_rasterizer(Options{}, 211, 157, 6000, 1);
 }
 
-TEST(CudaRasterizer, MatchesTheCpuWithLowShWithoutAlphaDepth) {
+TEST(CudaRasterOps, MatchesTheCpuWithLowShWithoutAlphaDepth) {
     SKIP_WITHOUT_GPU();
     Options o;
     o.sh_degree = 1;
@@ -301,7 +305,7 @@ TEST(CudaRasterizer, MatchesTheCpuWithLowShWithoutAlphaDepth) {
     compare_rasterizer(o, 160, 96, 3000, 2);
 }
 
-TEST(CudaRasterizer, MatchesTheCpuAntialiasedWithCovariancesAndColours) {
+TEST(CudaRasterOps, MatchesTheCpuAntialiasedWithCovariancesAndColours) {
     SKIP_WITHOUT_GPU();
     Options o;
     o.covariance_input = true;
@@ -310,7 +314,7 @@ TEST(CudaRasterizer, MatchesTheCpuAntialiasedWithCovariancesAndColours) {
     compare_rasterizer(o, 130, 170, 4000, 3);
 }
 
-TEST(CudaRasterizer, EmptyAndCulledScenesRenderTheBackground) {
+TEST(CudaRasterOps, EmptyAndCulledScenesRenderTheBackground) {
     SKIP_WITHOUT_GPU();
     CudaBackend gpu(0);
     RandomScene s = random_scene(64, 4);
@@ -330,7 +334,7 @@ TEST(CudaRasterizer, EmptyAndCulledScenesRenderTheBackground) {
     for (float v : to_host(gpu, r.g_means)) ASSERT_EQ(v, 0.0f);
 }
 
-TEST(CudaLoss, MatchesTheCpu) {
+TEST(CudaImageLossOps, MatchesTheCpu) {
     SKIP_WITHOUT_GPU();
     const int w = 97, h = 61;
     const size_t count = size_t(w) * h * 3;
@@ -346,20 +350,20 @@ TEST(CudaLoss, MatchesTheCpu) {
     for (float weight : {0.2f, 0.0f, 1.0f}) {
         Tensor xa = make(cpu, x, count / 3, 3), ya = make(cpu, y, count / 3, 3), da = cpu.zeros(count / 3, 3);
         Tensor xb = make(gpu, x, count / 3, 3), yb = make(gpu, y, count / 3, 3), db = gpu.zeros(count / 3, 3);
-        const LossValue la = cpu.image_loss(xa, ya, w, h, weight, &da);
-        const LossValue lb = gpu.image_loss(xb, yb, w, h, weight, &db);
+        const LossValue la = cpu.ops<ImageLossOps>().image_loss(xa, ya, w, h, weight, &da);
+        const LossValue lb = gpu.ops<ImageLossOps>().image_loss(xb, yb, w, h, weight, &db);
         EXPECT_NEAR(la.loss, lb.loss, 1e-6 * std::abs(la.loss) + 1e-7) << weight;
         EXPECT_NEAR(la.l1, lb.l1, 1e-6 * la.l1 + 1e-7) << weight;
         EXPECT_NEAR(la.ssim, lb.ssim, 1e-5) << weight;
         const auto ga = to_host(cpu, da), gb = to_host(gpu, db);
         EXPECT_LT(relative_error(ga, gb), 1e-4) << weight;
         // The loss without a gradient is the same value.
-        const LossValue lc = gpu.image_loss(xb, yb, w, h, weight, nullptr);
+        const LossValue lc = gpu.ops<ImageLossOps>().image_loss(xb, yb, w, h, weight, nullptr);
         EXPECT_EQ(lb.loss, lc.loss);
     }
 }
 
-TEST(CudaOps, AdamComposeFillAndRowsMatchTheCpu) {
+TEST(CudaOptimizerOps, AdamComposeFillAndRowsMatchTheCpu) {
     SKIP_WITHOUT_GPU();
     CpuBackend cpu(0);
     CudaBackend gpu(0);
@@ -381,7 +385,7 @@ TEST(CudaOps, AdamComposeFillAndRowsMatchTheCpu) {
         Backend& be = *backends[k];
         Tensor tp = make(be, p, rows, cols), tg = make(be, gr, rows, cols), tm = make(be, m, rows, cols),
                tv = make(be, v, rows, cols);
-        be.adam_step(tp, tg, tm, tv, a, 3, b);
+        be.ops<OptimizerOps>().adam_step(tp, tg, tm, tv, a, 3, b);
         out[k][0] = to_host(be, tp);
         out[k][1] = to_host(be, tm);
         out[k][2] = to_host(be, tv);
@@ -402,7 +406,7 @@ TEST(CudaOps, AdamComposeFillAndRowsMatchTheCpu) {
     for (int k = 0; k < 2; ++k) {
         Backend& be = *backends[k];
         Tensor t = make(be, rgba, 977, 4), target = be.zeros(977, 3);
-        be.compose_over(t, bg, target);
+        be.ops<ImageLossOps>().compose_over(t, bg, target);
         composed[k] = to_host(be, target);
         Tensor f = be.zeros(100, 7);
         be.fill(f, -2.5f);
@@ -415,7 +419,7 @@ TEST(CudaOps, AdamComposeFillAndRowsMatchTheCpu) {
         Tensor empty = be.zeros(0, 3);
         concatenated[k] = to_host(be, be.concat_rows(target, be.concat_rows(empty, target)));
         Tensor op = make(be, p, rows, 1);
-        be.clamp_opacity(op, 0.01f);
+        be.ops<DensifyOps>().clamp_opacity(op, 0.01f);
         clamped[k] = to_host(be, op);
     }
     expect_close(composed[0], composed[1], 1e-6, 1e-7, "compose_over");
@@ -426,7 +430,7 @@ TEST(CudaOps, AdamComposeFillAndRowsMatchTheCpu) {
     expect_close(clamped[0], clamped[1], 0.0, 0.0, "clamp_opacity");
 }
 
-TEST(CudaOps, DensificationDecisionsMatchTheCpu) {
+TEST(CudaDensifyOps, DecisionsMatchTheCpu) {
     SKIP_WITHOUT_GPU();
     CpuBackend cpu(0);
     CudaBackend gpu(0);
@@ -455,15 +459,15 @@ TEST(CudaOps, DensificationDecisionsMatchTheCpu) {
         Backend& be = *backends[k];
         Tensor ta = make(be, acc, n, 1), td = make(be, den, n, 1), tl = make(be, ls, n, 3);
         Tensor clone_rows, split_rows;
-        const AdcCounts c = be.adc_grow(ta, td, tl, t, clone_rows, split_rows);
+        const AdcCounts c = be.ops<DensifyOps>().grow(ta, td, tl, t, clone_rows, split_rows);
         clones[k] = to_host_i32(be, clone_rows);
         splits[k] = to_host_i32(be, split_rows);
         EXPECT_EQ(c.clone, clones[k].size());
         EXPECT_EQ(c.split, splits[k].size());
-        Tensor keep = be.adc_keep(make(be, op, n, 1), make(be, radii, n, 1), tl, t, split_rows);
+        Tensor keep = be.ops<DensifyOps>().keep(make(be, op, n, 1), make(be, radii, n, 1), tl, t, split_rows);
         keeps[k] = to_host_i32(be, keep);
         Tensor cm, cl;
-        be.split_children(make(be, means, n, 3), tl, make(be, rot, n, 4), split_rows, 1.6f, 11, 500, cm, cl);
+        be.ops<DensifyOps>().split_children(make(be, means, n, 3), tl, make(be, rot, n, 4), split_rows, 1.6f, 11, 500, cm, cl);
         child_means[k] = to_host(be, cm);
         child_ls[k] = to_host(be, cl);
     }
@@ -482,7 +486,7 @@ TEST(CudaOps, DensificationDecisionsMatchTheCpu) {
 // CPU's statistic (so about half the Gaussians grow). The statistics come from two rasterizers that
 // agree to float rounding, so a Gaussian sitting exactly on the threshold could go either way:
 // decisions must agree to within 1 %.
-TEST(CudaOps, AdaptiveDensityControlMatchesTheCpu) {
+TEST(CudaDensifyOps, AdaptiveDensityControlMatchesTheCpu) {
     SKIP_WITHOUT_GPU();
     const RandomScene s = random_scene(4000, 9);
     GaussianCloud cloud;
@@ -514,17 +518,17 @@ TEST(CudaOps, AdaptiveDensityControlMatchesTheCpu) {
         model.set_active_sh_degree(3);
         AdaptiveDensityControl adc(be, config.densify, 3.0f, 1, false);
         adc.reset(model.size());
-        auto ctx = be.create_raster_context();
+        auto ctx = be.ops<RasterOps>().create_context();
         for (int it = 1; it <= 3; ++it) {
             FrameSpec frame;
             frame.camera = look_at_camera<float>({0.3f * float(it), -0.1f, -0.5f}, {0.0f, 0.0f, 3.0f}, 128, 96, 110.0f);
             Tensor rgb = be.zeros(128 * 96, 3), d_rgb = make(be, d_rgb_host, 128 * 96, 3);
             RasterTensors in = model.raster_inputs({});
             RenderTensors out{&rgb, nullptr, nullptr};
-            be.rasterize_forward(in, frame, *ctx, out);
+            be.ops<RasterOps>().forward(in, frame, *ctx, out);
             RasterGradTensors grads = model.raster_grads();
             RenderTensors d{&d_rgb, nullptr, nullptr};
-            be.rasterize_backward(in, frame, *ctx, d, grads);
+            be.ops<RasterOps>().backward(in, frame, *ctx, d, grads);
             adc.after_backward(model, *ctx, it);
         }
         auto state = adc.state();
@@ -550,7 +554,7 @@ TEST(CudaOps, AdaptiveDensityControlMatchesTheCpu) {
         adc.reset(models[k]->size());
         auto state = adc.state();
         for (int q = 0; q < 3; ++q) be.upload(*state[size_t(q)].second, stats[k][q].data());
-        reports[k] = adc.update(*models[k], 4);
+        reports[k] = adc.update(*models[k], 4, false);
         sizes[k] = models[k]->size();
     }
     std::printf(
@@ -572,13 +576,20 @@ TEST(CudaOps, AdaptiveDensityControlMatchesTheCpu) {
     for (int k = 0; k < 2; ++k) {
         Backend& be = *backends[k];
         Tensor rgb = be.zeros(128 * 96, 3);
-        auto ctx = be.create_raster_context();
+        auto ctx = be.ops<RasterOps>().create_context();
         RasterTensors in = models[k]->raster_inputs({});
         RenderTensors out{&rgb, nullptr, nullptr};
-        be.rasterize_forward(in, frame, *ctx, out);
+        be.ops<RasterOps>().forward(in, frame, *ctx, out);
         images[k] = to_host(be, rgb);
     }
     expect_images_match(images[0], images[1], 25.0, "after densification");
+}
+
+TEST(CudaBackendTest, ProvidesEveryFamilyTheCpuBackendProvides) {
+    SKIP_WITHOUT_GPU();
+    CpuBackend cpu(0);
+    CudaBackend gpu(0);
+    EXPECT_EQ(cpu.op_families(), gpu.op_families());
 }
 
 TEST(CudaBackendTest, MemoryRoundTripsAndReportsUse) {
@@ -675,7 +686,7 @@ TEST(CudaTraining, RunsAreDeterministic) {
 // The slice, its backward and gs4d's densification ops through the Backend interface on random 4D
 // Gaussians (spatial SH degree 3, temporal degree 2): the same rows kept, grown and split, values
 // to float rounding.
-TEST(CudaOps4d, SliceAndDensificationMatchTheCpu) {
+TEST(CudaSlice4dOps, SliceAndDensificationMatchTheCpu) {
     SKIP_WITHOUT_GPU();
     CpuBackend cpu(0);
     CudaBackend gpu(0);
@@ -752,7 +763,7 @@ TEST(CudaOps4d, SliceAndDensificationMatchTheCpu) {
         in.sh = &tsh;
         in.sh_coeffs = K;
         Slice4dTensors slice;
-        be.slice4d_forward(in, settings, slice);
+        be.ops<Slice4dOps>().forward(in, settings, slice);
         o.rows = to_host_i32(be, slice.rows);
         o.s_means = to_host(be, slice.means);
         o.s_cov = to_host(be, slice.covariances);
@@ -779,7 +790,7 @@ TEST(CudaOps4d, SliceAndDensificationMatchTheCpu) {
         Tensor gm = be.zeros(n, 4), gl = be.zeros(n, 4), gql = be.zeros(n, 4), gqr = be.zeros(n, 4),
                gop = be.zeros(n, 1), gsh = be.zeros(n, J * 3);
         Gaussian4dGradTensors grads{&gm, &gl, &gql, &gqr, &gop, &gsh};
-        be.slice4d_backward(in, settings, slice, d, 0.5f, grads);
+        be.ops<Slice4dOps>().backward(in, settings, slice, d, 0.5f, grads);
         o.time_grad = to_host(be, time_grad);
         const Tensor* gts[6] = {&gm, &gl, &gql, &gqr, &gop, &gsh};
         for (int q = 0; q < 6; ++q) o.grads[q] = to_host(be, *gts[q]);
@@ -795,7 +806,7 @@ TEST(CudaOps4d, SliceAndDensificationMatchTheCpu) {
                 norm[j] = 0.0006f * uv(rng_v);
                 tg[j] = 0.0006f * uv(rng_v);
             }
-            be.gs4d_view_stats(slice.rows, make(be, radii, m, 1), make(be, norm, m, 1), make(be, tg, m, 1), acc, tacc,
+            be.ops<Slice4dOps>().view_stats(slice.rows, make(be, radii, m, 1), make(be, norm, m, 1), make(be, tg, m, 1), acc, tacc,
                                den, maxr);
         }
         o.acc = to_host(be, acc);
@@ -803,14 +814,14 @@ TEST(CudaOps4d, SliceAndDensificationMatchTheCpu) {
         o.denom = to_host(be, den);
         o.max_radii = to_host(be, maxr);
         Tensor clone_rows, split_rows;
-        const AdcCounts c = be.gs4d_grow(acc, tacc, den, tl, th, clone_rows, split_rows);
+        const AdcCounts c = be.ops<Slice4dOps>().grow(acc, tacc, den, tl, th, clone_rows, split_rows);
         o.clones = to_host_i32(be, clone_rows);
         o.splits = to_host_i32(be, split_rows);
         EXPECT_EQ(c.clone, o.clones.size());
         EXPECT_EQ(c.split, o.splits.size());
-        o.keeps = to_host_i32(be, be.gs4d_keep(in, maxr, th, split_rows));
+        o.keeps = to_host_i32(be, be.ops<Slice4dOps>().keep(in, maxr, th, split_rows));
         Tensor cm, cl;
-        be.split_children_4d(in, split_rows, 1.6f, 11, 500, cm, cl);
+        be.ops<Slice4dOps>().split_children(in, split_rows, 1.6f, 11, 500, cm, cl);
         o.child_means = to_host(be, cm);
         o.child_ls = to_host(be, cl);
     }

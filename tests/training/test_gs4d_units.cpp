@@ -224,17 +224,17 @@ TEST(Gs4dOps, GradientsThroughTheRasterizerMatchFiniteDifferences) {
     const auto cam = look_at_camera<float>({0.4f, -0.3f, -3.0f}, {0, 0, 0}, size, size, 1.1f * size);
     FrameSpec frame;
     frame.camera = cam;
-    auto ctx = backend.create_raster_context();
+    auto ctx = backend.ops<RasterOps>().create_context();
     model.params().zero_grads(backend);
     RasterTensors in = model.raster_inputs(ViewInfo{cam, 0.55f});
     Tensor img = backend.zeros(size_t(size) * size, 3), d_img = backend.zeros(size_t(size) * size, 3);
     const std::vector<float> wf(chain.w.begin(), chain.w.end());
     backend.upload(d_img, wf.data());
     RenderTensors out{&img, nullptr, nullptr};
-    backend.rasterize_forward(in, frame, *ctx, out);
+    backend.ops<RasterOps>().forward(in, frame, *ctx, out);
     RasterGradTensors g = model.raster_grads();
     RenderTensors d_out{&d_img, nullptr, nullptr};
-    backend.rasterize_backward(in, frame, *ctx, d_out, g);
+    backend.ops<RasterOps>().backward(in, frame, *ctx, d_out, g);
     model.backward(ViewInfo{cam, 0.55f});
     std::vector<double> model_grad;
     for (const char* name : {"means", "log_scales", "rot_l", "rot_r", "opacities", "sh"}) {
@@ -274,7 +274,7 @@ TEST(Gs4dOps, BackwardAddsScaledBatchShares) {
             Gaussian4dGradTensors g{&model.params().get("means").grad,     &model.params().get("log_scales").grad,
                                     &model.params().get("rot_l").grad,     &model.params().get("rot_r").grad,
                                     &model.params().get("opacities").grad, &model.params().get("sh").grad};
-            backend.slice4d_backward(model.tensors(), model.slice_settings(0.4f), model.slice(), d, scale, g);
+            backend.ops<Slice4dOps>().backward(model.tensors(), model.slice_settings(0.4f), model.slice(), d, scale, g);
         }
         std::vector<std::vector<float>> out;
         for (auto& p : model.params().all()) out.push_back(down(backend, p.grad));
@@ -310,7 +310,7 @@ TEST(Gs4dOps, DensifyDecisions) {
     t.adc.dense_scale = 0.1f;
     t.time_grad_threshold = 0.01f;
     Tensor clones, splits;
-    const AdcCounts n = backend.gs4d_grow(a, ta, d, l, t, clones, splits);
+    const AdcCounts n = backend.ops<Slice4dOps>().grow(a, ta, d, l, t, clones, splits);
     EXPECT_EQ(n.clone, 1u);
     EXPECT_EQ(n.split, 2u);
     std::vector<int32_t> c(1), s(2);
@@ -335,7 +335,7 @@ TEST(Gs4dOps, DensifyDecisions) {
     model.from_cloud_4d(cloud);
     Tensor radii = backend.zeros(3, 1), none = backend.zeros(0, 1, DType::I32);
     t.min_weight = 0.05f;
-    Tensor keep = backend.gs4d_keep(model.tensors(), radii, t, none);
+    Tensor keep = backend.ops<Slice4dOps>().keep(model.tensors(), radii, t, none);
     std::vector<int32_t> k(keep.rows());
     backend.download(keep, k.data());
     // 2.0 is 5 sigma after the range (weight 4e-6); -0.3 is 1.5 sigma before it (0.32).
@@ -346,7 +346,7 @@ TEST(Gs4dOps, DensifyDecisions) {
     const int32_t r0 = 0;
     backend.upload(rows, &r0);
     Tensor cm, cl;
-    backend.split_children_4d(model.tensors(), rows, 1.6f, 9, 1, cm, cl);
+    backend.ops<Slice4dOps>().split_children(model.tensors(), rows, 1.6f, 9, 1, cm, cl);
     ASSERT_EQ(cm.rows(), 2u);
     const auto means = down(backend, cm), lsc = down(backend, cl);
     for (int ch = 0; ch < 2; ++ch) {

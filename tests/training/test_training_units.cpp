@@ -12,7 +12,9 @@
 #include "training/cpu/thread_pool.hpp"
 #include "training/densification.hpp"
 #include "training/kernels/densify.hpp"
+#include "training/cpu/raster_ops_cpu.hpp"
 #include "training/models/gs3d.hpp"
+#include "training/models/gs4d.hpp"
 
 namespace splatscape::test {
 namespace {
@@ -241,7 +243,7 @@ TEST(Densify, CloneSplitPruneAndReset) {
     const float accum[4] = {0.01f, 0.01f, 0.0f, 0.0001f}, denom[4] = {2, 2, 1, 1};
     backend.upload(*st[0].second, accum);
     backend.upload(*st[1].second, denom);
-    const DensifyReport r = adc.update(model, 10);
+    const DensifyReport r = adc.update(model, 10, false);
     EXPECT_EQ(r.cloned, 1u);
     EXPECT_EQ(r.split, 1u);
     EXPECT_EQ(r.pruned, 1u);
@@ -252,11 +254,58 @@ TEST(Densify, CloneSplitPruneAndReset) {
     EXPECT_FLOAT_EQ(out.positions[3], 3.0f);
     EXPECT_FLOAT_EQ(out.positions[6], 0.0f);                      // the clone
     EXPECT_NEAR(out.log_scales[9], std::log(0.5f / 1.6f), 1e-5f); // a split child
+    // Not on the final step of a run: nothing changes.
+    EXPECT_TRUE(adc.reshapes_at(1000));
+    const DensifyReport skipped = adc.update(model, 1000, true);
+    EXPECT_FALSE(skipped.changed());
+    EXPECT_EQ(model.size(), 5u);
+    for (float o : model.to_cloud().opacities) EXPECT_GT(sigmoid(o), 0.01f + 1e-6f);
     // An opacity reset clamps to 0.01 and clears the opacity's moments.
-    const DensifyReport reset = adc.update(model, 1000);
+    const DensifyReport reset = adc.update(model, 1000, false);
     EXPECT_TRUE(reset.opacity_reset);
     const GaussianCloud after = model.to_cloud();
     for (float o : after.opacities) EXPECT_LE(sigmoid(o), 0.01f + 1e-6f);
+}
+
+// A backend with memory and only the raster family: models that need another family say which, and
+// for which model, when they are created.
+class RasterOnlyBackend final : public Backend {
+public:
+    RasterOnlyBackend() { provide<RasterOps>(std::make_unique<RasterOpsCpu>()); }
+    ~RasterOnlyBackend() override { release_families(); }
+    Device device() const override { return Device::Cpu; }
+    std::string description() const override { return "raster-only"; }
+    Tensor zeros(size_t rows, int cols, DType dtype) override { return m_cpu.zeros(rows, cols, dtype); }
+    void upload(Tensor& dst, const void* host) override { m_cpu.upload(dst, host); }
+    void download(const Tensor& src, void* host) override { m_cpu.download(src, host); }
+    void fill(Tensor& t, float value) override { m_cpu.fill(t, value); }
+    Tensor clone(const Tensor& src) override { return m_cpu.clone(src); }
+    Tensor gather_rows(const Tensor& src, const Tensor& rows) override { return m_cpu.gather_rows(src, rows); }
+    Tensor concat_rows(const Tensor& a, const Tensor& b) override { return m_cpu.concat_rows(a, b); }
+
+private:
+    CpuBackend m_cpu{1};
+};
+
+TEST(OpFamilies, AMissingFamilyIsReportedWhenTheModelIsCreated) {
+    RasterOnlyBackend bare;
+    EXPECT_NE(bare.find_ops<RasterOps>(), nullptr);
+    EXPECT_EQ(bare.find_ops<DensifyOps>(), nullptr);
+    try {
+        Gs3dModel model(bare, Gs3dConfig{}, 1.0f);
+        FAIL() << "a gs3d model was made on a backend without the densification family";
+    } catch (const Error& e) {
+        const std::string m = e.what();
+        EXPECT_NE(m.find("raster-only"), std::string::npos) << m;
+        EXPECT_NE(m.find("Gaussian densification"), std::string::npos) << m;
+        EXPECT_NE(m.find("gs3d"), std::string::npos) << m;
+    }
+    EXPECT_THROW(Gs4dModel(bare, Gs4dConfig{}, 1.0f), Error);
+    // The CPU backend provides every family.
+    CpuBackend cpu(1);
+    const std::vector<std::string> expected = {"4D slicing", "Gaussian densification", "image loss", "optimizer",
+                                               "raster"};
+    EXPECT_EQ(cpu.op_families(), expected);
 }
 
 TEST(ThreadPool, CoversEveryItemOnce) {

@@ -1,12 +1,14 @@
 #pragma once
 // The CPU launchers of the 4D Gaussian ops (training/kernels/slice4d.hpp, sh4d.hpp, densify4d.hpp):
-// threaded loops over the per-element functions, on raw host arrays. CpuBackend's slice4d_* and
-// gs4d_* methods call these; tests call them directly (in double precision for finite
+// threaded loops over the per-element functions, on raw host arrays. Slice4dOpsCpu (slice4d_ops_cpu.hpp) calls
+// these; tests call them directly (in double precision for finite
 // differences through the rasterizer). Every row is independent, so results do not depend on the
 // thread count. Instantiated for float and double.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
+
+#include "training/kernels/slice4d.hpp"
 
 namespace splatscape::cpu {
 
@@ -22,6 +24,21 @@ struct Slice4dArrays {
     int sh_coeffs = 1;             // K
     int sh_stride = 1;             // J = K * (stored temporal degree + 1)
 };
+
+// Row i of `in` as the per-element functions take it.
+template <class T>
+kern::Gaussian4d<T> gaussian(const Slice4dArrays<T>& in, size_t i) {
+    kern::Gaussian4d<T> g;
+    for (int k = 0; k < 4; ++k) {
+        g.mean[k] = in.means[4 * i + k];
+        g.log_scale[k] = in.log_scales[4 * i + k];
+    }
+    const T* l = in.rot_l + 4 * i;
+    const T* r = in.rot_r + 4 * i;
+    g.rot_l = {l[0], l[1], l[2], l[3]};
+    g.rot_r = {r[0], r[1], r[2], r[3]};
+    return g;
+}
 
 struct Slice4dParams {
     float time = 0.0f;

@@ -79,7 +79,7 @@ std::vector<float> mean_knn_squared_distance(const std::vector<float>& pos, int 
 }
 
 Gs3dModel::Gs3dModel(Backend& backend, const Gs3dConfig& config, float extent)
-    : m_backend(backend), m_config(config), m_extent(extent) {
+    : m_backend(backend), m_densify(backend.ops<DensifyOps>("gs3d")), m_config(config), m_extent(extent) {
     allocate(0);
 }
 
@@ -188,7 +188,7 @@ std::vector<Tensor> Gs3dModel::split_children(const Tensor& rows, float divisor,
             out.push_back(m_backend.gather_rows(p.value, rows2));
     }
     Tensor means, log_scales;
-    m_backend.split_children(m_params.get("means").value, m_params.get("log_scales").value,
+    m_densify.split_children(m_params.get("means").value, m_params.get("log_scales").value,
                              m_params.get("rotations").value, rows, divisor, seed, stream, means, log_scales);
     for (size_t i = 0; i < m_params.all().size(); ++i) {
         if (m_params.all()[i].name == "means") out[i] = std::move(means);
@@ -228,7 +228,7 @@ namespace splatscape {
 ModelBundle create_model(const std::string& type, Backend& backend, const Json& config, float extent,
                          const std::string& where) {
     if (type == "gs4d") return create_gs4d_model(backend, config, extent, where);
-    if (type != "gs3d") throw UsageError(cat("--model ", type, ": this build trains gs3d and gs4d (sags is planned)"));
+    if (type != "gs3d") throw UsageError(cat("--model ", type, ": not a Gaussian model family (gs3d, gs4d)"));
     Gs3dConfig c;
     update_from_json(c, config.is_null() ? Json::object() : config, where);
     ModelBundle b;
@@ -239,10 +239,6 @@ ModelBundle create_model(const std::string& type, Backend& backend, const Json& 
 
 std::unique_ptr<DensificationStrategy> GaussianModel::make_densifier(const AdcConfig&, float, uint64_t, bool) {
     return nullptr;
-}
-
-std::vector<std::string> model_types() {
-    return {"gs3d", "gs4d"};
 }
 
 } // namespace splatscape

@@ -4,6 +4,7 @@
 #include "core/point_cloud.hpp"
 #include "training/config.hpp"
 #include "training/models/model.hpp"
+#include "training/ops/densify_ops.hpp"
 
 namespace splatscape {
 
@@ -45,6 +46,7 @@ private:
     void allocate(size_t n);
 
     Backend& m_backend;
+    DensifyOps& m_densify;
     Gs3dConfig m_config;
     float m_extent;
     int m_active_sh = 0;

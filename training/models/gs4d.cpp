@@ -25,7 +25,7 @@ void ensure(Backend& b, Tensor& t, size_t rows, int cols) {
 } // namespace
 
 Gs4dModel::Gs4dModel(Backend& backend, const Gs4dConfig& config, float extent)
-    : m_backend(backend), m_config(config), m_extent(extent) {
+    : m_backend(backend), m_slice_ops(backend.ops<Slice4dOps>("gs4d")), m_config(config), m_extent(extent) {
     allocate(0);
 }
 
@@ -103,7 +103,7 @@ Slice4dSettings Gs4dModel::slice_settings(float time) const {
 
 RasterTensors Gs4dModel::raster_inputs(const ViewInfo& view) {
     m_settings = slice_settings(view.time);
-    m_backend.slice4d_forward(tensors(), m_settings, m_slice);
+    m_slice_ops.forward(tensors(), m_settings, m_slice);
     RasterTensors t;
     t.means = &m_slice.means;
     t.covariances = &m_slice.covariances;
@@ -145,13 +145,13 @@ void Gs4dModel::backward(const ViewInfo&) {
     g.rot_r = &m_params.get("rot_r").grad;
     g.opacities = &m_params.get("opacities").grad;
     g.sh = &m_params.get("sh").grad;
-    m_backend.slice4d_backward(tensors(), m_settings, m_slice, d, 1.0f / float(m_config.batch_size), g);
+    m_slice_ops.backward(tensors(), m_settings, m_slice, d, 1.0f / float(m_config.batch_size), g);
 }
 
 std::vector<Tensor> Gs4dModel::split_children(const Tensor& rows, float divisor, uint64_t seed, uint64_t stream) {
     const Tensor rows2 = m_backend.concat_rows(rows, rows);
     Tensor means, log_scales;
-    m_backend.split_children_4d(tensors(), rows, divisor, seed, stream, means, log_scales);
+    m_slice_ops.split_children(tensors(), rows, divisor, seed, stream, means, log_scales);
     std::vector<Tensor> out;
     for (auto& p : m_params.all()) {
         if (p.name == "means")
@@ -287,7 +287,8 @@ std::unique_ptr<DensificationStrategy> Gs4dModel::make_densifier(const AdcConfig
 
 Gs4dDensityControl::Gs4dDensityControl(Backend& backend, Gs4dModel& model, const AdcConfig& config, float extent,
                                        uint64_t seed, bool white_background)
-    : m_backend(backend), m_model(model), m_config(config), m_extent(extent), m_seed(seed),
+    : m_backend(backend), m_slice_ops(backend.ops<Slice4dOps>("gs4d")), m_raster(backend.ops<RasterOps>("gs4d")),
+      m_densify(backend.ops<DensifyOps>("gs4d")), m_model(model), m_config(config), m_extent(extent), m_seed(seed),
       m_white_background(white_background) {}
 
 void Gs4dDensityControl::reset(size_t rows) {
@@ -309,15 +310,20 @@ void Gs4dDensityControl::after_backward(GaussianModel&, const RasterContext& ctx
     if (m_grad_accum.rows() != m_model.size()) reset(m_model.size());
     const size_t m = m_model.slice().count();
     if (m_radii.rows() != m) m_radii = m_backend.zeros(m, 1);
-    m_backend.raster_radii(ctx, m_radii);
-    m_backend.gs4d_view_stats(m_model.slice().rows, m_radii, m_model.view_grad_norm(), m_model.time_grad(),
+    m_raster.radii(ctx, m_radii);
+    m_slice_ops.view_stats(m_model.slice().rows, m_radii, m_model.view_grad_norm(), m_model.time_grad(),
                               m_grad_accum, m_time_grad_accum, m_denom, m_max_radii);
 }
 
-DensifyReport Gs4dDensityControl::update(GaussianModel&, int iteration) {
+bool Gs4dDensityControl::reshapes_at(int iteration) const {
+    return adc_densifies_at(m_config, iteration) || adc_resets_opacity_at(m_config, iteration, m_white_background);
+}
+
+DensifyReport Gs4dDensityControl::update(GaussianModel&, int iteration, bool final_step) {
     DensifyReport report;
     const AdcConfig& c = m_config;
     if (m_grad_accum.rows() != m_model.size()) reset(m_model.size());
+    if (final_step) return report;
     if (adc_densifies_at(c, iteration)) {
         Gs4dDensifyThresholds t;
         t.adc = adc_thresholds(c, m_extent, iteration);
@@ -326,15 +332,15 @@ DensifyReport Gs4dDensityControl::update(GaussianModel&, int iteration) {
         t.time_max = m_model.time_max();
         t.min_weight = m_model.config().min_temporal_weight;
         Tensor clone_rows, split_rows;
-        AdcCounts counts = m_backend.gs4d_grow(m_grad_accum, m_time_grad_accum, m_denom, m_model.log_scales(), t,
+        AdcCounts counts = m_slice_ops.grow(m_grad_accum, m_time_grad_accum, m_denom, m_model.log_scales(), t,
                                                clone_rows, split_rows);
         adc_grow_model(m_backend, m_model, c, m_seed, iteration, counts, clone_rows, split_rows, m_max_radii);
         // Prune: low opacity, oversize, no temporal support in the time range, and split parents.
-        const Tensor keep = m_backend.gs4d_keep(m_model.tensors(), m_max_radii, t, split_rows);
+        const Tensor keep = m_slice_ops.keep(m_model.tensors(), m_max_radii, t, split_rows);
         adc_keep_model(m_backend, m_model, keep, counts, report);
         reset(m_model.size());
     }
-    adc_opacity_reset(m_backend, m_model, c, iteration, m_white_background, report);
+    adc_opacity_reset(m_densify, m_backend, m_model, c, iteration, m_white_background, report);
     return report;
 }
 

@@ -17,6 +17,7 @@
 #include "training/densification.hpp"
 #include "training/models/gs4d_config.hpp"
 #include "training/models/model.hpp"
+#include "training/ops/slice4d_ops.hpp"
 
 namespace splatscape {
 
@@ -78,6 +79,7 @@ private:
     void allocate(size_t n);
 
     Backend& m_backend;
+    Slice4dOps& m_slice_ops;
     Gs4dConfig m_config;
     float m_extent;
     float m_time_min = 0.0f, m_time_max = 1.0f;
@@ -98,12 +100,16 @@ public:
 
     std::string name() const override { return "gs4d-adc"; }
     void after_backward(GaussianModel& model, const RasterContext& ctx, int iteration) override;
-    DensifyReport update(GaussianModel& model, int iteration) override;
+    DensifyReport update(GaussianModel& model, int iteration, bool final_step) override;
+    bool reshapes_at(int iteration) const override;
     std::vector<std::pair<std::string, Tensor*>> state() override;
     void reset(size_t rows) override;
 
 private:
     Backend& m_backend;
+    Slice4dOps& m_slice_ops;
+    RasterOps& m_raster;
+    DensifyOps& m_densify;
     Gs4dModel& m_model;
     AdcConfig m_config;
     float m_extent;

@@ -178,7 +178,7 @@ Cloud4dRenderer::Cloud4dRenderer(Backend& backend, const GaussianCloud4d& cloud,
     m_rot_r = std::move(u.rot_r);
     m_opacities = std::move(u.opacities);
     m_sh = std::move(u.sh);
-    m_ctx = backend.create_raster_context();
+    m_ctx = backend.ops<RasterOps>().create_context();
 }
 
 Image Cloud4dRenderer::render(const Camera& camera, float time, const RenderOptions& options, Image* alpha,
@@ -197,7 +197,7 @@ Image Cloud4dRenderer::render(const Camera& camera, float time, const RenderOpti
     s.sh_degree = options.sh_degree < 0 ? m_info.sh_degree : std::min(options.sh_degree, m_info.sh_degree);
     s.sh_degree_t = m_info.sh_degree_t;
     s.min_weight = m_min_weight;
-    m_backend.slice4d_forward(in, s, m_slice);
+    m_backend.ops<Slice4dOps>().forward(in, s, m_slice);
 
     RasterTensors r;
     r.means = &m_slice.means;
@@ -218,7 +218,7 @@ GaussianCloud slice_cloud(Backend& backend, const GaussianCloud4d& cloud, float 
     s.sh_degree_t = cloud.sh_degree_t;
     s.min_weight = min_weight;
     Slice4dTensors slice;
-    backend.slice4d_forward(view(u, cloud.spatial_coeffs()), s, slice);
+    backend.ops<Slice4dOps>().forward(view(u, cloud.spatial_coeffs()), s, slice);
     const size_t m = slice.count();
     GaussianCloud out;
     out.resize(m, cloud.sh_degree);

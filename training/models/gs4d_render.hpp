@@ -8,6 +8,7 @@
 #include "core/gaussian_cloud_4d.hpp"
 #include "core/image.hpp"
 #include "training/backend.hpp"
+#include "training/ops/slice4d_ops.hpp"
 #include "training/render.hpp"
 
 namespace splatscape {

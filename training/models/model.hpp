@@ -14,6 +14,7 @@
 #include "core/json_util.hpp"
 #include "core/point_cloud.hpp"
 #include "training/backend.hpp"
+#include "training/ops/raster_ops.hpp"
 #include "training/config.hpp"
 #include "training/parameters.hpp"
 
@@ -116,11 +117,11 @@ TrainingRecipe recipe_from(const ModelConfig& c, int batch_size = 1) {
     return r;
 }
 
-// The model families this build trains ("gs3d", "gs4d"); `config` holds the model's settings as JSON
-// (absent keys take the defaults); `extent` is the scene extent. Throws UsageError for unknown
-// types and Error(where, field, ...) for bad settings.
+// The Gaussian model families ("gs3d", "gs4d"); `config` holds the model's settings as JSON (absent
+// keys take the defaults); `extent` is the scene extent. Throws UsageError for unknown types and
+// Error(where, field, ...) for bad settings. The trainer makes them through create_trainable()
+// (training/trainable.hpp).
 ModelBundle create_model(const std::string& type, Backend& backend, const Json& config, float extent,
                          const std::string& where);
-std::vector<std::string> model_types();
 
 } // namespace splatscape

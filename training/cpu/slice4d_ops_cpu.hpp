@@ -1,0 +1,30 @@
+#pragma once
+// The 4D slicing family on the CPU: training/cpu/slice4d_cpu.hpp's launchers on host tensors.
+#include "training/ops/slice4d_ops.hpp"
+
+namespace splatscape {
+
+class Backend;
+
+class Slice4dOpsCpu final : public Slice4dOps {
+public:
+    explicit Slice4dOpsCpu(Backend& backend) : m_backend(backend) {}
+
+    void forward(const Gaussian4dTensors& in, const Slice4dSettings& s, Slice4dTensors& out) override;
+    void backward(const Gaussian4dTensors& in, const Slice4dSettings& s, const Slice4dTensors& fwd,
+                  const Slice4dGradTensors& d, float scale, Gaussian4dGradTensors& grads) override;
+    void view_stats(const Tensor& rows, const Tensor& radii, const Tensor& view_grad_norm, const Tensor& time_grad,
+                    Tensor& grad_accum, Tensor& time_grad_accum, Tensor& denom, Tensor& max_radii) override;
+    AdcCounts grow(const Tensor& grad_accum, const Tensor& time_grad_accum, const Tensor& denom,
+                   const Tensor& log_scales, const Gs4dDensifyThresholds& t, Tensor& clone_rows,
+                   Tensor& split_rows) override;
+    Tensor keep(const Gaussian4dTensors& in, const Tensor& max_radii, const Gs4dDensifyThresholds& t,
+                const Tensor& drop) override;
+    void split_children(const Gaussian4dTensors& in, const Tensor& rows, float divisor, uint64_t seed,
+                        uint64_t stream, Tensor& child_means, Tensor& child_log_scales) override;
+
+private:
+    Backend& m_backend;
+};
+
+} // namespace splatscape
