@@ -250,16 +250,22 @@ void GaussianTraining::restore_state(const CheckpointData& ckpt, const std::stri
                         cat("expected ", rows, " x ", cols, " float values, found ", h->rows, " x ", h->cols));
         m_backend.upload(t, h->data.data());
     };
-    const HostTensor* first = ckpt.find(m_model->params().all().front().name);
-    if (!first) throw Error(where, m_model->params().all().front().name, "missing from the checkpoint");
-    const size_t rows = first->rows;
-    ParameterSet& ps = m_model->params();
-    ps.resize_rows(m_backend, rows);
-    for (Parameter& p : ps.all()) {
-        load(p.name, p.value, rows, p.value.cols());
-        load(p.name + ".exp_avg", p.exp_avg, rows, p.value.cols());
-        load(p.name + ".exp_avg_sq", p.exp_avg_sq, rows, p.value.cols());
+    // Each parameter at its saved row count: per-Gaussian tensors share one, but a model may also
+    // hold others (network weights of a decoded family).
+    for (Parameter& p : m_model->params().all()) {
+        const HostTensor* h = ckpt.find(p.name);
+        if (!h) throw Error(where, p.name, "missing from the checkpoint");
+        const size_t rows = h->rows;
+        const int cols = p.value.cols();
+        p.value = m_backend.zeros(rows, cols);
+        p.grad = m_backend.zeros(rows, cols);
+        p.exp_avg = m_backend.zeros(rows, cols);
+        p.exp_avg_sq = m_backend.zeros(rows, cols);
+        load(p.name, p.value, rows, cols);
+        load(p.name + ".exp_avg", p.exp_avg, rows, cols);
+        load(p.name + ".exp_avg_sq", p.exp_avg_sq, rows, cols);
     }
+    const size_t rows = m_model->size();
     m_densifier->reset(rows);
     for (auto& [name, tensor] : m_densifier->state()) load(name, *tensor, rows, tensor->cols());
 }

@@ -34,16 +34,6 @@ void ParameterSet::zero_grads(Backend& backend) {
     for (auto& p : m_params) backend.fill(p.grad, 0.0f);
 }
 
-void ParameterSet::resize_rows(Backend& backend, size_t rows) {
-    for (auto& p : m_params) {
-        const int cols = p.value.cols();
-        p.value = backend.zeros(rows, cols);
-        p.grad = backend.zeros(rows, cols);
-        p.exp_avg = backend.zeros(rows, cols);
-        p.exp_avg_sq = backend.zeros(rows, cols);
-    }
-}
-
 void ParameterSet::keep_rows(Backend& backend, const Tensor& rows) {
     for (auto& p : m_params) {
         p.value = backend.gather_rows(p.value, rows);

@@ -27,8 +27,6 @@ public:
     size_t rows() const { return m_params.empty() ? 0 : m_params.front().value.rows(); }
 
     void zero_grads(Backend& backend);
-    // Reallocates every tensor with `rows` zero rows (before restoring a checkpoint).
-    void resize_rows(Backend& backend, size_t rows);
     // Keeps the listed rows (int32 [M, 1]) of every tensor, moments included.
     void keep_rows(Backend& backend, const Tensor& rows);
     // Appends rows: `values[i]` extends parameter i (same order as all()); gradients and moments of
