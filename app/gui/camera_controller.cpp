@@ -34,6 +34,10 @@ float focal_for_fov(float fov_y_degrees, int height) {
     return 0.5f * float(height) / std::tan(0.5f * fov_y_degrees * kPi / 180.0f);
 }
 
+float fov_y_degrees(const Camera& c) {
+    return 2.0f * std::atan(0.5f * float(c.height) / c.fy) * 180.0f / kPi;
+}
+
 CameraController::CameraController() {
     look_at({0.0f, -3.0f, 0.0f}, {0.0f, 0.0f, 0.0f});
 }

@@ -70,5 +70,7 @@ private:
 
 // Focal length in pixels for a vertical field of view over `height` pixels.
 float focal_for_fov(float fov_y_degrees, int height);
+// A camera's vertical field of view in degrees.
+float fov_y_degrees(const Camera& camera);
 
 } // namespace splatscape::gui

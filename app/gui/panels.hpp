@@ -1,10 +1,12 @@
 #pragma once
 // The sidebar's panels, one per file (app/gui/*_panel.cpp). Each draws from the snapshot and
-// appends commands; the text they are editing lives in PanelInputs, owned by the shell.
+// appends commands; the text they are editing lives in PanelInputs, owned by the shell. The
+// sidebar (sidebar.cpp) lays them out; a scene kind adds its own (DrawnScene::draw_panels).
 #include <algorithm>
 #include <array>
 #include <string>
 
+#include "app/gui/time_controls.hpp"
 #include "app/gui/viewer_state.hpp"
 
 namespace splatscape::gui {
@@ -25,7 +27,14 @@ void draw_stats_panel(const ViewerSnapshot& s);
 void draw_screenshot_panel(const ViewerSnapshot& s, PanelInputs& in, Commands& out);
 void draw_camera_path_panel(const ViewerSnapshot& s, PanelInputs& in, Commands& out);
 void draw_training_panel(const ViewerSnapshot& s, Commands& out);
-void draw_time_panel(const ViewerSnapshot& s, Commands& out); // dynamic scenes only
+// Space pauses and resumes a run.
+void training_shortcuts(const TrainingMonitor& training, Commands& out);
+// 4D scenes (Gaussians4dScene): the time and its playback; space plays and pauses.
+void draw_time_panel(const TimeControls& time, Commands& out);
+void time_shortcuts(const TimeControls& time, Commands& out);
+
+// The panels in the sidebar, `width` UI points wide at the window's left edge.
+void draw_sidebar(const ViewerSnapshot& s, float width, PanelInputs& in, Commands& out);
 
 // Frusta of the dataset cameras and the camera path, drawn over the viewport with the camera
 // that rendered it (`camera` spans `rect`).

@@ -48,4 +48,9 @@ struct TimeControls {
     }
 };
 
+// The Time panel's command (inside command::SceneCommand): the new time and playback settings.
+struct SetTime {
+    TimeControls controls;
+};
+
 } // namespace splatscape::gui

@@ -1,14 +1,16 @@
-// Time panel (dynamic scenes only): the scene time with a slider, play / pause, speed and loop.
+// Time panel (4D scenes, contributed by Gaussians4dScene): the scene time with a slider, play /
+// pause, speed and loop; space plays and pauses.
 #include <imgui.h>
+
+#include <GLFW/glfw3.h>
 
 #include "app/gui/panels.hpp"
 
 namespace splatscape::gui {
 
-void draw_time_panel(const ViewerSnapshot& s, Commands& out) {
-    if (!s.time) return;
+void draw_time_panel(const TimeControls& shown, Commands& out) {
     if (!ImGui::CollapsingHeader("Time", ImGuiTreeNodeFlags_DefaultOpen)) return;
-    TimeControls t = *s.time;
+    TimeControls t = shown;
     bool changed = false;
     if (ImGui::Button(t.playing ? "pause" : "play", ImVec2(60.0f, 0.0f))) {
         if (!t.playing && t.time >= t.time_max && !t.loop) t.time = t.time_min; // replay from the start
@@ -36,7 +38,14 @@ void draw_time_panel(const ViewerSnapshot& s, Commands& out) {
     ImGui::SameLine();
     changed |= ImGui::Checkbox("loop", &t.loop);
     ImGui::TextDisabled("time range %.3f .. %.3f (space: play / pause)", t.time_min, t.time_max);
-    if (changed) out.push_back(command::SetTime{t});
+    if (changed) out.push_back(command::SceneCommand{SetTime{t}});
+}
+
+void time_shortcuts(const TimeControls& shown, Commands& out) {
+    if (!ImGui::IsKeyPressed(GLFW_KEY_SPACE, false)) return;
+    TimeControls t = shown;
+    t.playing = !t.playing;
+    out.push_back(command::SceneCommand{SetTime{t}});
 }
 
 } // namespace splatscape::gui

@@ -2,6 +2,7 @@
 // stop / checkpoint / snapshot. It only reads the trainer's messages and sends it commands.
 #include <algorithm>
 
+#include <GLFW/glfw3.h>
 #include <imgui.h>
 
 #include "app/gui/panels.hpp"
@@ -71,6 +72,12 @@ void draw_training_panel(const ViewerSnapshot& s, Commands& out) {
         ImGui::EndChild();
         ImGui::TreePop();
     }
+}
+
+void training_shortcuts(const TrainingMonitor& t, Commands& out) {
+    if (ImGui::IsKeyPressed(GLFW_KEY_SPACE, false))
+        out.push_back(
+            command::Train{t.state() == TrainingState::Paused ? TrainerCommand::Resume : TrainerCommand::Pause});
 }
 
 } // namespace splatscape::gui

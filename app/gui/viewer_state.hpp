@@ -2,6 +2,7 @@
 // What panels see and what they may ask for. Each frame the shell builds a ViewerSnapshot (values,
 // and const views of the models it owns); panels draw from it and append Commands, which the shell
 // applies after the UI is built. Panels never touch the renderer, the camera or the trainer.
+#include <any>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -12,7 +13,6 @@
 
 #include "app/gui/camera_path_model.hpp"
 #include "app/gui/scene_source.hpp"
-#include "app/gui/time_controls.hpp"
 #include "app/gui/training_monitor.hpp"
 #include "core/camera.hpp"
 #include "renderer/render_settings.hpp"
@@ -20,10 +20,27 @@
 
 namespace splatscape::gui {
 
+class DrawnScene;
+
+// A render mode as the View panel lists it.
+struct RenderModeChoice {
+    RenderMode mode = RenderMode::Color;
+    const char* label = "";
+};
+
+// The modes of the splat renderer (every Gaussian kind of scene draws them).
+inline std::vector<RenderModeChoice> splat_render_modes() {
+    return {{RenderMode::Color, "colour"},
+            {RenderMode::Depth, "depth"},
+            {RenderMode::Alpha, "alpha"},
+            {RenderMode::Centers, "Gaussian centres"},
+            {RenderMode::Heatmap, "Gaussians per tile"}};
+}
+
 // Settings of the View panel.
 struct ViewSettings {
     RenderSettings render;
-    float fov_y = 50.0f;             // degrees, for the free camera
+    float fov_y = 50.0f;             // degrees, for the free camera (the camera rig owns it)
     bool adaptive_resolution = true; // render smaller while the camera moves, when renders are slow
     float frame_budget_ms = 40.0f;   // what "slow" means
     bool continuous = false;         // render every frame even when nothing changed (for timing)
@@ -56,6 +73,11 @@ struct ViewerSnapshot {
     const std::vector<std::string>* recent = nullptr;
     bool can_open = true; // false while training owns the view
 
+    // What is drawn (null: nothing), and what the View panel offers for it
+    const DrawnScene* drawn = nullptr;
+    std::vector<RenderModeChoice> render_modes = splat_render_modes();
+    bool splat_settings = true;
+
     // View
     ViewSettings view;
     int scene_sh_degree = 0;
@@ -87,9 +109,6 @@ struct ViewerSnapshot {
     std::string path_message;
     bool previewing = false;
     float preview_time = 0.0f; // seconds into the path
-
-    // Time (dynamic scenes only)
-    std::optional<TimeControls> time;
 
     // Training (null when the window only views)
     const TrainingMonitor* training = nullptr;
@@ -154,8 +173,11 @@ struct Train {
     TrainerCommand command;
 };
 struct SaveSnapshot {};
-struct SetTime {
-    TimeControls controls;
+struct ToggleUi {};
+// A command of the scene kind shown (its own type, e.g. the Time panel's SetTime), applied by
+// DrawnScene::apply: a kind adds commands without touching this file.
+struct SceneCommand {
+    std::any payload;
 };
 } // namespace command
 
@@ -164,7 +186,7 @@ using Command =
                  command::SnapToView, command::SetCompare, command::Screenshot, command::PathAddKey,
                  command::PathRemoveKey, command::PathUpdateKey, command::PathSetTime, command::PathGoTo,
                  command::PathClear, command::PathSettings, command::PathPreview, command::PathSave, command::PathLoad,
-                 command::Train, command::SaveSnapshot, command::SetTime>;
+                 command::Train, command::SaveSnapshot, command::ToggleUi, command::SceneCommand>;
 
 using Commands = std::vector<Command>;
 

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "app/gui/drawn_scene_vk.hpp"
 #include "core/error.hpp"
-#include "renderer/gpu_scene_vk.hpp"
 #include "renderer/vk/check_vk.hpp"
 #include "renderer/vk/context_vk.hpp"
 
@@ -55,7 +55,7 @@ uint32_t round_up(uint32_t v, uint32_t m) {
 } // namespace
 
 ViewportRenderer::ViewportRenderer(vk::Context& context, VkFormat window_format)
-    : m_context(context), m_window_format(window_format), m_renderer(context) {
+    : m_context(context), m_window_format(window_format) {
     VkFormatProperties props{};
     vkGetPhysicalDeviceFormatProperties(context.physical_device(), window_format, &props);
     if (!(props.optimalTilingFeatures & VK_FORMAT_FEATURE_BLIT_DST_BIT))
@@ -77,40 +77,6 @@ ViewportRenderer::~ViewportRenderer() {
 VkFormat ViewportRenderer::image_format() const {
     // Blits convert between encodings: keep the bytes the renderer wrote by matching the window's.
     return is_srgb(m_window_format) ? VK_FORMAT_R8G8B8A8_SRGB : VK_FORMAT_R8G8B8A8_UNORM;
-}
-
-void ViewportRenderer::set_scene_4d(const std::shared_ptr<const GaussianCloud4d>& cloud, float min_weight) {
-    m_context.wait_idle(); // frames in flight may still read the old scene
-    m_scene.reset();
-    m_scene_4d.reset();
-    m_scene_size = 0;
-    m_pending.fill(false);
-    if (cloud && cloud->size() > 0) {
-        m_scene_4d = std::make_unique<vk::GpuScene4d>(m_context, *cloud);
-        if (!m_slice) m_slice = std::make_unique<vk::Slice4dPass>(m_context);
-        m_min_weight = min_weight;
-        m_scene_size = cloud->size();
-    }
-}
-
-void ViewportRenderer::set_scene(const std::shared_ptr<const GaussianCloud>& cloud) {
-    m_context.wait_idle(); // frames in flight may still read the old scene
-    m_scene.reset();
-    m_scene_4d.reset();
-    m_scene_size = 0;
-    m_pending.fill(false);
-    if (cloud && cloud->size() > 0) {
-        m_scene = std::make_unique<vk::GpuScene>(m_context, *cloud);
-        m_scene_size = cloud->size();
-    }
-}
-
-void ViewportRenderer::set_external_scene(const vk::GpuScene::External& scene) {
-    m_context.wait_idle(); // no frame in flight reads the previous buffers after this
-    m_pending.fill(false);
-    m_scene_4d.reset();
-    m_scene = scene.count ? std::make_unique<vk::GpuScene>(scene) : nullptr;
-    m_scene_size = scene.count;
 }
 
 void ViewportRenderer::set_reference(const Image& rgb) {
@@ -151,10 +117,19 @@ void ViewportRenderer::clear_reference() {
     m_reference = vk::Image2D();
 }
 
-std::optional<vk::FrameResult> ViewportRenderer::collect(uint32_t slot) {
-    if (slot >= m_pending.size() || !m_pending[slot]) return std::nullopt;
-    m_pending[slot] = false;
-    return m_renderer.finish(slot, m_timers[slot].enabled() ? &m_timers[slot] : nullptr);
+std::optional<vk::FrameResult> ViewportRenderer::collect(uint32_t slot, DrawnScene* scene) {
+    if (slot >= m_pending.size() || m_pending[slot] == 0) return std::nullopt;
+    const bool same = scene && scene->content_version() == m_pending[slot];
+    m_pending[slot] = 0;
+    // A render of data since replaced: its counters say nothing about what is shown now.
+    if (!same) return std::nullopt;
+    return scene->finish(slot, m_timers[slot].enabled() ? &m_timers[slot] : nullptr);
+}
+
+bool ViewportRenderer::results_pending(const DrawnScene* scene) const {
+    for (uint64_t version : m_pending)
+        if (version != 0 && scene && version == scene->content_version()) return true;
+    return false;
 }
 
 void ViewportRenderer::ensure_render_image(uint32_t width, uint32_t height) {
@@ -168,21 +143,24 @@ void ViewportRenderer::ensure_render_image(uint32_t width, uint32_t height) {
     m_render_w = m_render_h = 0;
 }
 
-void ViewportRenderer::record(const vk::SwapchainFrame& frame, const Camera* camera, const RenderSettings& settings,
-                              const ViewportLayout& layout) {
+void ViewportRenderer::record(const vk::SwapchainFrame& frame, DrawnScene* scene, const Camera* camera,
+                              const RenderSettings& settings, const ViewportLayout& layout) {
     VkCommandBuffer cmd = frame.cmd;
     if (camera) {
         const uint32_t w = uint32_t(std::max(camera->width, 1)), h = uint32_t(std::max(camera->height, 1));
         ensure_render_image(w, h);
-        if (m_scene || m_scene_4d) {
-            const vk::GpuScene& scene = m_scene_4d ? m_scene_4d->sliced() : *m_scene;
-            m_renderer.prepare(scene, w, h);
+        if (scene && !scene->empty()) {
             const vk::RenderTarget target{m_render_image.handle(), m_render_image.format(), m_render_layout,
                                           VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL};
-            vk::TimestampQueries* timer = m_timers[frame.slot].enabled() ? &m_timers[frame.slot] : nullptr;
-            if (m_scene_4d) m_slice->record(cmd, *m_scene_4d, settings.time, m_min_weight);
-            m_renderer.record(cmd, scene, *camera, settings, &target, timer, frame.slot);
-            m_pending[frame.slot] = true;
+            DrawRequest request;
+            request.cmd = cmd;
+            request.camera = camera; // at least 1 x 1 (the render plan's)
+            request.settings = &settings;
+            request.target = &target;
+            request.timer = m_timers[frame.slot].enabled() ? &m_timers[frame.slot] : nullptr;
+            request.slot = frame.slot;
+            scene->record(request);
+            m_pending[frame.slot] = scene->content_version();
         } else {
             vk::image_barrier(cmd, m_render_image.handle(), m_render_layout, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL);
             clear_image(cmd, m_render_image.handle(), settings.background);
@@ -234,35 +212,6 @@ Image ViewportRenderer::read_render() {
     const auto* px = reinterpret_cast<const uint8_t*>(readback.mapped());
     for (size_t p = 0; p < out.pixel_count(); ++p)
         for (int c = 0; c < 3; ++c) out.data[p * 3 + c] = float(px[p * 4 + c]) / 255.0f;
-    return out;
-}
-
-void ViewportRenderer::record_window_capture(const vk::SwapchainFrame& frame) {
-    const VkDeviceSize bytes = VkDeviceSize(frame.extent.width) * frame.extent.height * 4;
-    if (!m_capture || m_capture.size() < bytes)
-        m_capture =
-            vk::Buffer(m_context, bytes, VK_BUFFER_USAGE_TRANSFER_DST_BIT, vk::MemoryUsage::Readback, "window capture");
-    vk::image_barrier(frame.cmd, frame.image, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL,
-                      VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL);
-    VkBufferImageCopy copy{};
-    copy.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1};
-    copy.imageExtent = {frame.extent.width, frame.extent.height, 1};
-    vkCmdCopyImageToBuffer(frame.cmd, frame.image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, m_capture.handle(), 1, &copy);
-    m_capture_extent = frame.extent;
-    m_capture_bgra = vk::is_bgra(frame.format);
-}
-
-Image ViewportRenderer::read_window_capture() {
-    if (!m_capture || m_capture_extent.width == 0) return {};
-    m_context.wait_idle();
-    Image out(int(m_capture_extent.width), int(m_capture_extent.height), 3);
-    const auto* px = reinterpret_cast<const uint8_t*>(m_capture.mapped());
-    for (size_t p = 0; p < out.pixel_count(); ++p)
-        for (int c = 0; c < 3; ++c) {
-            const int src = m_capture_bgra ? 2 - c : c;
-            out.data[p * 3 + c] = float(px[p * 4 + src]) / 255.0f;
-        }
-    m_capture_extent = {};
     return out;
 }
 

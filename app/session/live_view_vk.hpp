@@ -20,8 +20,8 @@ public:
 
     // Call once per frame on the GUI thread: grows free slots when the trainer asked for room, and
     // when a newer model was published calls `show` with it. `show` must switch the renderer to that
-    // scene and wait for the frames in flight that read the previous one (ViewportRenderer's
-    // set_external_scene does); the previous slot is then given back to the trainer.
+    // scene and wait for the frames in flight that read the previous one (the GUI's Gaussians3dScene
+    // set_external does); the previous slot is then given back to the trainer.
     // Returns the iteration shown, or -1 when nothing changed.
     int update(const std::function<void(const vk::GpuScene::External&)>& show);
 

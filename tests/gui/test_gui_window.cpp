@@ -17,6 +17,7 @@
 #include "core/datasets/dataset.hpp"
 #include "core/error.hpp"
 #include "core/image.hpp"
+#include "core/io/ply_4d.hpp"
 #include "core/io/scene_io.hpp"
 #include "core/json_util.hpp"
 #include "core/metrics.hpp"
@@ -40,6 +41,31 @@ GaussianCloud blob_scene() {
         for (int a = 0; a < 4; ++a) c.rotations[4 * i + a] = g(rng);
         c.opacities[i] = 0.5f + g(rng);
         for (int k = 0; k < 12; ++k) c.sh[i * 12 + k] = (k < 3 ? 1.0f : 0.3f) * g(rng);
+    }
+    return c;
+}
+
+// A 4D scene whose Gaussians live at different times over [0, 2]: half of them near the start.
+GaussianCloud4d blob_scene_4d() {
+    std::mt19937 rng(12);
+    std::normal_distribution<float> g(0.0f, 1.0f);
+    std::uniform_real_distribution<float> u(0.0f, 1.0f);
+    GaussianCloud4d c;
+    c.resize(2000, 1, 1);
+    c.time_min = 0.0f;
+    c.time_max = 2.0f;
+    c.time_period = 2.0f;
+    for (size_t i = 0; i < c.size(); ++i) {
+        for (int a = 0; a < 3; ++a) c.positions[3 * i + a] = 0.5f * g(rng);
+        c.times[i] = i % 2 == 0 ? 0.1f * u(rng) : 1.0f + u(rng);
+        for (int a = 0; a < 4; ++a) {
+            c.log_scales[4 * i + a] = a == 3 ? std::log(0.2f) : -3.0f + 0.4f * g(rng);
+            c.rotations_l[4 * i + a] = a == 0 ? 1.0f : 0.1f * g(rng);
+            c.rotations_r[4 * i + a] = a == 0 ? 1.0f : 0.1f * g(rng);
+        }
+        c.opacities[i] = 0.5f + g(rng);
+        for (int k = 0; k < c.sh_coeffs() * 3; ++k)
+            c.sh[size_t(i) * size_t(c.sh_coeffs()) * 3 + size_t(k)] = (k < 3 ? 1.0f : 0.3f) * g(rng);
     }
     return c;
 }
@@ -86,10 +112,13 @@ struct Agreement {
     double lit_fraction = 0.0; // pixels away from the background: the picture is not empty
 };
 
-Agreement compare_to_offscreen(const Image& window, const GaussianCloud& cloud, const Json& sidecar) {
+// `time`: for a 4D scene, the time the window showed.
+template <class Cloud>
+Agreement compare_to_offscreen(const Image& window, const Cloud& cloud, const Json& sidecar, float time = 0.0f) {
     OffscreenRenderer* renderer = shared_offscreen();
     const Camera camera = camera_of(sidecar);
-    const RenderSettings settings = settings_of(sidecar);
+    RenderSettings settings = settings_of(sidecar);
+    settings.time = time;
     renderer->set_scene(cloud);
     const Image expected = quantize_8bit(renderer->render(camera, settings).image);
     EXPECT_EQ(renderer->validation_errors(), 0u);
@@ -199,6 +228,31 @@ TEST_F(GuiWindowTest, ViewScreenshotMatchesTheOffscreenRender) {
     const Image frame = load_image(dir / "frames" / "frame_00000.png", 3);
     EXPECT_EQ(frame.width, vp.w);
     EXPECT_GT(psnr(frame, crop(shot, vp)), 35.0) << "the CPU renderer sees the same view";
+}
+
+// A 4D scene is drawn by its own kind (app/gui/gaussians_4d_vk.hpp): sliced on the GPU at the start
+// of its time range (paused), as the offscreen renderer slices it.
+TEST_F(GuiWindowTest, FourDSceneShowsItsSliceAtTheStart) {
+    TempDir dir("gui_view_4d");
+    const GaussianCloud4d cloud = blob_scene_4d();
+    write_gaussian_4d_ply(dir / "blob4d.ply", cloud);
+    std::string output;
+    const int rc =
+        splatscape(dir,
+                   cat("view ", (dir / "blob4d.ply").string(), validation_flag(),
+                       " --window-size 480x320 --exit-after-frames 3 --screenshot ", (dir / "shot.png").string()),
+                   &output);
+    ASSERT_EQ(rc, 0) << output;
+    expect_clean_validation(output);
+    const Json sidecar = load_json(dir / "shot.json");
+    const Image shown = crop(load_image(dir / "shot.png", 3), crop_of(sidecar, "viewport"));
+    const Agreement a = compare_to_offscreen(shown, cloud, sidecar, cloud.time_min);
+    EXPECT_LE(a.max_levels, 1.0 + 1e-6); // measured 0: the same passes as the offscreen renderer
+    EXPECT_GE(a.exact_fraction, 0.999);  // measured 1.0
+    EXPECT_GT(a.lit_fraction, 0.05) << "the view shows the scene"; // measured 0.56
+    // At a later time other Gaussians are drawn: the window did not show that.
+    const Agreement later = compare_to_offscreen(shown, cloud, sidecar, 1.5f);
+    EXPECT_LT(later.exact_fraction, 0.9); // measured 0.30
 }
 
 TEST_F(GuiWindowTest, CameraPathPreviewPlaysToItsLastKey) {
