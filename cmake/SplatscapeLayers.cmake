@@ -1,4 +1,4 @@
-# Each layer sees only the headers of the layers it may depend on (DESIGN.md, "Layers").
+# Each layer sees only the headers of the layers it may depend on (docs/design.md, "Layers are link targets").
 # A layer's headers are reached through a per-target include root that holds links to the allowed
 # layer folders only, so `#include "training/..."` from core fails to compile, not just to link.
 function(splatscape_layer_includes target)

@@ -1,4 +1,4 @@
-// The viewer's camera, in the desktop application's convention (DESIGN.md, "Conventions"): the
+// The viewer's camera, in the desktop application's convention (docs/design.md, "Conventions"): the
 // OpenCV / COLMAP camera frame (x right, y down, z forward), a world-to-camera rotation R
 // (row-major 3x3) and translation t, and pinhole intrinsics fx fy cx cy in pixels of the canvas'
 // drawing buffer, pixel (i, j) centred at (i + 0.5, j + 0.5). A world point mu lands at

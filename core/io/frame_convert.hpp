@@ -1,6 +1,6 @@
 #pragma once
 // Frame changes at file boundaries. Internally scenes live in the OpenCV/COLMAP frame (x right,
-// y down, z forward, "RDF") with quaternions stored w x y z (DESIGN.md, "Conventions"). Formats
+// y down, z forward, "RDF") with quaternions stored w x y z (docs/design.md, "Conventions"). Formats
 // that define another frame are converted when written and read:
 //   SPZ   RUB (x right, y up, z back, as OpenGL/three.js): 180 degrees about x, p' = (x, -y, -z).
 //   glTF  LUF (+y up, +z the asset's front, +x its left):   180 degrees about z, p' = (-x, -y, z).

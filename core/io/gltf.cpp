@@ -138,7 +138,7 @@ tinygltf::Model build_model(const GaussianCloud& input) {
 
     tinygltf::Value::Object ext;
     ext["kernel"] = tinygltf::Value(std::string("ellipse"));
-    // Colours are trained on the images as stored, i.e. sRGB-encoded (DESIGN.md, "Conventions").
+    // Colours are trained on the images as stored, i.e. sRGB-encoded (docs/design.md, "Conventions").
     ext["colorSpace"] = tinygltf::Value(std::string("srgb_rec709_display"));
     ext["projection"] = tinygltf::Value(std::string("perspective"));
     ext["sortingMethod"] = tinygltf::Value(std::string("cameraDistance"));

@@ -1,6 +1,6 @@
 #pragma once
 // Reading and writing Gaussian scenes by file extension. Every format converts to and from the
-// internal frame and quaternion order at this boundary (DESIGN.md, "Conventions").
+// internal frame and quaternion order at this boundary (docs/design.md, "Conventions").
 #include <filesystem>
 #include <string>
 #include <vector>
