@@ -93,7 +93,8 @@ std::string spz_frame_note(const SpzOptions& o) {
     if (o.version >= 4)
         return f == SpzFrame::Rdf
                    ? "RDF with a frame record: upright in SuperSplat / splat-transform (which read the bytes as PLY) "
-                     "and in Niantic's reader (which follows the record)"
+                     "and in Niantic's reader (which follows the record); readers of gzip SPZ only (Spark 2.2) need "
+                     "--spz-version 3"
                    : cat(to_string(f), " with a frame record: Niantic's reader follows the record; SuperSplat / "
                                        "splat-transform ignore it and show the scene upside down");
     return f == SpzFrame::Rub ? cat("RUB, the SPZ spec's frame (v", o.version,
