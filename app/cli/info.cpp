@@ -7,9 +7,9 @@
 #include "app/cli/command.hpp"
 #include "core/datasets/dataset.hpp"
 #include "core/error.hpp"
+#include "core/file_util.hpp"
 #include "core/io/ply_4d.hpp"
 #include "core/io/s4d.hpp"
-#include "core/file_util.hpp"
 #include "core/io/scene_io.hpp"
 #include "core/io/spz.hpp"
 
@@ -40,7 +40,8 @@ void print_scene(const std::filesystem::path& path, const SceneReadOptions& opti
     std::printf("format      %s\n", scene_format_for(path).c_str());
     if (scene_format_for(path) == "spz") {
         const auto bytes = read_file_bytes(path);
-        const SpzHeaderInfo h = spz_header_info(bytes.data(), bytes.size(), path.string(), SpzReadOptions{options.spz_frame});
+        const SpzHeaderInfo h =
+            spz_header_info(bytes.data(), bytes.size(), path.string(), SpzReadOptions{options.spz_frame});
         std::printf("spz         version %d\n", h.version);
         std::printf("spz frame   %s (%s)\n", to_string(h.frame), h.frame_source.c_str());
     }

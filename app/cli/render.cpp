@@ -142,7 +142,8 @@ int run_render(const RenderArgs& a) {
         if (fps <= 0) fps = 30.0;
         std::vector<PathFrame> timed = frames;
         for (size_t i = 0; i < timed.size(); ++i) timed[i].time = frame_time(i);
-        if (!data.dynamic() && frames.front().time != 0.0f) log::warn("the camera path sets scene times; this scene is static");
+        if (!data.dynamic() && frames.front().time != 0.0f)
+            log::warn("the camera path sets scene times; this scene is static");
         ProgressBar bar("render", frames.size(), "frame");
         render_path_video(*renderer, timed, bg, out, fps, [&](size_t done, size_t) { bar.update(done); });
         bar.finish();

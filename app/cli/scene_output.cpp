@@ -131,14 +131,16 @@ int convert_scene(const SceneOutputArgs& args_in) {
         if (format.empty() && args.frames > 0) format = "ply"; // a folder of frames
         if (format.empty())
             throw UsageError(cat(out.string(), ": cannot tell the format from the extension '",
-                                 out.extension().string(), "'; pass --format (ply, compressed-ply, splat, spz, glb, gltf, sog, html, s4d)"));
+                                 out.extension().string(),
+                                 "'; pass --format (ply, compressed-ply, splat, spz, glb, gltf, sog, html, s4d)"));
     } else if (const std::string by_ext = scene_format_for(out); !by_ext.empty() && by_ext != format) {
         log::warn(out.string(), ": writing format '", format, "' to a file named like '", by_ext, "'");
     }
     bool known = false;
     for (const auto& f : scene_formats()) known |= f.name == format && f.can_write;
     if (!known)
-        throw UsageError(cat("cannot write format '", format, "' (writable: ply, compressed-ply, splat, spz, glb, gltf, sog, html, s4d)"));
+        throw UsageError(cat("cannot write format '", format,
+                             "' (writable: ply, compressed-ply, splat, spz, glb, gltf, sog, html, s4d)"));
     if (args.options.spz_version != 4 && format != "spz")
         log::warn("--spz-version only applies to spz output; ignored for ", format);
     if (args.options.glb_spz && format != "glb" && format != "gltf")
@@ -161,9 +163,9 @@ int convert_scene(const SceneOutputArgs& args_in) {
         const Json views = viewer_views(in, args.dataset, cloud);
         write_viewer_html(out, cloud, views);
         if (!views.is_null())
-            std::printf("views       %zu cameras (the page opens on %s), up [%.3f %.3f %.3f]\n", views["cameras"].size(),
-                        views["cameras"][0]["name"].get<std::string>().c_str(), views["up"][0].get<float>(),
-                        views["up"][1].get<float>(), views["up"][2].get<float>());
+            std::printf("views       %zu cameras (the page opens on %s), up [%.3f %.3f %.3f]\n",
+                        views["cameras"].size(), views["cameras"][0]["name"].get<std::string>().c_str(),
+                        views["up"][0].get<float>(), views["up"][1].get<float>(), views["up"][2].get<float>());
     } else {
         write_scene(out, cloud, format, args.options);
     }
@@ -172,9 +174,9 @@ int convert_scene(const SceneOutputArgs& args_in) {
     std::printf("read        %s (%s, %zu gaussians, SH degree %d)\n", source.string().c_str(),
                 scene_format_for(source).c_str(), cloud.size(), cloud.sh_degree);
     std::printf("wrote       %s (%s%s, %.2f MB)\n", out.string().c_str(), format.c_str(),
-                format == "spz"                           ? cat(" v", args.options.spz_version).c_str()
+                format == "spz" ? cat(" v", args.options.spz_version).c_str()
                 : (format == "glb" || format == "gltf") && args.options.glb_spz ? ", SPZ-compressed"
-                                                                                 : "",
+                                                                                : "",
                 ec ? 0.0 : double(bytes) / 1e6);
     if (format == "spz") {
         SpzOptions o;

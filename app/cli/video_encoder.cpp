@@ -72,9 +72,9 @@ VideoEncoder::VideoEncoder(const VideoSettings& settings) : m_settings(settings)
 
     char fps[32];
     std::snprintf(fps, sizeof fps, "%.6g", settings.fps);
-    std::vector<std::string> args = {settings.ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "warning",
-                                     "-f", "rawvideo", "-pix_fmt", "rgb24",
-                                     "-s", cat(settings.width, "x", settings.height), "-framerate", fps, "-i", "pipe:0",
+    std::vector<std::string> args = {settings.ffmpeg, "-hide_banner", "-nostdin", "-y", "-loglevel", "warning", "-f",
+                                     "rawvideo", "-pix_fmt", "rgb24", "-s", cat(settings.width, "x", settings.height),
+                                     "-framerate", fps, "-i", "pipe:0",
                                      // 4:2:0 chroma needs even sizes: pad odd ones by a pixel.
                                      "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-pix_fmt", "yuv420p", "-r", fps};
     if (ext == ".mp4")
@@ -124,7 +124,8 @@ void VideoEncoder::write(const Image& frame) {
     for (size_t i = 0; i < m_buffer.size(); ++i)
         m_buffer[i] = uint8_t(std::lround(std::clamp(frame.data[i], 0.0f, 1.0f) * 255.0f));
     // SIGPIPE would end this process when ffmpeg exits early: ignore it and report the error instead.
-    struct sigaction ignore {}, old {};
+    struct sigaction ignore {
+    }, old{};
     ignore.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &ignore, &old);
     size_t done = 0;

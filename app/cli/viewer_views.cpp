@@ -17,8 +17,8 @@ Json camera_json(const std::string& name, const Camera& c, glm::vec3 scene_cente
     for (int a = 0; a < 3; ++a) t.push_back(c.t[a]);
     const glm::vec3 forward(c.R[0][2], c.R[1][2], c.R[2][2]);
     const float focus = std::max(glm::dot(scene_center - c.center(), forward), 1e-3f);
-    return {{"name", name}, {"R", R}, {"t", t}, {"fx", c.fx}, {"fy", c.fy}, {"cx", c.cx}, {"cy", c.cy},
-            {"width", c.width}, {"height", c.height}, {"focus", focus}};
+    return {{"name", name}, {"R", R},     {"t", t},           {"fx", c.fx},         {"fy", c.fy},
+            {"cx", c.cx},   {"cy", c.cy}, {"width", c.width}, {"height", c.height}, {"focus", focus}};
 }
 
 } // namespace
@@ -36,7 +36,8 @@ Json viewer_views(const std::filesystem::path& input, const std::string& dataset
         const TrainSetup s = read_run_config(input);
         data = s.data;
         options = s.dataset;
-        if (auto it = s.model_config.find("background"); it != s.model_config.end() && it->is_array() && it->size() == 3) {
+        if (auto it = s.model_config.find("background");
+            it != s.model_config.end() && it->is_array() && it->size() == 3) {
             background = {(*it)[0].get<float>(), (*it)[1].get<float>(), (*it)[2].get<float>()};
             have_background = true;
         }

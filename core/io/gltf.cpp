@@ -443,9 +443,9 @@ GaussianCloud read_spz_primitive(const ReadContext& ctx, const tinygltf::Primiti
     if (size_t(position) >= m.accessors.size())
         throw Error(ctx.file, where + ": POSITION", cat("accessor ", position, " does not exist"));
     if (m.accessors[position].count != c.size())
-        throw Error(ctx.file, field,
-                    cat("the SPZ stream holds ", c.size(), " splats, the POSITION accessor ",
-                        m.accessors[position].count));
+        throw Error(
+            ctx.file, field,
+            cat("the SPZ stream holds ", c.size(), " splats, the POSITION accessor ", m.accessors[position].count));
     const int declared = sh_degree_of(p, ctx.file, where);
     if (declared != c.sh_degree)
         throw Error(ctx.file, field,
@@ -521,7 +521,6 @@ GaussianCloud read_primitive(const ReadContext& ctx, const tinygltf::Primitive& 
     }
     const int degree = c.sh_degree;
     const int k = c.sh_coeffs();
-
 
     // Drafts before the release candidate stored log-scales; a linear scale is never negative.
     const bool log_space = std::any_of(scale.begin(), scale.end(), [](float s) { return s < 0.0f; });

@@ -228,8 +228,8 @@ std::string make_viewer_html(const GaussianCloud& cloud, const std::string& titl
     }
     std::string block = cat("<script id=\"splatscape-scene\" type=\"application/octet-stream\" data-format=\"spz\" "
                             "data-name=\"",
-                            html_escape(title), "\">", base64_encode(spz.data(), spz.size()), "</script>\n", views_block,
-                            "<script type=\"module\">\n", bundle_viewer_script("main.js"), "</script>");
+                            html_escape(title), "\">", base64_encode(spz.data(), spz.size()), "</script>\n",
+                            views_block, "<script type=\"module\">\n", bundle_viewer_script("main.js"), "</script>");
     page.replace(tag, std::string(kModuleTag).size(), block);
     const std::string kTitle = "<title>Splatscape viewer</title>";
     if (size_t t = page.find(kTitle); t != std::string::npos)

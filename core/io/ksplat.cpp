@@ -55,7 +55,8 @@ GaussianCloud decode_ksplat(const uint8_t* data, size_t size, const std::string&
         throw Error(file, "header", cat("truncated: ", size, " bytes, a .ksplat header needs ", kHeaderBytes));
     const int major = data[0], minor = data[1];
     if (major != 0 || minor < 1)
-        throw Error(file, "version", cat(major, ".", minor, " is not a .ksplat version this build reads (0.1 and later)"));
+        throw Error(file, "version",
+                    cat(major, ".", minor, " is not a .ksplat version this build reads (0.1 and later)"));
     const uint32_t max_sections = load_u32(data + 4), splats = load_u32(data + 16);
     const int level = load_u16(data + 20);
     if (level > 2) throw Error(file, "compression level", cat(level, "; expected 0, 1 or 2"));
@@ -103,7 +104,8 @@ GaussianCloud decode_ksplat(const uint8_t* data, size_t size, const std::string&
         if (sec.splats > 0) degree = std::max(degree, sec.degree);
         sec.stride = L.center + L.scale + L.rotation + L.color + size_t(sh_components(sec.degree)) * L.sh_component;
         if (level > 0 && sec.splats > 0) {
-            if (bucket_bytes != 12) throw Error(file, field, cat("bucket storage of ", bucket_bytes, " bytes; expected 12"));
+            if (bucket_bytes != 12)
+                throw Error(file, field, cat("bucket storage of ", bucket_bytes, " bytes; expected 12"));
             if (sec.full > sec.buckets || sec.partial != sec.buckets - sec.full)
                 throw Error(file, field,
                             cat(sec.full, " full and ", sec.partial, " partly filled buckets of ", sec.buckets));
@@ -122,7 +124,8 @@ GaussianCloud decode_ksplat(const uint8_t* data, size_t size, const std::string&
         sec.records = size_t(offset + meta);
         offset += meta + records;
     }
-    if (total != splats) throw Error(file, "splat count", cat("the header says ", splats, ", the sections hold ", total));
+    if (total != splats)
+        throw Error(file, "splat count", cat("the header says ", splats, ", the sections hold ", total));
 
     GaussianCloud c;
     c.resize(splats, degree);
@@ -141,8 +144,9 @@ GaussianCloud decode_ksplat(const uint8_t* data, size_t size, const std::string&
             for (uint32_t p = 0; p < sec.partial; ++p) sum += load_u32(data + sec.partial_sizes + 4 * size_t(p));
             if (sum < sec.splats)
                 throw Error(file, field, cat("buckets hold ", sum, " splats, the section ", sec.splats));
-            bucket_end = sec.partial ? uint32_t(std::min<uint64_t>(full_splats + load_u32(data + sec.partial_sizes), UINT32_MAX))
-                                     : 0;
+            bucket_end =
+                sec.partial ? uint32_t(std::min<uint64_t>(full_splats + load_u32(data + sec.partial_sizes), UINT32_MAX))
+                            : 0;
         }
         for (uint32_t i = 0; i < sec.splats; ++i, ++out) {
             const uint8_t* r = data + sec.records + size_t(i) * sec.stride;
@@ -163,7 +167,8 @@ GaussianCloud decode_ksplat(const uint8_t* data, size_t size, const std::string&
                 if (b >= sec.buckets) throw Error(file, field, cat("splat ", i, " falls past the last bucket"));
                 const uint8_t* center = data + sec.centers + 12 * size_t(b);
                 for (int a = 0; a < 3; ++a)
-                    pos[a] = (float(load_u16(r + 2 * a)) - float(sec.range)) * position_scale + load_f32(center + 4 * a);
+                    pos[a] =
+                        (float(load_u16(r + 2 * a)) - float(sec.range)) * position_scale + load_f32(center + 4 * a);
             }
             const uint8_t* sp = r + L.center;
             const uint8_t* rp = sp + L.scale;
@@ -173,7 +178,8 @@ GaussianCloud decode_ksplat(const uint8_t* data, size_t size, const std::string&
                 c.positions[3 * out + a] = pos[a];
                 const float scale = level == 0 ? load_f32(sp + 4 * a) : half_to_float(load_u16(sp + 2 * a));
                 if (!std::isfinite(scale) || scale < 0.0f)
-                    throw Error(file, cat(field, " splat ", i, " scale"), cat("expected a finite scale >= 0, found ", scale));
+                    throw Error(file, cat(field, " splat ", i, " scale"),
+                                cat("expected a finite scale >= 0, found ", scale));
                 c.log_scales[3 * out + a] = scale > 0.0f ? std::log(scale) : -20.0f;
                 c.sh[(out * k) * 3 + a] = sh_dc_from_rgb(float(cp[a]) / 255.0f);
             }

@@ -186,9 +186,9 @@ std::vector<uint8_t> encode_playcanvas_ply(const GaussianCloud& c) {
     const size_t n = c.size(), chunks = (n + kPlayCanvasChunkSize - 1) / kPlayCanvasChunkSize;
     const int k = c.sh_coeffs(), rest = 3 * (k - 1);
     std::string h = cat("ply\nformat binary_little_endian 1.0\ncomment Splatscape\nelement chunk ", chunks, "\n");
-    for (const char* p : {"min_x", "min_y", "min_z", "max_x", "max_y", "max_z", "min_scale_x", "min_scale_y",
-                          "min_scale_z", "max_scale_x", "max_scale_y", "max_scale_z", "min_r", "min_g", "min_b", "max_r",
-                          "max_g", "max_b"})
+    for (const char* p :
+         {"min_x", "min_y", "min_z", "max_x", "max_y", "max_z", "min_scale_x", "min_scale_y", "min_scale_z",
+          "max_scale_x", "max_scale_y", "max_scale_z", "min_r", "min_g", "min_b", "max_r", "max_g", "max_b"})
         h += cat("property float ", p, "\n");
     h += cat("element vertex ", n,
              "\nproperty uint packed_position\nproperty uint packed_rotation\nproperty uint packed_scale\n"
@@ -235,8 +235,8 @@ std::vector<uint8_t> encode_playcanvas_ply(const GaussianCloud& c) {
         const uint32_t position = unorm(c.positions[3 * i], r[0], r[3], 11) << 21 |
                                   unorm(c.positions[3 * i + 1], r[1], r[4], 10) << 11 |
                                   unorm(c.positions[3 * i + 2], r[2], r[5], 11);
-        const uint32_t scale = unorm(log_scale(i, 0), r[6], r[9], 11) << 21 | unorm(log_scale(i, 1), r[7], r[10], 10) << 11 |
-                               unorm(log_scale(i, 2), r[8], r[11], 11);
+        const uint32_t scale = unorm(log_scale(i, 0), r[6], r[9], 11) << 21 |
+                               unorm(log_scale(i, 1), r[7], r[10], 10) << 11 | unorm(log_scale(i, 2), r[8], r[11], 11);
         float q[4], norm = 0.0f;
         for (int a = 0; a < 4; ++a) norm += c.rotations[4 * i + a] * c.rotations[4 * i + a];
         norm = std::sqrt(norm);

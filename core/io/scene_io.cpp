@@ -20,12 +20,15 @@ namespace splatscape {
 const std::vector<SceneFormat>& scene_formats() {
     static const std::vector<SceneFormat> kFormats = {
         {"ply", ".ply", true, true, "reference 3D Gaussian splatting PLY (canonical)"},
-        {"compressed-ply", ".compressed.ply", true, true, "PlayCanvas / SuperSplat compressed PLY (8-bit SH, 256-splat chunks)"},
+        {"compressed-ply", ".compressed.ply", true, true,
+         "PlayCanvas / SuperSplat compressed PLY (8-bit SH, 256-splat chunks)"},
         {"splat", ".splat", true, true, "antimatter15 .splat (32 bytes a splat, SH degree 0)"},
         {"spz", ".spz", true, true, "Niantic SPZ: reads v2-v4, writes v4 (zstd, with a frame record) or v2/v3 (gzip)"},
-        {"glb", ".glb", true, true, "glTF 2.0 binary with KHR_gaussian_splatting (--glb-spz: SPZ-compressed, for CesiumJS)"},
+        {"glb", ".glb", true, true,
+         "glTF 2.0 binary with KHR_gaussian_splatting (--glb-spz: SPZ-compressed, for CesiumJS)"},
         {"gltf", ".gltf", true, true, "glTF 2.0 JSON (buffer embedded) with KHR_gaussian_splatting"},
-        {"sog", ".sog", true, true, "PlayCanvas SOG v2: WebP textures and meta.json, bundled (.sog) or as meta.json + files"},
+        {"sog", ".sog", true, true,
+         "PlayCanvas SOG v2: WebP textures and meta.json, bundled (.sog) or as meta.json + files"},
         {"ksplat", ".ksplat", true, false, "GaussianSplats3D .ksplat (compression levels 0-2; read only)"},
         {"html", ".html", false, true, "standalone web viewer with the scene inside (open it in a browser)"},
         {"s4d", ".s4d", true, true, "Splatscape compact 4D Gaussians (gs4d scenes, quantised as SPZ; core/io/s4d.hpp)"},

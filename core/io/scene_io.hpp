@@ -20,9 +20,9 @@ struct SceneFormat {
 
 // Options of the writers that have any.
 struct SceneWriteOptions {
-    int spz_version = 4;                // 2, 3 (gzip) or 4 (zstd streams, with a frame record)
-    std::optional<SpzFrame> spz_frame;  // unset: SpzOptions' default (core/io/spz.hpp)
-    bool glb_spz = false;               // glb/gltf: KHR_gaussian_splatting_compression_spz_2
+    int spz_version = 4;               // 2, 3 (gzip) or 4 (zstd streams, with a frame record)
+    std::optional<SpzFrame> spz_frame; // unset: SpzOptions' default (core/io/spz.hpp)
+    bool glb_spz = false;              // glb/gltf: KHR_gaussian_splatting_compression_spz_2
 };
 
 // Options of the readers that have any.

@@ -67,7 +67,8 @@ Rgba decode_webp(const std::vector<uint8_t>& bytes, const std::string& file, con
     if (texels < min_texels)
         throw Error(file, name, cat(img.width, "x", img.height, " texels cannot hold ", min_texels, " entries"));
     if (texels > max_texels)
-        throw Error(file, name, cat(img.width, "x", img.height, " texels is far more than ", min_texels, " entries need"));
+        throw Error(file, name,
+                    cat(img.width, "x", img.height, " texels is far more than ", min_texels, " entries need"));
     std::unique_ptr<uint8_t, void (*)(void*)> px(WebPDecodeRGBA(bytes.data(), bytes.size(), &img.width, &img.height),
                                                  WebPFree);
     if (!px) throw Error(file, name, "corrupt WebP data");
@@ -160,8 +161,9 @@ void median_cut(const std::vector<float>& v, size_t n, int dim, std::vector<uint
                 if (mx - mn > widest) widest = mx - mn, axis = d;
             }
             const size_t mid = lo + (hi - lo) / 2;
-            std::nth_element(index.begin() + lo, index.begin() + mid, index.begin() + hi,
-                             [&](uint32_t a, uint32_t b) { return v[size_t(a) * dim + axis] < v[size_t(b) * dim + axis]; });
+            std::nth_element(index.begin() + lo, index.begin() + mid, index.begin() + hi, [&](uint32_t a, uint32_t b) {
+                return v[size_t(a) * dim + axis] < v[size_t(b) * dim + axis];
+            });
             next.push_back({lo, mid});
             next.push_back({mid, hi});
             split = true;
@@ -205,7 +207,8 @@ std::vector<float> number_array(const Json& j, size_t min_size, size_t max_size,
     return out;
 }
 
-std::vector<std::string> file_names(const Json& group, size_t count, const std::string& file, const std::string& where) {
+std::vector<std::string> file_names(const Json& group, size_t count, const std::string& file,
+                                    const std::string& where) {
     const Json& files = member(group, "files", file, where);
     if (!files.is_array() || files.size() != count)
         throw Error(file, where + ".files", cat("expected ", count, " file name", count == 1 ? "" : "s"));
@@ -306,8 +309,8 @@ GaussianCloud decode_meta(const Json& meta, const Loader& load, const std::strin
         const auto shn_files = file_names(meta.at("shN"), 2, file, "shN");
         const int coeffs = kShRest[bands];
         const size_t rows = (palette + kPaletteRow - 1) / kPaletteRow;
-        const Rgba centroids = decode_webp(load(shn_files[0]), file, shn_files[0], palette,
-                                           uint64_t(kPaletteRow) * coeffs * rows);
+        const Rgba centroids =
+            decode_webp(load(shn_files[0]), file, shn_files[0], palette, uint64_t(kPaletteRow) * coeffs * rows);
         if (centroids.width != int(kPaletteRow) * coeffs)
             throw Error(file, shn_files[0],
                         cat("width ", centroids.width, "; ", bands, " bands need ", kPaletteRow * coeffs));
@@ -331,7 +334,8 @@ GaussianCloud decode_meta(const Json& meta, const Loader& load, const std::strin
             }
         }
         if (out_of_palette)
-            log::warn(file, ": ", out_of_palette, " splats point past the ", palette, "-entry SH palette; their SH is 0");
+            log::warn(file, ": ", out_of_palette, " splats point past the ", palette,
+                      "-entry SH palette; their SH is 0");
     }
     c.validate(file.c_str());
     return c;
@@ -371,14 +375,15 @@ std::vector<std::pair<std::string, std::vector<uint8_t>>> encode_files(const Gau
     for (size_t i = 0; i < n; ++i)
         for (int a = 0; a < 3; ++a) {
             const float span = mx[a] - mn[a];
-            const long q = span > 0 ? std::lround(65535.0 * (log_transform(in.positions[3 * i + a]) - mn[a]) / span) : 0;
+            const long q =
+                span > 0 ? std::lround(65535.0 * (log_transform(in.positions[3 * i + a]) - mn[a]) / span) : 0;
             const uint32_t v = uint32_t(std::clamp(q, 0L, 65535L));
             lo.px[4 * i + a] = uint8_t(v & 255);
             hi.px[4 * i + a] = uint8_t(v >> 8);
             lo.px[4 * i + 3] = hi.px[4 * i + 3] = 255;
         }
-    meta["means"] = {{"mins", {mn[0], mn[1], mn[2]}}, {"maxs", {mx[0], mx[1], mx[2]}},
-                     {"files", {"means_l.webp", "means_u.webp"}}};
+    meta["means"] = {
+        {"mins", {mn[0], mn[1], mn[2]}}, {"maxs", {mx[0], mx[1], mx[2]}}, {"files", {"means_l.webp", "means_u.webp"}}};
     files.push_back({"means_l.webp", encode_webp_lossless(lo, "means_l.webp")});
     files.push_back({"means_u.webp", encode_webp_lossless(hi, "means_u.webp")});
 
@@ -483,7 +488,8 @@ GaussianCloud decode_sog(const uint8_t* data, size_t size, const std::string& fi
     const ZipReader zip(data, size, file);
     const std::vector<uint8_t> text = zip.read("meta.json", 64 << 20);
     const Json meta = parse_json(std::string(text.begin(), text.end()), file + " (meta.json)");
-    return decode_meta(meta, [&](const std::string& name) { return zip.read(name, kMaxEntryBytes); }, file);
+    return decode_meta(
+        meta, [&](const std::string& name) { return zip.read(name, kMaxEntryBytes); }, file);
 }
 
 void write_sog(const std::filesystem::path& path, const GaussianCloud& cloud) {
@@ -501,8 +507,8 @@ GaussianCloud read_sog(const std::filesystem::path& path) {
     }
     const auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
     const Json meta = parse_json(read_file_text(path), path.string());
-    return decode_meta(meta, [&](const std::string& name) { return read_file_bytes(dir / name, kMaxEntryBytes); },
-                       path.string());
+    return decode_meta(
+        meta, [&](const std::string& name) { return read_file_bytes(dir / name, kMaxEntryBytes); }, path.string());
 }
 
 } // namespace splatscape

@@ -80,12 +80,14 @@ void parse_extension_records(const uint8_t* data, size_t toc, Header& h, const s
     size_t at = kV4HeaderBytes;
     while (at < toc) {
         if (toc - at < kExtRecordHeaderBytes)
-            throw Error(file, "extensions", cat(toc - at, " bytes before the table of contents are not a whole record"));
+            throw Error(file, "extensions",
+                        cat(toc - at, " bytes before the table of contents are not a whole record"));
         const uint32_t type = load_u32(data + at), length = load_u32(data + at + 4);
         at += kExtRecordHeaderBytes;
         if (length > toc - at)
-            throw Error(file, "extensions",
-                        cat("record 0x", std::hex, type, std::dec, " of ", length, " bytes runs past the table of contents"));
+            throw Error(
+                file, "extensions",
+                cat("record 0x", std::hex, type, std::dec, " of ", length, " bytes runs past the table of contents"));
         if (type == kExtCoordinateSystem) {
             if (length < kExtCoordinateSystemBytes)
                 throw Error(file, "SPZ_ADOBE_coordinate_system", cat(length, " bytes; expected a u32"));
@@ -95,8 +97,10 @@ void parse_extension_records(const uint8_t* data, size_t toc, Header& h, const s
                 if (c.code == code) h.recorded_frame = c.frame, known = true;
             if (!known && code != 0) // 0: UNSPECIFIED, as if there were no record
                 throw Error(file, "SPZ_ADOBE_coordinate_system",
-                            cat("coordinate system ", code < std::size(kCoordinateSystemNames) ? kCoordinateSystemNames[code] : "",
-                                " (", code, ") is a mirror image or swaps axes of RDF; this build reads RDF, RUB, LUF and LDB"));
+                            cat("coordinate system ",
+                                code < std::size(kCoordinateSystemNames) ? kCoordinateSystemNames[code] : "", " (",
+                                code,
+                                ") is a mirror image or swaps axes of RDF; this build reads RDF, RUB, LUF and LDB"));
         } else {
             log::debug(file, ": SPZ extension record 0x", std::hex, type, std::dec, " (", length, " bytes) skipped");
         }
@@ -248,7 +252,8 @@ Header parse_v4_header(const uint8_t* data, size_t size, const std::string& file
     if (h.flags & kFlagExtensions)
         parse_extension_records(data, size_t(toc), h, file);
     else if (toc != kV4HeaderBytes)
-        log::debug(file, ": ", toc - kV4HeaderBytes, " bytes between the header and the TOC without the extension flag");
+        log::debug(file, ": ", toc - kV4HeaderBytes,
+                   " bytes between the header and the TOC without the extension flag");
     return h;
 }
 
@@ -374,11 +379,11 @@ SpzHeaderInfo spz_header_info(const uint8_t* data, size_t size, const std::strin
     info.count = h.count;
     info.sh_degree = h.sh_degree;
     info.frame = reading_frame(h, o);
-    info.frame_source = o.frame ? "given"
-                        : h.recorded_frame
-                            ? "recorded in the file (SPZ_ADOBE_coordinate_system)"
-                            : "assumed: no frame record, so the SPZ spec's RUB (files from SuperSplat / splat-transform "
-                              "hold RDF: read them with --spz-frame rdf)";
+    info.frame_source =
+        o.frame            ? "given"
+        : h.recorded_frame ? "recorded in the file (SPZ_ADOBE_coordinate_system)"
+                           : "assumed: no frame record, so the SPZ spec's RUB (files from SuperSplat / splat-transform "
+                             "hold RDF: read them with --spz-frame rdf)";
     return info;
 }
 

@@ -45,7 +45,7 @@ constexpr uint32_t kSpzMagic = 0x5053474e; // "NGSP"
 // Frames an SPZ file may hold that are turns of the internal RDF frame (the rest of
 // spz::CoordinateSystem are mirror images or swap axes, and are refused).
 enum class SpzFrame { Rdf, Rub, Luf, Ldb };
-const char* to_string(SpzFrame frame);     // "RDF", ...
+const char* to_string(SpzFrame frame);                            // "RDF", ...
 std::optional<SpzFrame> parse_spz_frame(const std::string& name); // "rub", "RDF", ... (any case)
 
 struct SpzOptions {

@@ -50,7 +50,8 @@ bool is_zip(const uint8_t* data, size_t size) {
 
 ZipReader::ZipReader(const uint8_t* data, size_t size, std::string file)
     : m_data(data), m_size(size), m_file(std::move(file)) {
-    if (size < kEndBytes) throw Error(m_file, "zip", cat("truncated: ", size, " bytes is shorter than a ZIP directory"));
+    if (size < kEndBytes)
+        throw Error(m_file, "zip", cat("truncated: ", size, " bytes is shorter than a ZIP directory"));
     // The end-of-central-directory record sits in the last 22 + (up to 65535 comment) bytes.
     size_t end = size_t(-1);
     const size_t lowest = size > kEndBytes + kMaxComment ? size - kEndBytes - kMaxComment : 0;
@@ -59,7 +60,8 @@ ZipReader::ZipReader(const uint8_t* data, size_t size, std::string file)
             end = at;
             break;
         }
-    if (end == size_t(-1)) throw Error(m_file, "zip", "no end-of-central-directory record (not a ZIP archive, or cut short)");
+    if (end == size_t(-1))
+        throw Error(m_file, "zip", "no end-of-central-directory record (not a ZIP archive, or cut short)");
     const uint16_t count = load_u16(data + end + 10);
     const uint32_t dir_size = load_u32(data + end + 12), dir_offset = load_u32(data + end + 16);
     if (count == 0xffff || dir_size == 0xffffffffu || dir_offset == 0xffffffffu)
@@ -92,13 +94,14 @@ ZipReader::ZipReader(const uint8_t* data, size_t size, std::string file)
             throw Error(m_file, "zip entry " + e.name,
                         cat("compression method ", e.method, "; only stored (0) and deflate (8) are read"));
         if (local > end || end - local < kLocalHeaderBytes || load_u32(data + local) != kLocalSignature)
-            throw Error(m_file, "zip entry " + e.name, cat("local header at ", local, " is missing or outside the file"));
+            throw Error(m_file, "zip entry " + e.name,
+                        cat("local header at ", local, " is missing or outside the file"));
         const size_t local_name = load_u16(data + local + 26), local_extra = load_u16(data + local + 28);
         e.data_offset = uint64_t(local) + kLocalHeaderBytes + local_name + local_extra;
         if (e.data_offset > size || e.compressed_size > size - e.data_offset)
-            throw Error(m_file, "zip entry " + e.name,
-                        cat(e.compressed_size, " bytes of data at ", e.data_offset, " run past the ", size,
-                            "-byte file"));
+            throw Error(
+                m_file, "zip entry " + e.name,
+                cat(e.compressed_size, " bytes of data at ", e.data_offset, " run past the ", size, "-byte file"));
         if (e.method == 0 && e.size != e.compressed_size)
             throw Error(m_file, "zip entry " + e.name, "a stored entry whose sizes differ");
         m_entries.push_back(std::move(e));
@@ -122,8 +125,9 @@ std::vector<uint8_t> ZipReader::read(const std::string& name, uint64_t max_bytes
         out.assign(src, src + e->size);
     } else {
         if (e->size > deflate_max_output(e->compressed_size))
-            throw Error(m_file, field,
-                        cat(e->size, " bytes from ", e->compressed_size, " compressed is more than deflate can encode"));
+            throw Error(
+                m_file, field,
+                cat(e->size, " bytes from ", e->compressed_size, " compressed is more than deflate can encode"));
         InflateStream in(src, size_t(e->compressed_size), m_file, true);
         in.read_exact(out, size_t(e->size), field.c_str());
     }

@@ -74,9 +74,17 @@ TEST(HtmlExport, BundlesTheViewerAndTheScene) {
 TEST(HtmlExport, CarriesTheViewsItIsGiven) {
     const GaussianCloud c = test::format_test_cloud(20, 0, 5);
     const Json views = {{"up", {0, 0, 1}},
-                        {"cameras", {{{"name", "held-out </script><b>"}, {"R", {1, 0, 0, 0, 1, 0, 0, 0, 1}},
-                                      {"t", {0, 0, 0}}, {"fx", 100}, {"fy", 100}, {"cx", 50}, {"cy", 40},
-                                      {"width", 100}, {"height", 80}, {"focus", 3}}}}};
+                        {"cameras",
+                         {{{"name", "held-out </script><b>"},
+                           {"R", {1, 0, 0, 0, 1, 0, 0, 0, 1}},
+                           {"t", {0, 0, 0}},
+                           {"fx", 100},
+                           {"fy", 100},
+                           {"cx", 50},
+                           {"cy", 40},
+                           {"width", 100},
+                           {"height", 80},
+                           {"focus", 3}}}}};
     const std::string page = make_viewer_html(c, "t", views);
     const size_t tag = page.find("<script id=\"splatscape-views\" type=\"application/json\">");
     ASSERT_NE(tag, std::string::npos);
@@ -133,7 +141,8 @@ TEST_F(Cli, ReportsBadInputAndUsage) {
     EXPECT_EQ(run(cat("export ", (dir / "a.ply").string(), " --format tiles -o ", (dir / "t").string()), &log), 2);
     EXPECT_EQ(run(cat("export ", (dir / "a.ply").string(), " -o ", (dir / "b.ksplat").string()), &log), 2);
     EXPECT_NE(log.find("cannot write format 'ksplat'"), std::string::npos) << log;
-    EXPECT_EQ(run(cat("convert ", (dir / "a.ply").string(), " ", (dir / "b.spz").string(), " --spz-frame up"), &log), 2);
+    EXPECT_EQ(run(cat("convert ", (dir / "a.ply").string(), " ", (dir / "b.spz").string(), " --spz-frame up"), &log),
+              2);
     EXPECT_NE(log.find("rub or rdf"), std::string::npos) << log;
     EXPECT_EQ(run(cat("convert ", (dir / "a.ply").string(), " ", (dir / "b.spz").string(), " --spz-version 7"), &log),
               2);
@@ -165,7 +174,8 @@ TEST_F(Cli, SpzFramesAreWrittenReadAndReported) {
     // Both files hold the scene upright; read as the other frame, v3 comes out turned over.
     EXPECT_LE(test::cloud_diff(c, read_scene(dir / "v4.spz")).position, 1.0 / 8192 + 1e-6);
     EXPECT_LE(test::cloud_diff(c, read_scene(dir / "v3.spz")).position, 1.0 / 8192 + 1e-6);
-    ASSERT_EQ(run(cat("convert ", (dir / "v3.spz").string(), " ", (dir / "as_rdf.ply").string(), " --spz-frame rdf")), 0);
+    ASSERT_EQ(run(cat("convert ", (dir / "v3.spz").string(), " ", (dir / "as_rdf.ply").string(), " --spz-frame rdf")),
+              0);
     const GaussianCloud turned = read_scene(dir / "as_rdf.ply");
     EXPECT_NEAR(turned.positions[1], -c.positions[1], 1e-3f);
     EXPECT_NEAR(turned.positions[2], -c.positions[2], 1e-3f);

@@ -184,8 +184,8 @@ TEST(GltfSpz, RoundTripWithinSpzBoundsAndLayout) {
         std::memcpy(&json_len, &glb[12], 4);
         const auto j = nlohmann::json::parse(std::string(glb.begin() + 20, glb.begin() + 20 + json_len));
         const auto& prim = j["meshes"][0]["primitives"][0];
-        EXPECT_EQ(prim["extensions"]["KHR_gaussian_splatting"]["extensions"]
-                      ["KHR_gaussian_splatting_compression_spz_2"]["bufferView"],
+        EXPECT_EQ(prim["extensions"]["KHR_gaussian_splatting"]["extensions"]["KHR_gaussian_splatting_compression_spz_2"]
+                      ["bufferView"],
                   0);
         for (const char* a : {"POSITION", "COLOR_0", "KHR_gaussian_splatting:SCALE", "KHR_gaussian_splatting:ROTATION"})
             EXPECT_FALSE(j["accessors"][prim["attributes"][a].get<int>()].contains("bufferView")) << a;
@@ -222,13 +222,16 @@ TEST(GltfSpz, LyingStreamsAreClearErrors) {
          ["KHR_gaussian_splatting_compression_spz_2"]["bufferView"] = 7;
     });
     expect_error([&] { decode_gltf(b.data(), b.size(), "bad.glb"); }, "buffer view 7 does not exist");
-    b = with_json([](nlohmann::json& j) { j["bufferViews"][0]["byteLength"] = j["bufferViews"][0]["byteLength"].get<int>() - 9; });
+    b = with_json([](nlohmann::json& j) {
+        j["bufferViews"][0]["byteLength"] = j["bufferViews"][0]["byteLength"].get<int>() - 9;
+    });
     expect_error([&] { decode_gltf(b.data(), b.size(), "bad.glb"); }, "truncated");
     b = with_json([](nlohmann::json& j) {
         j["meshes"][0]["primitives"][0]["attributes"].erase("KHR_gaussian_splatting:SH_DEGREE_1_COEF_0");
     });
     expect_error([&] { decode_gltf(b.data(), b.size(), "bad.glb"); }, "partly defined");
-    mutation_fuzz(good, [](const Bytes& x) { return decode_gltf(x.data(), x.size(), "fuzz.glb"); }, 200, 54);
+    mutation_fuzz(
+        good, [](const Bytes& x) { return decode_gltf(x.data(), x.size(), "fuzz.glb"); }, 200, 54);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -250,11 +253,14 @@ TEST(Zip, StoredArchivesRoundTripAndLiesAreCaught) {
     bad = zip;
     bad[30 + 5] ^= 0xff; // a.bin's first data byte (local header 30 + 5-byte name)
     expect_error([&] { ZipReader(bad.data(), bad.size(), "t.zip").read("a.bin", 10); }, "CRC-32");
-    mutation_fuzz(zip, [](const Bytes& x) {
-        const ZipReader z(x.data(), x.size(), "fuzz.zip");
-        for (const auto& e : z.entries()) z.read(e.name, 1 << 20);
-        return 0;
-    }, 300, 61);
+    mutation_fuzz(
+        zip,
+        [](const Bytes& x) {
+            const ZipReader z(x.data(), x.size(), "fuzz.zip");
+            for (const auto& e : z.entries()) z.read(e.name, 1 << 20);
+            return 0;
+        },
+        300, 61);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -289,8 +295,8 @@ TEST(Sog, MetaJsonBesideItsTexturesAndTheScenePaths) {
     test::TempDir dir("sog_files");
     const GaussianCloud c = format_test_cloud(100, 2, 75);
     write_scene(dir / "scene" / "meta.json", c);
-    for (const char* f : {"means_l.webp", "means_u.webp", "quats.webp", "scales.webp", "sh0.webp",
-                          "shN_centroids.webp", "shN_labels.webp"})
+    for (const char* f : {"means_l.webp", "means_u.webp", "quats.webp", "scales.webp", "sh0.webp", "shN_centroids.webp",
+                          "shN_labels.webp"})
         EXPECT_TRUE(std::filesystem::exists(dir / "scene" / f)) << f;
     const GaussianCloud a = read_scene(dir / "scene" / "meta.json");
     write_scene(dir / "b.sog", c);
@@ -342,7 +348,8 @@ TEST(Sog, BadInputIsAClearError) {
     expect_error([&] { decode(with_meta([](nlohmann::json& j) { j["means"]["mins"] = {0, 0}; })); }, "means.mins");
     expect_error([&] { decode(with_meta([](nlohmann::json& j) { j["quats"]["files"] = {"../../etc/passwd"}; })); },
                  "not a plain file name");
-    expect_error([&] { decode(with_meta([](nlohmann::json& j) { j["sh0"]["files"] = {"missing.webp"}; })); }, "missing");
+    expect_error([&] { decode(with_meta([](nlohmann::json& j) { j["sh0"]["files"] = {"missing.webp"}; })); },
+                 "missing");
     expect_error([&] { decode(with_meta([](nlohmann::json& j) { j["scales"]["codebook"] = {0.5}; })); }, "codebook");
     expect_error([&] { decode(with_meta([](nlohmann::json& j) { j["shN"]["bands"] = 2; })); }, "bands need");
     expect_error([&] { decode(with_meta([](nlohmann::json& j) { j["shN"]["count"] = 0; })); }, "palette");
@@ -406,7 +413,8 @@ Bytes make_ksplat(const GaussianCloud& c, int level, size_t capacity = 16) {
         const uint32_t left = uint32_t(n - full * capacity);
         b.insert(b.end(), reinterpret_cast<const uint8_t*>(&left), reinterpret_cast<const uint8_t*>(&left) + 4);
     }
-    for (float v : centers) b.insert(b.end(), reinterpret_cast<const uint8_t*>(&v), reinterpret_cast<const uint8_t*>(&v) + 4);
+    for (float v : centers)
+        b.insert(b.end(), reinterpret_cast<const uint8_t*>(&v), reinterpret_cast<const uint8_t*>(&v) + 4);
     auto half = [](float v) { // round to nearest half float (normal range)
         if (v == 0.0f) return uint16_t(0);
         const uint16_t sign = v < 0 ? 0x8000 : 0;
@@ -422,15 +430,20 @@ Bytes make_ksplat(const GaussianCloud& c, int level, size_t capacity = 16) {
         Bytes r(stride, 0);
         size_t at = 0;
         auto put_float = [&](float v, size_t bytes) {
-            if (bytes == 4) std::memcpy(&r[at], &v, 4);
-            else { const uint16_t hv = half(v); std::memcpy(&r[at], &hv, 2); }
+            if (bytes == 4)
+                std::memcpy(&r[at], &v, 4);
+            else {
+                const uint16_t hv = half(v);
+                std::memcpy(&r[at], &hv, 2);
+            }
             at += bytes;
         };
         for (int a = 0; a < 3; ++a) {
             if (level == 0) {
                 put_float(c.positions[3 * i + a], 4);
             } else {
-                const float q = (c.positions[3 * i + a] - centers[3 * (i / capacity) + a]) / (block / 2 / range) + range;
+                const float q =
+                    (c.positions[3 * i + a] - centers[3 * (i / capacity) + a]) / (block / 2 / range) + range;
                 const uint16_t v = uint16_t(std::clamp(std::lround(q), 0L, 65535L));
                 std::memcpy(&r[at], &v, 2);
                 at += 2;
@@ -448,8 +461,10 @@ Bytes make_ksplat(const GaussianCloud& c, int level, size_t capacity = 16) {
             for (int ch = 0; ch < 3; ++ch)
                 for (int j = 0; j < 2 * band + 1; ++j) {
                     const float v = c.sh[(i * k + band * band + j) * 3 + ch];
-                    if (level < 2) put_float(v, L[4]);
-                    else r[at++] = uint8_t(std::clamp(std::lround((v - sh_min) / (sh_max - sh_min) * 255.0f), 0L, 255L));
+                    if (level < 2)
+                        put_float(v, L[4]);
+                    else
+                        r[at++] = uint8_t(std::clamp(std::lround((v - sh_min) / (sh_max - sh_min) * 255.0f), 0L, 255L));
                 }
         b.insert(b.end(), r.begin(), r.end());
     }
@@ -460,7 +475,7 @@ TEST(Ksplat, ReadsEveryCompressionLevel) {
     GaussianCloud c = format_test_cloud(100, 2, 81);
     for (size_t i = 0; i < c.size(); ++i)
         for (int a = 0; a < 3; ++a) {
-            c.positions[3 * i + a] *= 0.2f;  // within the test writer's bucket blocks
+            c.positions[3 * i + a] *= 0.2f; // within the test writer's bucket blocks
             c.sh[(i * 9) * 3 + a] *= 0.5f;  // colours within [0, 1]: .ksplat stores them as 8-bit RGB
         }
     for (int level : {0, 1, 2}) {

@@ -276,12 +276,15 @@ TEST(SpzMalformed, ZstdBombsAndCorruptStreams) {
 
 TEST(SpzMalformed, RandomCorruption) {
     const GaussianCloud c = test::format_test_cloud(64, 2, 7);
-    mutation_fuzz(spz_v3(c), [](const uint8_t* d, size_t n, const std::string& f) { return decode_spz(d, n, f); }, 300, 1);
+    mutation_fuzz(
+        spz_v3(c), [](const uint8_t* d, size_t n, const std::string& f) { return decode_spz(d, n, f); }, 300, 1);
     SpzOptions o;
     o.version = 4;
-    mutation_fuzz(encode_spz(c, o), [](const uint8_t* d, size_t n, const std::string& f) { return decode_spz(d, n, f); }, 300, 2);
+    mutation_fuzz(
+        encode_spz(c, o), [](const uint8_t* d, size_t n, const std::string& f) { return decode_spz(d, n, f); }, 300, 2);
     o.version = 2;
-    mutation_fuzz(spz_plain(c), [](const uint8_t* d, size_t n, const std::string& f) { return decode_spz(d, n, f); }, 300, 3);
+    mutation_fuzz(
+        spz_plain(c), [](const uint8_t* d, size_t n, const std::string& f) { return decode_spz(d, n, f); }, 300, 3);
 }
 
 // ---------------------------------------------------------------------------------------------

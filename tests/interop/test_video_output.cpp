@@ -37,7 +37,8 @@ class VideoOutput : public ::testing::Test {
 protected:
     void SetUp() override {
         if (test::run_command("ffprobe -version > /dev/null 2>&1") != 0)
-            GTEST_FAIL() << "ffprobe is missing (Debian/Ubuntu: apt-get install ffmpeg; scripts/install-deps.sh installs it)";
+            GTEST_FAIL()
+                << "ffprobe is missing (Debian/Ubuntu: apt-get install ffmpeg; scripts/install-deps.sh installs it)";
         scene = dir / "scene.ply";
         GaussianCloud c = test::format_test_cloud(300, 1, 3);
         for (auto& v : c.log_scales) v -= 1.5f;
@@ -70,9 +71,9 @@ TEST_F(VideoOutput, WebmFromACameraPathAtItsFpsWithAnOddSizePadded) {
         {"t": 0, "position": [0, 0, -2], "look_at": [0, 0, 4]},
         {"t": 0.5, "position": [1, 0, -2], "look_at": [0, 0, 4]}]})"));
     std::string log;
-    ASSERT_EQ(render("--camera-path '" + (dir / "path.json").string() + "' -o '" + (dir / "path.webm").string() + "'",
-                     &log),
-              "0")
+    ASSERT_EQ(
+        render("--camera-path '" + (dir / "path.json").string() + "' -o '" + (dir / "path.webm").string() + "'", &log),
+        "0")
         << log;
     const Probe p = ffprobe(dir / "path.webm");
     EXPECT_EQ(p.codec, "vp9");
