@@ -382,8 +382,8 @@ SpzHeaderInfo spz_header_info(const uint8_t* data, size_t size, const std::strin
     info.frame_source =
         o.frame            ? "given"
         : h.recorded_frame ? "recorded in the file (SPZ_ADOBE_coordinate_system)"
-                           : "assumed: no frame record, so the SPZ spec's RUB (files from SuperSplat / splat-transform "
-                             "hold RDF: read them with --spz-frame rdf)";
+                           : "assumed: no frame record, so the SPZ spec's RUB; files from SuperSplat / splat-transform "
+                             "hold RDF: read them with --spz-frame rdf";
     return info;
 }
 
