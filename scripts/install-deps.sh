@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages Splatscape needs to build, test and run its GUI.
 # Idempotent: packages already present are skipped, and nothing is fetched when all are there.
-# Usage: scripts/install-deps.sh [--web]   (--web adds Chromium and Node.js for the web-viewer tests)
+# Usage: scripts/install-deps.sh [--web]   (--web adds Chromium and Node.js for the web-viewer tests, and
+# the npm packages of tests/web and tests/interop from their package-lock.json files)
 set -euo pipefail
 
 packages=(
@@ -12,7 +13,7 @@ packages=(
     # windowing and UI
     libglfw3-dev libimgui-dev xvfb xauth
     # header libraries and formats
-    libglm-dev libtinygltf-dev libstb-dev nlohmann-json3-dev libcli11-dev libzstd-dev zlib1g-dev
+    libglm-dev libtinygltf-dev libstb-dev nlohmann-json3-dev libcli11-dev libzstd-dev zlib1g-dev libwebp-dev
     # tests
     libgtest-dev
     # sanitizer and fuzzing builds
@@ -43,8 +44,24 @@ for p in "${want[@]}"; do
     [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
 
+# npm packages of the browser and interop tests (pinned by package-lock.json; node_modules is ignored
+# by git): installed when missing or older than the lock file.
+install_npm() {
+    [[ "${1:-}" == "--web" ]] || return 0
+    local dir
+    for dir in tests/web tests/interop; do
+        local root
+        root="$(cd "$(dirname "$0")/.." && pwd)/$dir"
+        if [[ ! -d "$root/node_modules" || "$root/package-lock.json" -nt "$root/node_modules/.package-lock.json" ]]; then
+            echo "install-deps: npm ci in $dir"
+            (cd "$root" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+        fi
+    done
+}
+
 if ((${#missing[@]} == 0)); then
     echo "install-deps: all ${#want[@]} packages present"
+    install_npm "${1:-}"
     exit 0
 fi
 
@@ -60,3 +77,4 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+install_npm "${1:-}"

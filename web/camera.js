@@ -6,7 +6,8 @@
 //
 // Controls: orbit (left drag: orbit, right or shift drag: pan, wheel: zoom) and fly (F toggles;
 // W A S D move, Q E down and up, drag looks around). World "up" defaults to -y, the usual up of
-// COLMAP-frame captures; U cycles it through -y, +y, +z, -z. R resets the view.
+// COLMAP-frame captures (an exported page sets the scene's own, web/views.js); U cycles it through
+// -y, +y, +z, -z. R resets the view.
 
 export function normalize3(v) {
     const n = Math.hypot(v[0], v[1], v[2]);
@@ -72,19 +73,39 @@ export class CameraControls {
         this.yaw = 0;
         this.pitch = 0;
         this.home = null;
+        this.customUp = null;  // a scene's own up direction (setUp), instead of UP_AXES
         this.keys = new Set();
         this.changed = true;
         this.enabled = true;
         this.attach();
     }
     get up() {
-        return UP_AXES[this.upIndex];
+        return this.customUp || UP_AXES[this.upIndex];
+    }
+    setUp(up) {
+        this.customUp = normalize3(up);
+        this.changed = true;
     }
     // A horizontal basis (forward, side) perpendicular to up, fixed per up axis.
     basis() {
         const u = this.up;
-        const f0 = Math.abs(u[2]) > 0.5 ? [0, 1, 0] : [0, 0, 1];
+        const ref = Math.abs(u[2]) > 0.5 ? [0, 1, 0] : [0, 0, 1];
+        const f0 = normalize3(ref.map((v, a) => v - dot3(ref, u) * u[a]));
         return { u, f0, s0: cross3(u, f0) };
+    }
+    // Orbit state (target, distance, yaw, pitch) for an eye looking at `target`, without moving the
+    // camera: the view set from outside stays exact until the user moves it. It is also the home view.
+    setPose(eye, target) {
+        const { u, f0, s0 } = this.basis();
+        const d = [0, 1, 2].map((a) => target[a] - eye[a]);
+        this.distance = Math.max(1e-4, Math.hypot(...d));
+        const n = normalize3(d);
+        this.pitch = Math.asin(Math.max(-1, Math.min(1, -dot3(n, u))));
+        this.yaw = Math.atan2(dot3(n, s0), dot3(n, f0));
+        this.target = target.slice();
+        this.mode = 'orbit';
+        this.home = { target: this.target.slice(), distance: this.distance, yaw: this.yaw, pitch: this.pitch };
+        this.changed = false;
     }
     direction() {  // from the eye towards the target
         const { u, f0, s0 } = this.basis();
@@ -144,7 +165,8 @@ export class CameraControls {
             const k = e.key.toLowerCase();
             if (k === 'f') this.setMode(this.mode === 'orbit' ? 'fly' : 'orbit');
             else if (k === 'u') {
-                this.upIndex = (this.upIndex + 1) % UP_AXES.length;
+                if (this.customUp) this.customUp = null;
+                else this.upIndex = (this.upIndex + 1) % UP_AXES.length;
                 this.yaw = 0;
                 this.pitch = 0;
                 this.changed = true;

@@ -405,6 +405,28 @@ function unpackSmallestThree(comp) {
     return q;
 }
 
+// SPZ frames as turns of RDF, by the code of Niantic's spz::CoordinateSystem (RDF 6, RUB 4, LUF 7, LDB 1).
+const SPZ_FRAME_FLIPS = { 6: [1, 1, 1], 4: [1, -1, -1], 7: [-1, -1, 1], 1: [-1, 1, -1] };
+
+// The frame a v4 file records (SPZ_ADOBE_coordinate_system, type 0xADBE0003: u32 type, u32 length,
+// u32 code, between the header and the TOC when flag 0x2 is set), or null (core/io/spz.hpp).
+function spzRecordedFrame(bytes, view) {
+    if (!(bytes[14] & 2)) return null;
+    const toc = Math.min(view.getUint32(16, true), bytes.length);
+    let frame = null;
+    for (let at = 32; at + 8 <= toc;) {
+        const type = view.getUint32(at, true), length = view.getUint32(at + 4, true);
+        if (at + 8 + length > toc) throw new Error('SPZ: an extension record runs past the table of contents');
+        if (type === 0xadbe0003 && length >= 4) {
+            const code = view.getUint32(at + 8, true);
+            if (code !== 0 && !SPZ_FRAME_FLIPS[code]) throw new Error(`SPZ: coordinate system ${code} is not supported`);
+            if (code !== 0) frame = code;
+        }
+        at += 8 + length;
+    }
+    return frame;
+}
+
 // SPZ v4: a plain 32-byte header, a table of {compressed, uncompressed} u64 pairs at tocByteOffset,
 // then one zstd stream per attribute array.
 function spzV4Arrays(bytes, view, sizes) {
@@ -443,7 +465,9 @@ async function parseSpz(bytes) {
     const dim = (fileDegree + 1) * (fileDegree + 1) - 1;
     const sizes = [n * 9, n, n * 3, n * 3, n * (version >= 3 ? 4 : 3), n * dim * 3];
     let arrays;
+    let frame = 4;  // without a record: the spec's RUB
     if (version === 4) {
+        frame = spzRecordedFrame(bytes, view) || 4;
         arrays = spzV4Arrays(bytes, view, sizes);
     } else {
         const need = 16 + sizes.reduce((a, b) => a + b, 0);
@@ -483,7 +507,7 @@ async function parseSpz(bytes) {
         for (let j = 1; j < k; ++j)
             for (let c = 0; c < 3; ++c) s.sh[(i * k + j) * 3 + c] = (sh[(i * dim + j - 1) * 3 + c] - 128) / 128;
     }
-    applyAxisFlip(s, 1, -1, -1);  // RUB -> RDF
+    if (frame !== 6) applyAxisFlip(s, ...SPZ_FRAME_FLIPS[frame]);  // to RDF (each flip is its own inverse)
     return s;
 }
 

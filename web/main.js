@@ -13,6 +13,7 @@ import { DepthSorter } from './sort.js';
 import { ViewCamera, CameraControls } from './camera.js';
 import { SplatRenderer } from './renderer.js';
 import { MIN_TEMPORAL_WEIGHT, sliceMotion } from './splat4d.js';
+import { addViewMenu, embeddedViews, showView } from './views.js';
 
 const params = new URLSearchParams(location.search);
 const canvas = document.getElementById('canvas');
@@ -33,13 +34,16 @@ const ui = {
     file: document.getElementById('file'),
 };
 
+const pageViews = embeddedViews();  // cameras and up of an exported page (views.js)
 const viewer = {
+    views: pageViews,
+    viewIndex: 0,
     camera: new ViewCamera(),
     renderer: null,
     sorter: null,
     controls: null,
     scene: null,
-    background: (params.get('bg') || '0,0,0').split(',').map(Number),
+    background: params.has('bg') ? params.get('bg').split(',').map(Number) : (pageViews && pageViews.background) || [0, 0, 0],
     maxShDegree: params.has('sh') ? Number(params.get('sh')) : 3,
     manualCamera: false,
     continuous: params.get('continuous') === '1',
@@ -129,8 +133,20 @@ function sceneBounds(scene) {
     return { center, radius };
 }
 
+// The page's camera number `index` (views.js), with the orbit about the scene's own up.
+function goToView(index) {
+    viewer.viewIndex = index;
+    viewer.manualCamera = false;
+    viewer.controls.setUp(viewer.views.up);
+    showView(viewer.camera, viewer.controls, viewer.views.cameras[index]);
+    viewer.userMoved = false;
+    viewer.dirty = true;
+    requestSort();
+}
+
 function frameScene() {
     if (!viewer.scene || viewer.manualCamera) return;
+    if (viewer.views) return goToView(viewer.viewIndex);
     const { center, radius } = sceneBounds(viewer.scene);
     viewer.controls.fit(center, radius);
     viewer.userMoved = false;
@@ -374,6 +390,8 @@ function main() {
         play: () => setPlaying(true), pause: () => setPlaying(false),
         hideUi: () => document.body.classList.add('no-ui'),
         cameraPose: () => ({ R: viewer.camera.R.slice(), t: viewer.camera.t.slice(), mode: viewer.controls.mode }),
+        views: viewer.views,
+        showView: (i) => goToView(i),
         framesDrawn: () => viewer.totalFrames,
         load: (url) => loadUrl(url).catch(fail),
     };
@@ -390,6 +408,7 @@ function main() {
     window.splatscape.floatTarget = viewer.renderer.floatTarget;
     if (params.has('fov')) viewer.camera.fovY = (Number(params.get('fov')) * Math.PI) / 180;
     viewer.controls = new CameraControls(canvas, viewer.camera);
+    if (viewer.views) addViewMenu(viewer.views, (i) => goToView(i));
     viewer.sorter = new DepthSorter((order, id) => {
         viewer.renderer.setOrder(order);
         viewer.dirty = true;

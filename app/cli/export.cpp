@@ -14,10 +14,8 @@ void add_export(CLI::App& app, Registry& registry) {
     cmd->add_option("input", args->input, "Run folder (point_cloud.ply inside) or scene file")->required();
     cmd->add_option("-o,--output", args->output, "Output file")->required();
     cmd->add_option("--format", args->format,
-                    "ply, splat, spz, glb, gltf, html or s4d (default: from the output's extension)");
-    cmd->add_option("--spz-version", args->options.spz_version,
-                    "SPZ version to write: 2, 3 (gzip, default) or 4 (zstd)")
-        ->check(CLI::Range(2, 4));
+                    "ply, splat, spz, glb, gltf, sog, html or s4d (default: from the output's extension)");
+    add_scene_output_options(*cmd, *args);
     cmd->add_option("--time", args->time, "4D scenes: write the 3D scene of this time");
     cmd->add_option("--frames", args->frames,
                     "4D scenes: write N 3D scenes spread over the time range into the output folder "

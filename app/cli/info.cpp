@@ -7,9 +7,11 @@
 #include "app/cli/command.hpp"
 #include "core/datasets/dataset.hpp"
 #include "core/error.hpp"
+#include "core/file_util.hpp"
 #include "core/io/ply_4d.hpp"
 #include "core/io/s4d.hpp"
 #include "core/io/scene_io.hpp"
+#include "core/io/spz.hpp"
 
 namespace splatscape::cli {
 namespace {
@@ -29,13 +31,20 @@ void print_scene_4d(const std::filesystem::path& path) {
                 core.max.y, core.max.z);
 }
 
-void print_scene(const std::filesystem::path& path) {
+void print_scene(const std::filesystem::path& path, const SceneReadOptions& options) {
     if (is_4d_scene_file(path)) return print_scene_4d(path);
-    GaussianCloud c = read_scene(path);
+    GaussianCloud c = read_scene(path, options);
     Bounds b = c.bounds();
     Bounds core = c.bounds(0.01f);
     std::printf("file        %s\n", path.string().c_str());
     std::printf("format      %s\n", scene_format_for(path).c_str());
+    if (scene_format_for(path) == "spz") {
+        const auto bytes = read_file_bytes(path);
+        const SpzHeaderInfo h =
+            spz_header_info(bytes.data(), bytes.size(), path.string(), SpzReadOptions{options.spz_frame});
+        std::printf("spz         version %d\n", h.version);
+        std::printf("spz frame   %s (%s)\n", to_string(h.frame), h.frame_source.c_str());
+    }
     std::printf("gaussians   %zu\n", c.size());
     std::printf("sh degree   %d\n", c.sh_degree);
     std::printf("bounds      [%.3f %.3f %.3f] .. [%.3f %.3f %.3f]\n", b.min.x, b.min.y, b.min.z, b.max.x, b.max.y,
@@ -98,17 +107,26 @@ void add_info(CLI::App& app, Registry& registry) {
     auto* cmd = app.add_subcommand("info", "Print what a scene file (.ply, .splat, ...) or a dataset folder holds");
     auto path = std::make_shared<std::string>();
     auto options = std::make_shared<DatasetOptions>();
+    auto spz_frame = std::make_shared<std::string>();
     cmd->add_option("path", *path, "Scene file or dataset folder")->required();
+    cmd->add_option("--spz-frame", *spz_frame,
+                    "Read an .spz as holding this frame (rub or rdf; default: its frame record, else rub)");
     cmd->add_option("--format", options->format, "Dataset format (auto, blender, ngp, dnerf, colmap, llff)");
     cmd->add_option("--downscale", options->downscale, "Image downscale factor")->check(CLI::Range(1, 64));
-    cmd->callback([&registry, path, options] {
-        registry.action = [path, options] {
+    cmd->callback([&registry, path, options, spz_frame] {
+        registry.action = [path, options, spz_frame] {
+            SceneReadOptions read;
+            if (!spz_frame->empty()) {
+                read.spz_frame = parse_spz_frame(*spz_frame);
+                if (!read.spz_frame || (*read.spz_frame != SpzFrame::Rub && *read.spz_frame != SpzFrame::Rdf))
+                    throw UsageError("--spz-frame expects rub or rdf, got '" + *spz_frame + "'");
+            }
             std::filesystem::path p = *path;
             if (!std::filesystem::exists(p)) throw Error(p.string(), "", "no such file or folder");
             if (std::filesystem::is_directory(p))
                 print_dataset(p, *options);
             else
-                print_scene(p);
+                print_scene(p, read);
             return 0;
         };
     });

@@ -1,4 +1,5 @@
-// splatscape render RUN|SCENE (--camera-path PATH.json | --orbit N) -o DIR: renders frames to PNG.
+// splatscape render RUN|SCENE (--camera-path PATH.json | --orbit N) -o DIR|VIDEO: renders frames to PNG,
+// or into one .mp4 / .webm video (app/cli/video_encoder.hpp).
 // The camera-path schema is documented in app/cli/camera_path.hpp.
 #include <cstdio>
 #include <filesystem>
@@ -9,6 +10,7 @@
 #include "app/cli/camera_path.hpp"
 #include "app/cli/command.hpp"
 #include "app/cli/frame_renderer.hpp"
+#include "app/cli/video_encoder.hpp"
 #include "core/datasets/dataset.hpp"
 #include "core/error.hpp"
 #include "core/io/scene_io.hpp"
@@ -37,6 +39,7 @@ struct RenderArgs {
     int threads = 0;
     std::optional<float> time;     // dynamic scenes: one scene time for every frame
     std::vector<float> time_range; // dynamic scenes: times from the first to the second, over the frames
+    double fps = 0;                // video frame rate (0: the camera path's, else 30)
 };
 
 glm::vec3 vec3_option(const std::vector<float>& v, const char* name) {
@@ -130,6 +133,26 @@ int run_render(const RenderArgs& a) {
         return frames[i].time;
     };
     const fs::path out = a.output;
+    if (is_video_path(out)) {
+        double fps = a.fps;
+        if (fps <= 0 && !a.camera_path.empty()) {
+            const Json path = load_json(a.camera_path);
+            fps = path.is_object() && path.contains("fps") ? json_number(path["fps"], "fps", a.camera_path) : 30.0;
+        }
+        if (fps <= 0) fps = 30.0;
+        std::vector<PathFrame> timed = frames;
+        for (size_t i = 0; i < timed.size(); ++i) timed[i].time = frame_time(i);
+        if (!data.dynamic() && frames.front().time != 0.0f)
+            log::warn("the camera path sets scene times; this scene is static");
+        ProgressBar bar("render", frames.size(), "frame");
+        render_path_video(*renderer, timed, bg, out, fps, [&](size_t done, size_t) { bar.update(done); });
+        bar.finish();
+        std::error_code ec;
+        std::printf("video        %s (%zu frames, %dx%d, %g fps, %.2f MB)\n", out.string().c_str(), frames.size(),
+                    frames.front().camera.width, frames.front().camera.height, fps,
+                    double(fs::file_size(out, ec)) / 1e6);
+        return 0;
+    }
     fs::create_directories(out);
     ProgressBar bar("render", frames.size(), "frame");
     for (size_t i = 0; i < frames.size(); ++i) {
@@ -156,7 +179,11 @@ void add_render(CLI::App& app, Registry& registry) {
         "instead of look_at where wanted; see docs/training.md for every field. --orbit N circles the scene.");
     auto a = std::make_shared<RenderArgs>();
     cmd->add_option("input", a->input, "Run folder or scene file (.ply, .splat, ...)")->required();
-    cmd->add_option("-o,--output", a->output, "Output folder for frame_NNNNN.png")->required();
+    cmd->add_option("-o,--output", a->output,
+                    "Output folder for frame_NNNNN.png, or a video file (.mp4: H.264, .webm: VP9; needs ffmpeg)")
+        ->required();
+    cmd->add_option("--fps", a->fps, "Video frame rate (default: the camera path's fps, else 30)")
+        ->check(CLI::Range(0.1, 1000.0));
     cmd->add_option("--camera-path", a->camera_path, "Camera path JSON file");
     cmd->add_option("--orbit", a->orbit, "Render N frames on a circle around the scene")->check(CLI::Range(1, 100000));
     cmd->add_option("--renderer", a->renderer,

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "app/cli/frame_renderer.hpp"
+#include "app/cli/viewer_views.hpp"
 #include "core/error.hpp"
 #include "core/io/html_export.hpp"
 #include "core/io/ply_4d.hpp"
@@ -77,9 +78,52 @@ int export_4d(const SceneOutputArgs& args, const std::filesystem::path& source, 
         "for the 3D scene of one time, or --frames N for a sequence of them"));
 }
 
+std::optional<SpzFrame> frame_option(const std::string& value, const char* option) {
+    if (value.empty()) return std::nullopt;
+    const auto f = parse_spz_frame(value);
+    if (!f || (*f != SpzFrame::Rub && *f != SpzFrame::Rdf))
+        throw UsageError(cat(option, " expects rub or rdf, got '", value, "'"));
+    return f;
+}
+
 } // namespace
 
-int convert_scene(const SceneOutputArgs& args) {
+std::string spz_frame_note(const SpzOptions& o) {
+    const SpzFrame f = spz_write_frame(o);
+    if (o.version >= 4)
+        return f == SpzFrame::Rdf
+                   ? "RDF with a frame record: upright in SuperSplat / splat-transform (which read the bytes as PLY) "
+                     "and in Niantic's reader (which follows the record); readers of gzip SPZ only (Spark 2.2) need "
+                     "--spz-version 3"
+                   : cat(to_string(f), " with a frame record: Niantic's reader follows the record; SuperSplat / "
+                                       "splat-transform ignore it and show the scene upside down");
+    return f == SpzFrame::Rub ? cat("RUB, the SPZ spec's frame (v", o.version,
+                                    " has no frame record): upright in Niantic's reader, upside down in SuperSplat / "
+                                    "splat-transform, which read RDF; version 4 (the default) serves both")
+                              : cat("RDF (v", o.version,
+                                    " has no frame record): upright in SuperSplat / splat-transform, upside down in "
+                                    "Niantic's reader, which reads RUB; version 4 (the default) serves both");
+}
+
+void add_scene_output_options(CLI::App& cmd, SceneOutputArgs& args) {
+    cmd.add_option("--spz-version", args.options.spz_version,
+                   "SPZ version to write: 4 (zstd, with a frame record; default), 3 or 2 (gzip, no frame record)")
+        ->check(CLI::Range(2, 4));
+    cmd.add_option("--spz-frame", args.spz_frame,
+                   "SPZ frame, rub or rdf: of the output when it is .spz (default: rdf with a frame record in v4, rub "
+                   "in v2/v3), else of the input .spz (default: its frame record, else rub)");
+    cmd.add_option("--input-spz-frame", args.input_spz_frame,
+                   "Frame of an input .spz when the output is .spz too (rub or rdf; default: its record, else rub)");
+    cmd.add_option("--dataset", args.dataset,
+                   "html: open the page on this dataset's held-out cameras, with its up direction and a camera "
+                   "menu (default: the run folder's own dataset)");
+    cmd.add_flag("--glb-spz", args.options.glb_spz,
+                 "glb/gltf: compress the splats as SPZ (KHR_gaussian_splatting_compression_spz_2), as CesiumJS "
+                 "needs to render them as splats");
+}
+
+int convert_scene(const SceneOutputArgs& args_in) {
+    SceneOutputArgs args = args_in;
     const std::filesystem::path in = args.input, out = args.output;
     std::string format = args.format;
     if (format.empty()) {
@@ -87,29 +131,59 @@ int convert_scene(const SceneOutputArgs& args) {
         if (format.empty() && args.frames > 0) format = "ply"; // a folder of frames
         if (format.empty())
             throw UsageError(cat(out.string(), ": cannot tell the format from the extension '",
-                                 out.extension().string(), "'; pass --format (ply, splat, spz, glb, gltf, html, s4d)"));
+                                 out.extension().string(),
+                                 "'; pass --format (ply, compressed-ply, splat, spz, glb, gltf, sog, html, s4d)"));
     } else if (const std::string by_ext = scene_format_for(out); !by_ext.empty() && by_ext != format) {
         log::warn(out.string(), ": writing format '", format, "' to a file named like '", by_ext, "'");
     }
     bool known = false;
     for (const auto& f : scene_formats()) known |= f.name == format && f.can_write;
     if (!known)
-        throw UsageError(cat("cannot write format '", format, "' (writable: ply, splat, spz, glb, gltf, html, s4d)"));
-    if (args.options.spz_version != 3 && format != "spz")
+        throw UsageError(cat("cannot write format '", format,
+                             "' (writable: ply, compressed-ply, splat, spz, glb, gltf, sog, html, s4d)"));
+    if (args.options.spz_version != 4 && format != "spz")
         log::warn("--spz-version only applies to spz output; ignored for ", format);
+    if (args.options.glb_spz && format != "glb" && format != "gltf")
+        log::warn("--glb-spz only applies to glb and gltf output; ignored for ", format);
 
     const std::filesystem::path source = resolve_scene_path(in);
+    SceneReadOptions read_options;
+    read_options.spz_frame = frame_option(args.input_spz_frame, "--input-spz-frame");
+    if (format == "spz")
+        args.options.spz_frame = frame_option(args.spz_frame, "--spz-frame");
+    else if (!args.spz_frame.empty() && scene_format_for(source) == "spz")
+        read_options.spz_frame = frame_option(args.spz_frame, "--spz-frame");
+    else if (!args.spz_frame.empty())
+        log::warn("--spz-frame applies to .spz files; neither ", source.string(), " nor ", out.string(), " is one");
     if (is_4d_scene_file(source)) return export_4d(args, source, format);
     if (args.time || args.frames > 0)
         throw UsageError(cat(source.string(), " is a static scene: --time and --frames apply to 4D scenes"));
-    GaussianCloud cloud = read_scene(source);
-    write_scene(out, cloud, format, args.options);
+    GaussianCloud cloud = read_scene(source, read_options);
+    if (format == "html") {
+        const Json views = viewer_views(in, args.dataset, cloud);
+        write_viewer_html(out, cloud, views);
+        if (!views.is_null())
+            std::printf("views       %zu cameras (the page opens on %s), up [%.3f %.3f %.3f]\n",
+                        views["cameras"].size(), views["cameras"][0]["name"].get<std::string>().c_str(),
+                        views["up"][0].get<float>(), views["up"][1].get<float>(), views["up"][2].get<float>());
+    } else {
+        write_scene(out, cloud, format, args.options);
+    }
     std::error_code ec;
     const auto bytes = std::filesystem::file_size(out, ec);
     std::printf("read        %s (%s, %zu gaussians, SH degree %d)\n", source.string().c_str(),
                 scene_format_for(source).c_str(), cloud.size(), cloud.sh_degree);
     std::printf("wrote       %s (%s%s, %.2f MB)\n", out.string().c_str(), format.c_str(),
-                format == "spz" ? cat(" v", args.options.spz_version).c_str() : "", ec ? 0.0 : double(bytes) / 1e6);
+                format == "spz" ? cat(" v", args.options.spz_version).c_str()
+                : (format == "glb" || format == "gltf") && args.options.glb_spz ? ", SPZ-compressed"
+                                                                                : "",
+                ec ? 0.0 : double(bytes) / 1e6);
+    if (format == "spz") {
+        SpzOptions o;
+        o.version = args.options.spz_version;
+        o.frame = args.options.spz_frame;
+        std::printf("frame       %s\n", spz_frame_note(o).c_str());
+    }
     return 0;
 }
 

@@ -76,9 +76,12 @@ struct InflateStream::State {
 };
 
 InflateStream::InflateStream(const uint8_t* data, size_t size, std::string file)
+    : InflateStream(data, size, std::move(file), false) {}
+
+InflateStream::InflateStream(const uint8_t* data, size_t size, std::string file, bool raw)
     : m_state(std::make_unique<State>()), m_file(std::move(file)) {
-    // windowBits 15 + 32: accept gzip and zlib headers alike.
-    if (inflateInit2(&m_state->z, 15 + 32) != Z_OK) throw Error(m_file, "", "cannot initialise zlib");
+    // windowBits 15 + 32: accept gzip and zlib headers alike; -15: no header at all.
+    if (inflateInit2(&m_state->z, raw ? -15 : 15 + 32) != Z_OK) throw Error(m_file, "", "cannot initialise zlib");
     m_state->z.next_in = const_cast<Bytef*>(data);
     m_state->left = size;
 }

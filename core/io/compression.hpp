@@ -30,6 +30,8 @@ std::vector<uint8_t> zstd_compress(const uint8_t* data, size_t size, int level =
 class InflateStream {
 public:
     InflateStream(const uint8_t* data, size_t size, std::string file);
+    // `raw`: a bare deflate stream (as ZIP entries hold), no gzip or zlib header.
+    InflateStream(const uint8_t* data, size_t size, std::string file, bool raw);
     ~InflateStream();
     InflateStream(const InflateStream&) = delete;
     InflateStream& operator=(const InflateStream&) = delete;

@@ -17,6 +17,7 @@
 #include "core/error.hpp"
 #include "core/file_util.hpp"
 #include "core/io/frame_convert.hpp"
+#include "core/io/spz.hpp"
 #include "core/io/tinygltf_config.hpp"
 #include "core/log.hpp"
 
@@ -24,6 +25,7 @@ namespace splatscape {
 namespace {
 
 constexpr const char* kExtension = "KHR_gaussian_splatting";
+constexpr const char* kSpzExtension = "KHR_gaussian_splatting_compression_spz_2";
 constexpr const char* kPrefix = "KHR_gaussian_splatting:";
 constexpr size_t kMaxSplats = size_t(1) << 28;
 constexpr int kMaxJsonDepth = 256;
@@ -44,7 +46,7 @@ float srgb_to_linear(float c) {
 // ---------------------------------------------------------------------------------------------
 // Writing
 
-tinygltf::Model build_model(const GaussianCloud& input) {
+tinygltf::Model build_model(const GaussianCloud& input, const GltfOptions& options) {
     input.validate("glTF writer input");
     GaussianCloud c = input;
     apply_axis_flip(c, kColmapToGltf);
@@ -93,6 +95,63 @@ tinygltf::Model build_model(const GaussianCloud& input) {
 
     tinygltf::Primitive prim;
     prim.mode = TINYGLTF_MODE_POINTS;
+    tinygltf::Value::Object ext;
+    ext["kernel"] = tinygltf::Value(std::string("ellipse"));
+    // Colours are trained on the images as stored, i.e. sRGB-encoded (docs/design.md, "Conventions").
+    ext["colorSpace"] = tinygltf::Value(std::string("srgb_rec709_display"));
+    ext["projection"] = tinygltf::Value(std::string("perspective"));
+    ext["sortingMethod"] = tinygltf::Value(std::string("cameraDistance"));
+    if (options.spz) {
+        // The splats as one SPZ stream in a buffer view; the accessors carry only types and counts
+        // (no buffer view). The stream holds the glTF frame as it is (CesiumJS decodes it without a
+        // frame conversion) and is version 3 (gzip), which the SPZ decoders in glTF clients read.
+        SpzOptions spz;
+        spz.version = 3;
+        spz.frame = SpzFrame::Rdf; // "as it is": `c` is already in the glTF frame
+        const std::vector<uint8_t> bytes = encode_spz(c, spz);
+        tinygltf::BufferView view;
+        view.buffer = 0;
+        view.byteOffset = 0;
+        view.byteLength = bytes.size();
+        buffer.data = bytes;
+        m.bufferViews.push_back(view);
+        auto declared = [&](int component, int type, bool normalized) {
+            tinygltf::Accessor a;
+            a.componentType = component;
+            a.type = type;
+            a.count = n;
+            a.normalized = normalized;
+            m.accessors.push_back(a);
+            return int(m.accessors.size() - 1);
+        };
+        const int pos = declared(TINYGLTF_COMPONENT_TYPE_FLOAT, TINYGLTF_TYPE_VEC3, false);
+        const Bounds b = c.bounds();
+        m.accessors[pos].minValues = {b.min.x, b.min.y, b.min.z};
+        m.accessors[pos].maxValues = {b.max.x, b.max.y, b.max.z};
+        prim.attributes["POSITION"] = pos;
+        prim.attributes["COLOR_0"] = declared(TINYGLTF_COMPONENT_TYPE_UNSIGNED_BYTE, TINYGLTF_TYPE_VEC4, true);
+        prim.attributes[attr("SCALE")] = declared(TINYGLTF_COMPONENT_TYPE_FLOAT, TINYGLTF_TYPE_VEC3, false);
+        prim.attributes[attr("ROTATION")] = declared(TINYGLTF_COMPONENT_TYPE_FLOAT, TINYGLTF_TYPE_VEC4, false);
+        for (int l = 1; l <= c.sh_degree; ++l)
+            for (int j = 0; j < 2 * l + 1; ++j)
+                prim.attributes[sh_attr(l, j)] = declared(TINYGLTF_COMPONENT_TYPE_FLOAT, TINYGLTF_TYPE_VEC3, false);
+        tinygltf::Value::Object spz_ext;
+        spz_ext["bufferView"] = tinygltf::Value(0);
+        tinygltf::Value::Object nested;
+        nested[kSpzExtension] = tinygltf::Value(spz_ext);
+        ext["extensions"] = tinygltf::Value(nested);
+        prim.extensions[kExtension] = tinygltf::Value(ext);
+        m.extensionsUsed.push_back(kSpzExtension);
+        m.extensionsRequired = {kExtension, kSpzExtension};
+        tinygltf::Mesh mesh;
+        mesh.name = "splats";
+        mesh.primitives.push_back(prim);
+        m.meshes.push_back(mesh);
+        node.mesh = 0;
+        m.nodes.push_back(node);
+        m.buffers.push_back(std::move(buffer));
+        return m;
+    }
     int pos = floats(c.positions, TINYGLTF_TYPE_VEC3);
     // POSITION accessors must carry min and max (glTF 2.0, 3.6.2.2).
     Bounds b = c.bounds();
@@ -136,12 +195,6 @@ tinygltf::Model build_model(const GaussianCloud& input) {
                     cat(n, " splats with SH degree ", c.sh_degree, " need ", buffer.data.size(),
                         " bytes, more than one GLB can hold (4 GiB); export SPZ instead"));
 
-    tinygltf::Value::Object ext;
-    ext["kernel"] = tinygltf::Value(std::string("ellipse"));
-    // Colours are trained on the images as stored, i.e. sRGB-encoded (docs/design.md, "Conventions").
-    ext["colorSpace"] = tinygltf::Value(std::string("srgb_rec709_display"));
-    ext["projection"] = tinygltf::Value(std::string("perspective"));
-    ext["sortingMethod"] = tinygltf::Value(std::string("cameraDistance"));
     prim.extensions[kExtension] = tinygltf::Value(ext);
 
     tinygltf::Mesh mesh;
@@ -307,6 +360,112 @@ bool has_splat_attributes(const tinygltf::Primitive& p) {
     return false;
 }
 
+int attribute_index(const tinygltf::Primitive& p, const std::string& name) {
+    auto it = p.attributes.find(name);
+    return it == p.attributes.end() ? -1 : it->second;
+}
+
+// The highest SH degree whose coefficients are all present as attributes.
+int sh_degree_of(const tinygltf::Primitive& p, const std::string& file, const std::string& where) {
+    int degree = 0;
+    for (int l = 1; l <= kMaxShDegree; ++l) {
+        int present = 0;
+        for (int j = 0; j < 2 * l + 1; ++j) present += attribute_index(p, sh_attr(l, j)) >= 0;
+        if (present == 0) break;
+        if (present != 2 * l + 1)
+            throw Error(file, where,
+                        cat("SH degree ", l, " is partly defined (", present, " of ", 2 * l + 1, " coefficients)"));
+        degree = l;
+    }
+    if (attribute_index(p, sh_attr(kMaxShDegree + 1, 0)) >= 0)
+        log::warn(file, ": ", where, ": SH beyond degree 3 ignored");
+    return degree;
+}
+
+// A cloud of `n` splats holding the SH attributes (other fields zero).
+GaussianCloud read_sh_attributes(const ReadContext& ctx, const tinygltf::Primitive& p, size_t n,
+                                 const std::string& where) {
+    const int degree = sh_degree_of(p, ctx.file, where);
+    GaussianCloud c;
+    c.resize(n, degree);
+    const int k = c.sh_coeffs();
+    for (int l = 0; l <= degree; ++l)
+        for (int j = 0; j < 2 * l + 1; ++j) {
+            const std::string name = sh_attr(l, j);
+            const int index = attribute_index(p, name);
+            if (index < 0) throw Error(ctx.file, where + ": " + name, "missing (required by KHR_gaussian_splatting)");
+            size_t count = 0;
+            const auto v = read_accessor(ctx, index, 3, {TINYGLTF_COMPONENT_TYPE_FLOAT}, where + ": " + name, &count);
+            if (count != n) throw Error(ctx.file, where + ": " + name, cat(count, " elements, POSITION has ", n));
+            for (size_t i = 0; i < n; ++i)
+                for (int ch = 0; ch < 3; ++ch) c.sh[(i * k + l * l + j) * 3 + ch] = v[3 * i + ch];
+        }
+    return c;
+}
+
+// The buffer view of the primitive's KHR_gaussian_splatting_compression_spz_2 stream, or -1.
+int spz_buffer_view(const tinygltf::Primitive& p, const std::string& file, const std::string& where) {
+    auto it = p.extensions.find(kExtension);
+    if (it == p.extensions.end() || !it->second.IsObject() || !it->second.Has("extensions")) return -1;
+    const auto& nested = it->second.Get("extensions");
+    if (!nested.IsObject() || !nested.Has(kSpzExtension)) return -1;
+    const auto& spz = nested.Get(kSpzExtension);
+    if (!spz.IsObject() || !spz.Has("bufferView") || !spz.Get("bufferView").IsNumber())
+        throw Error(file, where + ": " + kSpzExtension, "expected an object with a numeric bufferView");
+    const double view = spz.Get("bufferView").GetNumberAsDouble();
+    if (!(view >= 0) || view != std::floor(view) || view > double(std::numeric_limits<int>::max()))
+        throw Error(file, where + ": " + kSpzExtension, cat("bufferView ", view, " is not a valid index"));
+    return int(view);
+}
+
+// The splats of an SPZ-compressed primitive as the accessor path gives them (glTF frame; rotation
+// x y z w, linear scale, opacity as a probability), returned with a cloud holding their SH.
+GaussianCloud read_spz_primitive(const ReadContext& ctx, const tinygltf::Primitive& p, int view_index,
+                                 const std::string& where, std::vector<float>& pos, std::vector<float>& rot,
+                                 std::vector<float>& scale, std::vector<float>& opacity) {
+    const auto& m = ctx.m;
+    const std::string field = where + ": " + kSpzExtension;
+    if (size_t(view_index) >= m.bufferViews.size())
+        throw Error(ctx.file, field, cat("buffer view ", view_index, " does not exist"));
+    const tinygltf::BufferView& v = m.bufferViews[view_index];
+    if (v.buffer < 0 || size_t(v.buffer) >= m.buffers.size())
+        throw Error(ctx.file, field, cat("buffer ", v.buffer, " does not exist"));
+    const auto& data = m.buffers[v.buffer].data;
+    if (v.byteOffset > data.size() || v.byteLength > data.size() - v.byteOffset)
+        throw Error(ctx.file, field,
+                    cat("buffer view ", view_index, " (offset ", v.byteOffset, ", length ", v.byteLength,
+                        ") runs past its ", data.size(), "-byte buffer"));
+    SpzReadOptions raw;
+    raw.frame = SpzFrame::Rdf; // the stream holds the glTF frame as it is
+    GaussianCloud c = decode_spz(data.data() + v.byteOffset, v.byteLength, cat(ctx.file, " (", field, ")"), raw);
+    const int position = attribute_index(p, "POSITION");
+    if (position < 0) throw Error(ctx.file, where + ": POSITION", "missing (required by KHR_gaussian_splatting)");
+    if (size_t(position) >= m.accessors.size())
+        throw Error(ctx.file, where + ": POSITION", cat("accessor ", position, " does not exist"));
+    if (m.accessors[position].count != c.size())
+        throw Error(
+            ctx.file, field,
+            cat("the SPZ stream holds ", c.size(), " splats, the POSITION accessor ", m.accessors[position].count));
+    const int declared = sh_degree_of(p, ctx.file, where);
+    if (declared != c.sh_degree)
+        throw Error(ctx.file, field,
+                    cat("the SPZ stream has SH degree ", c.sh_degree, ", the attributes declare ", declared));
+    const size_t n = c.size();
+    pos = c.positions;
+    rot.resize(4 * n);
+    scale.resize(3 * n);
+    opacity.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+        for (int a = 0; a < 3; ++a) {
+            rot[4 * i + a] = c.rotations[4 * i + 1 + a];
+            scale[3 * i + a] = std::exp(c.log_scales[3 * i + a]);
+        }
+        rot[4 * i + 3] = c.rotations[4 * i];
+        opacity[i] = sigmoid(c.opacities[i]);
+    }
+    return c;
+}
+
 // One splat primitive, transformed by its node's global matrix, still in glTF's frame.
 GaussianCloud read_primitive(const ReadContext& ctx, const tinygltf::Primitive& p, const glm::dmat4& global,
                              const std::string& where) {
@@ -322,7 +481,8 @@ GaussianCloud read_primitive(const ReadContext& ctx, const tinygltf::Primitive& 
             log::warn(file, ": ", where, ": colours are linear BT.709; they are shown as if sRGB-encoded");
         if (e.Has("extensions") && e.Get("extensions").IsObject())
             for (const auto& key : e.Get("extensions").Keys())
-                log::warn(file, ": ", where, ": extension ", key, " of ", kExtension, " ignored");
+                if (key != kSpzExtension)
+                    log::warn(file, ": ", where, ": extension ", key, " of ", kExtension, " ignored");
     }
     auto find = [&](const std::string& name, bool required) -> int {
         auto it = p.attributes.find(name);
@@ -344,37 +504,23 @@ GaussianCloud read_primitive(const ReadContext& ctx, const tinygltf::Primitive& 
     auto check_count = [&](const std::string& name) {
         if (count != n) throw Error(file, where + ": " + name, cat(count, " elements, POSITION has ", n));
     };
-    const auto pos = read_accessor(ctx, find("POSITION", true), 3, kFloat, where + ": POSITION", &n);
-    const auto rot = read_accessor(ctx, find(attr("ROTATION"), true), 4, kRotation, where + ": ROTATION", &count);
-    check_count("ROTATION");
-    const auto scale = read_accessor(ctx, find(attr("SCALE"), true), 3, kScale, where + ": SCALE", &count);
-    check_count("SCALE");
-    const auto opacity = read_accessor(ctx, find(attr("OPACITY"), true), 1, kOpacity, where + ": OPACITY", &count);
-    check_count("OPACITY");
-
-    int degree = 0;
-    for (int l = 1; l <= kMaxShDegree; ++l) {
-        int present = 0;
-        for (int j = 0; j < 2 * l + 1; ++j) present += find(sh_attr(l, j), false) >= 0;
-        if (present == 0) break;
-        if (present != 2 * l + 1)
-            throw Error(file, where,
-                        cat("SH degree ", l, " is partly defined (", present, " of ", 2 * l + 1, " coefficients)"));
-        degree = l;
-    }
-    if (find(sh_attr(kMaxShDegree + 1, 0), false) >= 0) log::warn(file, ": ", where, ": SH beyond degree 3 ignored");
-
+    std::vector<float> pos, rot, scale, opacity;
     GaussianCloud c;
-    c.resize(n, degree);
+    if (const int view = spz_buffer_view(p, file, where); view >= 0) {
+        c = read_spz_primitive(ctx, p, view, where, pos, rot, scale, opacity);
+        n = c.size();
+    } else {
+        pos = read_accessor(ctx, find("POSITION", true), 3, kFloat, where + ": POSITION", &n);
+        rot = read_accessor(ctx, find(attr("ROTATION"), true), 4, kRotation, where + ": ROTATION", &count);
+        check_count("ROTATION");
+        scale = read_accessor(ctx, find(attr("SCALE"), true), 3, kScale, where + ": SCALE", &count);
+        check_count("SCALE");
+        opacity = read_accessor(ctx, find(attr("OPACITY"), true), 1, kOpacity, where + ": OPACITY", &count);
+        check_count("OPACITY");
+        c = read_sh_attributes(ctx, p, n, where);
+    }
+    const int degree = c.sh_degree;
     const int k = c.sh_coeffs();
-    for (int l = 0; l <= degree; ++l)
-        for (int j = 0; j < 2 * l + 1; ++j) {
-            const std::string name = sh_attr(l, j);
-            const auto v = read_accessor(ctx, find(name, true), 3, kFloat, where + ": " + name, &count);
-            check_count(name);
-            for (size_t i = 0; i < n; ++i)
-                for (int ch = 0; ch < 3; ++ch) c.sh[(i * k + l * l + j) * 3 + ch] = v[3 * i + ch];
-        }
 
     // Drafts before the release candidate stored log-scales; a linear scale is never negative.
     const bool log_space = std::any_of(scale.begin(), scale.end(), [](float s) { return s < 0.0f; });
@@ -434,7 +580,7 @@ GaussianCloud read_primitive(const ReadContext& ctx, const tinygltf::Primitive& 
 GaussianCloud collect_splats(const tinygltf::Model& m, const std::string& file) {
     const ReadContext ctx{m, file};
     for (const auto& req : m.extensionsRequired)
-        if (req != kExtension && req != "KHR_mesh_quantization")
+        if (req != kExtension && req != kSpzExtension && req != "KHR_mesh_quantization")
             throw Error(file, "extensionsRequired", "needs extension " + req + ", which this build does not support");
 
     std::vector<GaussianCloud> parts;
@@ -527,13 +673,13 @@ bool ignore_image(tinygltf::Image*, const int, std::string*, std::string*, int, 
 
 } // namespace
 
-std::vector<uint8_t> encode_glb(const GaussianCloud& cloud) {
-    std::string s = write_model(build_model(cloud), true);
+std::vector<uint8_t> encode_glb(const GaussianCloud& cloud, const GltfOptions& options) {
+    std::string s = write_model(build_model(cloud, options), true);
     return std::vector<uint8_t>(s.begin(), s.end());
 }
 
-std::string encode_gltf_embedded(const GaussianCloud& cloud) {
-    return write_model(build_model(cloud), false);
+std::string encode_gltf_embedded(const GaussianCloud& cloud, const GltfOptions& options) {
+    return write_model(build_model(cloud, options), false);
 }
 
 GaussianCloud decode_gltf(const uint8_t* data, size_t size, const std::string& file,
@@ -573,11 +719,11 @@ GaussianCloud decode_gltf(const uint8_t* data, size_t size, const std::string& f
     return collect_splats(model, file);
 }
 
-void write_gltf(const std::filesystem::path& path, const GaussianCloud& cloud) {
+void write_gltf(const std::filesystem::path& path, const GaussianCloud& cloud, const GltfOptions& options) {
     if (lower_extension(path) == ".gltf")
-        write_file_atomic(path, encode_gltf_embedded(cloud));
+        write_file_atomic(path, encode_gltf_embedded(cloud, options));
     else
-        write_file_atomic(path, encode_glb(cloud));
+        write_file_atomic(path, encode_glb(cloud, options));
 }
 
 GaussianCloud read_gltf(const std::filesystem::path& path) {

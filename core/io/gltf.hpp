@@ -14,6 +14,13 @@
 // rotations, u8/u16 scales and opacities) and files from the pre-release drafts whose SCALE holds
 // log-scales (any negative value marks a primitive as such).
 //
+// With KHR_gaussian_splatting_compression_spz_2 (GltfOptions::spz, what CesiumJS renders as splats)
+// the primitive's data is one SPZ stream (version 3, core/io/spz.hpp) in a buffer view named by
+// extensions.KHR_gaussian_splatting.extensions.KHR_gaussian_splatting_compression_spz_2.bufferView,
+// holding the glTF frame as it is; the attributes (POSITION with min/max, COLOR_0, :SCALE, :ROTATION,
+// :SH_DEGREE_l_COEF_n for l >= 1) are accessors without a buffer view that give counts and types.
+// Values then round-trip within SPZ's quantisation.
+//
 // Round trip: positions and SH exact (sign flips only); scale through exp/log (relative error
 // ~1e-7); opacity through sigmoid/logit (~1e-7 in probability); rotations normalised.
 #include <cstdint>
@@ -25,13 +32,19 @@
 
 namespace splatscape {
 
-std::vector<uint8_t> encode_glb(const GaussianCloud& cloud);
-std::string encode_gltf_embedded(const GaussianCloud& cloud); // .gltf JSON, buffer as a data URI
+struct GltfOptions {
+    bool spz = false; // KHR_gaussian_splatting_compression_spz_2
+};
+
+std::vector<uint8_t> encode_glb(const GaussianCloud& cloud, const GltfOptions& options = {});
+// .gltf JSON, buffer as a data URI
+std::string encode_gltf_embedded(const GaussianCloud& cloud, const GltfOptions& options = {});
 // `base_dir` resolves external buffer URIs of .gltf files; they must stay inside it.
 GaussianCloud decode_gltf(const uint8_t* data, size_t size, const std::string& file,
                           const std::filesystem::path& base_dir = {});
 
-void write_gltf(const std::filesystem::path& path, const GaussianCloud& cloud); // .glb or .gltf by extension
+// .glb or .gltf by extension
+void write_gltf(const std::filesystem::path& path, const GaussianCloud& cloud, const GltfOptions& options = {});
 GaussianCloud read_gltf(const std::filesystem::path& path);
 
 } // namespace splatscape

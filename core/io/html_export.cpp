@@ -50,7 +50,53 @@ struct Module {
     std::string body;               // the file with import lines removed and `export ` prefixes stripped
 };
 
+// Third-party modules bundled inside a function scope of their own (their top-level names are not
+// ours): only what they export becomes a top-level name of the bundle.
+bool is_isolated_module(const std::string& name) {
+    return name == "fzstd.js"; // third_party/fzstd
+}
+
+Module parse_isolated_module(const std::string& name, std::string_view text) {
+    static const std::regex kExportDecl(R"(^export\s+(?:var|let|const|function\*?|class)\s+([A-Za-z_$][\w$]*))");
+    static const std::regex kExportList(R"(^export\s*\{([^}]*)\}\s*;?\s*$)");
+    static const std::regex kImport(R"(^\s*import[\s{*'"])");
+    Module m;
+    std::istringstream in{std::string(text)};
+    std::string line, body;
+    int line_no = 0;
+    while (std::getline(in, line)) {
+        ++line_no;
+        std::smatch match;
+        if (std::regex_search(line, kImport))
+            throw Error(cat("web/", name), cat("line ", line_no), "an isolated module must not import others");
+        if (std::regex_search(line, match, kExportDecl)) {
+            m.names.push_back(match[1]);
+            line = line.substr(7);
+        } else if (std::regex_match(line, match, kExportList)) {
+            std::istringstream list(match[1].str());
+            for (std::string item; std::getline(list, item, ',');) {
+                const size_t a = item.find_first_not_of(" \t"), b = item.find_last_not_of(" \t");
+                if (a == std::string::npos) continue;
+                item = item.substr(a, b - a + 1);
+                if (item.find(' ') != std::string::npos)
+                    throw Error(cat("web/", name), cat("line ", line_no), "renamed exports cannot be bundled");
+                m.names.push_back(item);
+            }
+            continue;
+        } else if (line.starts_with("export ")) {
+            throw Error(cat("web/", name), cat("line ", line_no), "this export form cannot be bundled");
+        }
+        body += line;
+        body += '\n';
+    }
+    std::string names;
+    for (const auto& n : m.names) names += (names.empty() ? "" : ", ") + n;
+    m.body = cat("const { ", names, " } = (() => {\n", body, "return { ", names, " };\n})();\n");
+    return m;
+}
+
 Module parse_module(const std::string& name, std::string_view text) {
+    if (is_isolated_module(name)) return parse_isolated_module(name, text);
     static const std::regex kImport(R"(^\s*import\s*\{[^}]*\}\s*from\s*['"]\./([A-Za-z0-9_.-]+\.js)['"]\s*;?\s*$)");
     static const std::regex kAnyImport(R"(^\s*import[\s{*'"])");
     static const std::regex kExport(R"(^export\s+(async\s+function|function|class|const|let)\b)");
@@ -161,16 +207,29 @@ void write_viewer_html(const std::filesystem::path& path, const GaussianCloud4d&
     write_file_atomic(path, make_viewer_html(cloud, name.empty() ? "scene" : name));
 }
 
-std::string make_viewer_html(const GaussianCloud& cloud, const std::string& title) {
+std::string make_viewer_html(const GaussianCloud& cloud, const std::string& title, const Json& views) {
     std::string page(web_asset("index.html"));
     const size_t tag = page.find(kModuleTag);
     if (tag == std::string::npos)
         throw Error("web/index.html", "", cat("expected the line ", kModuleTag, " to replace with the bundle"));
-    const std::vector<uint8_t> spz = encode_spz(cloud);
+    // Version 3 (gzip): browsers inflate it natively (DecompressionStream); its frame is RUB, which the
+    // viewer assumes for SPZ files without a frame record.
+    SpzOptions spz_options;
+    spz_options.version = 3;
+    spz_options.frame = SpzFrame::Rub;
+    const std::vector<uint8_t> spz = encode_spz(cloud, spz_options);
+    std::string views_block;
+    if (!views.is_null()) {
+        // JSON inside a script element ends at the first "</": escape the slash of any such pair.
+        std::string text = views.dump();
+        for (size_t pos = text.find("</"); pos != std::string::npos; pos = text.find("</", pos + 3))
+            text.replace(pos, 2, "<\\/");
+        views_block = cat("<script id=\"splatscape-views\" type=\"application/json\">", text, "</script>\n");
+    }
     std::string block = cat("<script id=\"splatscape-scene\" type=\"application/octet-stream\" data-format=\"spz\" "
                             "data-name=\"",
                             html_escape(title), "\">", base64_encode(spz.data(), spz.size()), "</script>\n",
-                            "<script type=\"module\">\n", bundle_viewer_script("main.js"), "</script>");
+                            views_block, "<script type=\"module\">\n", bundle_viewer_script("main.js"), "</script>");
     page.replace(tag, std::string(kModuleTag).size(), block);
     const std::string kTitle = "<title>Splatscape viewer</title>";
     if (size_t t = page.find(kTitle); t != std::string::npos)
@@ -178,9 +237,9 @@ std::string make_viewer_html(const GaussianCloud& cloud, const std::string& titl
     return page;
 }
 
-void write_viewer_html(const std::filesystem::path& path, const GaussianCloud& cloud) {
+void write_viewer_html(const std::filesystem::path& path, const GaussianCloud& cloud, const Json& views) {
     std::string name = path.stem().string();
-    write_file_atomic(path, make_viewer_html(cloud, name.empty() ? "scene" : name));
+    write_file_atomic(path, make_viewer_html(cloud, name.empty() ? "scene" : name, views));
 }
 
 } // namespace splatscape

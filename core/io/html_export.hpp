@@ -10,6 +10,7 @@
 
 #include "core/gaussian_cloud.hpp"
 #include "core/gaussian_cloud_4d.hpp"
+#include "core/json_util.hpp"
 
 namespace splatscape {
 
@@ -17,9 +18,14 @@ namespace splatscape {
 std::string bundle_viewer_script(const std::string& entry = "main.js");
 std::string base64_encode(const uint8_t* data, size_t size);
 
+// Views the page opens with (web/views.js reads them): {"up": [x, y, z] world up, "background":
+// [r, g, b], "cameras": [{"name", "R": world-to-camera rows (9), "t" (3), "fx", "fy", "cx", "cy",
+// "width", "height", "focus": distance to the scene centre along the view}, ...]}, in the internal
+// (OpenCV / COLMAP) frame; the page starts at the first camera and lists them all in a menu. Null:
+// the page frames the scene itself.
 // The complete HTML page; `title` names the scene in the page title.
-std::string make_viewer_html(const GaussianCloud& cloud, const std::string& title);
-void write_viewer_html(const std::filesystem::path& path, const GaussianCloud& cloud);
+std::string make_viewer_html(const GaussianCloud& cloud, const std::string& title, const Json& views = nullptr);
+void write_viewer_html(const std::filesystem::path& path, const GaussianCloud& cloud, const Json& views = nullptr);
 // The same page with a 4D scene (gs4d) embedded as a compact .s4d (core/io/s4d.hpp): the viewer
 // slices it in the vertex shader and shows a time slider with play, pause, speed and loop.
 std::string make_viewer_html(const GaussianCloud4d& cloud, const std::string& title);

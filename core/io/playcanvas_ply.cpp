@@ -181,6 +181,88 @@ GaussianCloud decode_playcanvas_ply(const uint8_t* data, size_t size, const std:
     return c;
 }
 
+std::vector<uint8_t> encode_playcanvas_ply(const GaussianCloud& c) {
+    c.validate("compressed PLY writer input");
+    const size_t n = c.size(), chunks = (n + kPlayCanvasChunkSize - 1) / kPlayCanvasChunkSize;
+    const int k = c.sh_coeffs(), rest = 3 * (k - 1);
+    std::string h = cat("ply\nformat binary_little_endian 1.0\ncomment Splatscape\nelement chunk ", chunks, "\n");
+    for (const char* p :
+         {"min_x", "min_y", "min_z", "max_x", "max_y", "max_z", "min_scale_x", "min_scale_y", "min_scale_z",
+          "max_scale_x", "max_scale_y", "max_scale_z", "min_r", "min_g", "min_b", "max_r", "max_g", "max_b"})
+        h += cat("property float ", p, "\n");
+    h += cat("element vertex ", n,
+             "\nproperty uint packed_position\nproperty uint packed_rotation\nproperty uint packed_scale\n"
+             "property uint packed_color\n");
+    if (rest > 0) {
+        h += cat("element sh ", n, "\n");
+        for (int i = 0; i < rest; ++i) h += cat("property uchar f_rest_", i, "\n");
+    }
+    h += "end_header\n";
+    std::vector<uint8_t> out(h.begin(), h.end());
+    auto put = [&](const void* p, size_t bytes) {
+        const auto* b = static_cast<const uint8_t*>(p);
+        out.insert(out.end(), b, b + bytes);
+    };
+    auto log_scale = [&](size_t i, int a) { return std::clamp(c.log_scales[3 * i + a], -20.0f, 20.0f); };
+    auto color = [&](size_t i, int a) { return rgb_from_sh_dc(c.sh[(i * k) * 3 + a]); };
+    // Unit-interval position of v in [lo, hi] on `bits` bits.
+    auto unorm = [](float v, float lo, float hi, int bits) {
+        const float t = hi > lo ? (v - lo) / (hi - lo) : 0.0f;
+        const float top = float((1u << bits) - 1u);
+        return uint32_t(std::clamp(std::lround(t * top), 0L, long(top)));
+    };
+    std::vector<float> ranges(chunks * 18);
+    for (size_t ch = 0; ch < chunks; ++ch) {
+        float* r = &ranges[ch * 18];
+        const size_t lo = ch * kPlayCanvasChunkSize, hi = std::min(n, lo + kPlayCanvasChunkSize);
+        for (int a = 0; a < 3; ++a) {
+            r[a] = r[6 + a] = r[12 + a] = INFINITY;
+            r[3 + a] = r[9 + a] = r[15 + a] = -INFINITY;
+            for (size_t i = lo; i < hi; ++i) {
+                r[a] = std::min(r[a], c.positions[3 * i + a]);
+                r[3 + a] = std::max(r[3 + a], c.positions[3 * i + a]);
+                r[6 + a] = std::min(r[6 + a], log_scale(i, a));
+                r[9 + a] = std::max(r[9 + a], log_scale(i, a));
+                r[12 + a] = std::min(r[12 + a], color(i, a));
+                r[15 + a] = std::max(r[15 + a], color(i, a));
+            }
+        }
+        put(r, 18 * sizeof(float));
+    }
+    const float kSqrtHalf = std::sqrt(0.5f);
+    for (size_t i = 0; i < n; ++i) {
+        const float* r = &ranges[(i / kPlayCanvasChunkSize) * 18];
+        const uint32_t position = unorm(c.positions[3 * i], r[0], r[3], 11) << 21 |
+                                  unorm(c.positions[3 * i + 1], r[1], r[4], 10) << 11 |
+                                  unorm(c.positions[3 * i + 2], r[2], r[5], 11);
+        const uint32_t scale = unorm(log_scale(i, 0), r[6], r[9], 11) << 21 |
+                               unorm(log_scale(i, 1), r[7], r[10], 10) << 11 | unorm(log_scale(i, 2), r[8], r[11], 11);
+        float q[4], norm = 0.0f;
+        for (int a = 0; a < 4; ++a) norm += c.rotations[4 * i + a] * c.rotations[4 * i + a];
+        norm = std::sqrt(norm);
+        for (int a = 0; a < 4; ++a) q[a] = norm > 0.0f ? c.rotations[4 * i + a] / norm : (a == 0 ? 1.0f : 0.0f);
+        int largest = 0;
+        for (int a = 1; a < 4; ++a)
+            if (std::abs(q[a]) > std::abs(q[largest])) largest = a;
+        const float sign = q[largest] < 0.0f ? -1.0f : 1.0f;
+        uint32_t rotation = uint32_t(largest);
+        for (int a = 0; a < 4; ++a)
+            if (a != largest) rotation = rotation << 10 | unorm(sign * q[a], -kSqrtHalf, kSqrtHalf, 10);
+        uint32_t col = 0;
+        for (int a = 0; a < 3; ++a) col |= unorm(color(i, a), r[12 + a], r[15 + a], 8) << (24 - 8 * a);
+        col |= unorm(sigmoid(c.opacities[i]), 0.0f, 1.0f, 8);
+        for (uint32_t v : {position, rotation, scale, col}) put(&v, 4);
+    }
+    // f_rest is channel-major as in the reference PLY: f_rest_{ch * (K-1) + (j-1)}.
+    for (size_t i = 0; i < n; ++i)
+        for (int ch = 0; ch < 3; ++ch)
+            for (int j = 1; j < k; ++j) {
+                const float t = c.sh[(i * k + j) * 3 + ch] / 8.0f + 0.5f;
+                out.push_back(uint8_t(std::clamp(long(std::floor(t * 256.0f)), 0L, 255L)));
+            }
+    return out;
+}
+
 GaussianCloud read_playcanvas_ply(const std::filesystem::path& path) {
     auto bytes = read_file_bytes(path);
     return decode_playcanvas_ply(bytes.data(), bytes.size(), path.string());

@@ -7,9 +7,11 @@
 #include "core/file_util.hpp"
 #include "core/io/gltf.hpp"
 #include "core/io/html_export.hpp"
+#include "core/io/ksplat.hpp"
 #include "core/io/playcanvas_ply.hpp"
 #include "core/io/ply.hpp"
 #include "core/io/ply_4d.hpp"
+#include "core/io/sog.hpp"
 #include "core/io/splat_format.hpp"
 #include "core/io/spz.hpp"
 
@@ -18,11 +20,16 @@ namespace splatscape {
 const std::vector<SceneFormat>& scene_formats() {
     static const std::vector<SceneFormat> kFormats = {
         {"ply", ".ply", true, true, "reference 3D Gaussian splatting PLY (canonical)"},
-        {"compressed-ply", ".compressed.ply", true, false, "PlayCanvas / SuperSplat compressed PLY (read only)"},
+        {"compressed-ply", ".compressed.ply", true, true,
+         "PlayCanvas / SuperSplat compressed PLY (8-bit SH, 256-splat chunks)"},
         {"splat", ".splat", true, true, "antimatter15 .splat (32 bytes a splat, SH degree 0)"},
-        {"spz", ".spz", true, true, "Niantic SPZ: reads v2-v4, writes v3 (gzip) or v4 (zstd, --spz-version 4)"},
-        {"glb", ".glb", true, true, "glTF 2.0 binary with KHR_gaussian_splatting"},
+        {"spz", ".spz", true, true, "Niantic SPZ: reads v2-v4, writes v4 (zstd, with a frame record) or v2/v3 (gzip)"},
+        {"glb", ".glb", true, true,
+         "glTF 2.0 binary with KHR_gaussian_splatting (--glb-spz: SPZ-compressed, for CesiumJS)"},
         {"gltf", ".gltf", true, true, "glTF 2.0 JSON (buffer embedded) with KHR_gaussian_splatting"},
+        {"sog", ".sog", true, true,
+         "PlayCanvas SOG v2: WebP textures and meta.json, bundled (.sog) or as meta.json + files"},
+        {"ksplat", ".ksplat", true, false, "GaussianSplats3D .ksplat (compression levels 0-2; read only)"},
         {"html", ".html", false, true, "standalone web viewer with the scene inside (open it in a browser)"},
         {"s4d", ".s4d", true, true, "Splatscape compact 4D Gaussians (gs4d scenes, quantised as SPZ; core/io/s4d.hpp)"},
     };
@@ -45,6 +52,7 @@ std::string scene_format_for(const std::filesystem::path& path) {
     std::string name = path.filename().string();
     for (auto& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
     if (name.size() > 15 && name.ends_with(".compressed.ply")) return "compressed-ply";
+    if (name == "meta.json" || name.ends_with(".meta.json")) return "sog"; // SOG as separate files
     std::string ext = lower_extension(path);
     if (ext == ".htm") return "html";
     for (auto& f : scene_formats())
@@ -84,6 +92,10 @@ constexpr const char* k4dSceneAdvice =
 } // namespace
 
 GaussianCloud read_scene(const std::filesystem::path& input) {
+    return read_scene(input, SceneReadOptions{});
+}
+
+GaussianCloud read_scene(const std::filesystem::path& input, const SceneReadOptions& options) {
     const std::filesystem::path path = resolve_scene_path(input);
     const std::string fmt = scene_format_for(path);
     if (fmt == "ply" || fmt == "compressed-ply") {
@@ -94,13 +106,16 @@ GaussianCloud read_scene(const std::filesystem::path& input) {
         return read_gaussian_ply(bytes.data(), bytes.size(), path.string());
     }
     if (fmt == "splat") return read_splat(path);
-    if (fmt == "spz") return read_spz(path);
+    if (fmt == "spz") return read_spz(path, SpzReadOptions{options.spz_frame});
     if (fmt == "glb" || fmt == "gltf") return read_gltf(path);
+    if (fmt == "sog") return read_sog(path);
+    if (fmt == "ksplat") return read_ksplat(path);
     if (fmt == "html")
         throw Error(path.string(), "", "a standalone HTML viewer cannot be read back; open it in a browser");
     if (fmt == "s4d") throw Error(path.string(), "", k4dSceneAdvice);
     throw Error(path.string(), "",
-                "unknown scene file type (known: .ply, .compressed.ply, .splat, .spz, .glb, .gltf, .s4d)");
+                "unknown scene file type (known: .ply, .compressed.ply, .splat, .spz, .glb, .gltf, .sog, meta.json, "
+                ".ksplat, .s4d)");
 }
 
 void write_scene(const std::filesystem::path& path, const GaussianCloud& cloud, const std::string& format) {
@@ -115,17 +130,19 @@ void write_scene(const std::filesystem::path& path, const GaussianCloud& cloud, 
     if (fmt == "spz") {
         SpzOptions o;
         o.version = options.spz_version;
+        o.frame = options.spz_frame;
         return write_spz(path, cloud, o);
     }
-    if (fmt == "glb") return write_file_atomic(path, encode_glb(cloud));
-    if (fmt == "gltf") return write_file_atomic(path, encode_gltf_embedded(cloud));
+    if (fmt == "glb") return write_file_atomic(path, encode_glb(cloud, GltfOptions{options.glb_spz}));
+    if (fmt == "gltf") return write_file_atomic(path, encode_gltf_embedded(cloud, GltfOptions{options.glb_spz}));
     if (fmt == "html") return write_viewer_html(path, cloud);
-    if (fmt == "compressed-ply")
-        throw UsageError(path.string() + ": PlayCanvas compressed PLY is an import format; write ply, spz or glb");
+    if (fmt == "sog") return write_sog(path, cloud);
+    if (fmt == "ksplat") throw UsageError(path.string() + ": .ksplat is an import format; write ply, spz, sog or glb");
+    if (fmt == "compressed-ply") return write_file_atomic(path, encode_playcanvas_ply(cloud));
     if (fmt == "s4d") throw UsageError(path.string() + ": .s4d holds 4D (gs4d) scenes; write ply, spz or glb");
     throw Error(path.string(), "",
                 "cannot write scene format '" + (fmt.empty() ? path.extension().string() : fmt) +
-                    "' (known: ply, splat, spz, glb, gltf, html, s4d)");
+                    "' (known: ply, compressed-ply, splat, spz, glb, gltf, sog, html, s4d)");
 }
 
 } // namespace splatscape

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/gaussian_cloud.hpp"
+#include "core/io/spz.hpp"
 
 namespace splatscape {
 
@@ -19,7 +20,14 @@ struct SceneFormat {
 
 // Options of the writers that have any.
 struct SceneWriteOptions {
-    int spz_version = 3; // 2, 3 (gzip, what most viewers read) or 4 (zstd streams)
+    int spz_version = 4;               // 2, 3 (gzip) or 4 (zstd streams, with a frame record)
+    std::optional<SpzFrame> spz_frame; // unset: SpzOptions' default (core/io/spz.hpp)
+    bool glb_spz = false;              // glb/gltf: KHR_gaussian_splatting_compression_spz_2
+};
+
+// Options of the readers that have any.
+struct SceneReadOptions {
+    std::optional<SpzFrame> spz_frame; // the frame of .spz bytes; unset: the file's record, else RUB
 };
 
 // The formats this build knows, for --help texts and `convert`.
@@ -36,6 +44,7 @@ std::filesystem::path resolve_scene_path(const std::filesystem::path& path);
 // Reads any known scene file (or run folder); throws Error naming the file on unknown extensions
 // or bad content. A .ply holding PlayCanvas's compressed layout is read as such.
 GaussianCloud read_scene(const std::filesystem::path& path);
+GaussianCloud read_scene(const std::filesystem::path& path, const SceneReadOptions& options);
 // Writes by `format` ("" = from the extension).
 void write_scene(const std::filesystem::path& path, const GaussianCloud& cloud, const std::string& format = "");
 void write_scene(const std::filesystem::path& path, const GaussianCloud& cloud, const std::string& format,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <iterator>
 
 #include "core/error.hpp"
 #include "core/file_util.hpp"
@@ -27,6 +28,12 @@ constexpr size_t kV4HeaderBytes = 32;
 constexpr size_t kTocEntryBytes = 16;
 constexpr uint8_t kFlagAntialiased = 0x1;
 constexpr uint8_t kFlagExtensions = 0x2;
+// Extension records (v4): u32 type, u32 byte length, payload. SPZ_ADOBE_coordinate_system carries a
+// u32 spz::CoordinateSystem (Niantic's enum: UNSPECIFIED 0, LDB 1, RDB 2, LUB 3, RUB 4, LDF 5, RDF 6,
+// LUF 7, RUF 8, then the axis-swapping family 9..16).
+constexpr uint32_t kExtCoordinateSystem = 0xADBE0003;
+constexpr size_t kExtRecordHeaderBytes = 8;
+constexpr size_t kExtCoordinateSystemBytes = 4;
 // Fixed-point DC colour: dc * 0.15 * 255 + 127.5, a narrower scale than SH_C0 so that colours
 // slightly outside [0, 1] (which higher bands bring back) survive.
 constexpr float kColorScale = 0.15f;
@@ -45,7 +52,61 @@ struct Header {
     int sh_degree = 0;
     int fractional_bits = 0;
     uint8_t flags = 0;
+    std::optional<SpzFrame> recorded_frame; // v4 SPZ_ADOBE_coordinate_system record
 };
+
+struct FrameCode {
+    SpzFrame frame;
+    uint32_t code; // spz::CoordinateSystem
+    const char* name;
+    AxisFlip from_rdf;
+};
+constexpr FrameCode kFrames[] = {
+    {SpzFrame::Rdf, 6, "RDF", {1, 1, 1}},
+    {SpzFrame::Rub, 4, "RUB", {1, -1, -1}},
+    {SpzFrame::Luf, 7, "LUF", {-1, -1, 1}},
+    {SpzFrame::Ldb, 1, "LDB", {-1, 1, -1}},
+};
+const FrameCode& frame_code(SpzFrame f) {
+    for (const auto& c : kFrames)
+        if (c.frame == f) return c;
+    return kFrames[0];
+}
+constexpr const char* kCoordinateSystemNames[] = {"UNSPECIFIED", "LDB", "RDB", "LUB", "RUB", "LDF", "RDF", "LUF", "RUF",
+                                                  "LFD",         "RFD", "LFU", "RFU", "LBD", "RBD", "LBU", "RBU"};
+
+// Reads the extension records of a v4 file (between the header and the TOC at `toc`).
+void parse_extension_records(const uint8_t* data, size_t toc, Header& h, const std::string& file) {
+    size_t at = kV4HeaderBytes;
+    while (at < toc) {
+        if (toc - at < kExtRecordHeaderBytes)
+            throw Error(file, "extensions",
+                        cat(toc - at, " bytes before the table of contents are not a whole record"));
+        const uint32_t type = load_u32(data + at), length = load_u32(data + at + 4);
+        at += kExtRecordHeaderBytes;
+        if (length > toc - at)
+            throw Error(
+                file, "extensions",
+                cat("record 0x", std::hex, type, std::dec, " of ", length, " bytes runs past the table of contents"));
+        if (type == kExtCoordinateSystem) {
+            if (length < kExtCoordinateSystemBytes)
+                throw Error(file, "SPZ_ADOBE_coordinate_system", cat(length, " bytes; expected a u32"));
+            const uint32_t code = load_u32(data + at);
+            bool known = false;
+            for (const auto& c : kFrames)
+                if (c.code == code) h.recorded_frame = c.frame, known = true;
+            if (!known && code != 0) // 0: UNSPECIFIED, as if there were no record
+                throw Error(file, "SPZ_ADOBE_coordinate_system",
+                            cat("coordinate system ",
+                                code < std::size(kCoordinateSystemNames) ? kCoordinateSystemNames[code] : "", " (",
+                                code,
+                                ") is a mirror image or swaps axes of RDF; this build reads RDF, RUB, LUF and LDB"));
+        } else {
+            log::debug(file, ": SPZ extension record 0x", std::hex, type, std::dec, " (", length, " bytes) skipped");
+        }
+        at += length;
+    }
+}
 
 Header parse_header(const uint8_t* p, const std::string& file) {
     Header h;
@@ -84,7 +145,8 @@ uint8_t quantize_sh(float v, int bits) {
 }
 
 // Decodes the attribute arrays (already in memory, uncompressed) into a cloud in the internal frame.
-GaussianCloud decode_arrays(const Header& h, const std::vector<const uint8_t*>& arrays, const std::string& file) {
+GaussianCloud decode_arrays(const Header& h, const std::vector<const uint8_t*>& arrays, const std::string& file,
+                            SpzFrame frame) {
     const size_t n = h.count;
     const int degree = std::min(h.sh_degree, kMaxShDegree);
     if (h.sh_degree > kMaxShDegree)
@@ -122,22 +184,27 @@ GaussianCloud decode_arrays(const Header& h, const std::vector<const uint8_t*>& 
             for (int ch = 0; ch < 3; ++ch)
                 c.sh[(i * k + j) * 3 + ch] = (float(sh[(i * dim + (j - 1)) * 3 + ch]) - 128.0f) / 128.0f;
     }
-    apply_axis_flip(c, kColmapToSpz); // RUB -> RDF (the flip is its own inverse)
+    if (frame != SpzFrame::Rdf) apply_axis_flip(c, frame_code(frame).from_rdf); // each flip is its own inverse
     c.validate(file.c_str());
     return c;
 }
 
-GaussianCloud decode_legacy_payload(const Header& h, const std::vector<uint8_t>& payload, const std::string& file) {
+SpzFrame reading_frame(const Header& h, const SpzReadOptions& o) {
+    return o.frame ? *o.frame : h.recorded_frame ? *h.recorded_frame : SpzFrame::Rub;
+}
+
+GaussianCloud decode_legacy_payload(const Header& h, const std::vector<uint8_t>& payload, const std::string& file,
+                                    const SpzReadOptions& o) {
     std::vector<const uint8_t*> arrays;
     size_t off = 0;
     for (uint64_t s : stream_sizes(h)) {
         arrays.push_back(payload.data() + off);
         off += size_t(s);
     }
-    return decode_arrays(h, arrays, file);
+    return decode_arrays(h, arrays, file, reading_frame(h, o));
 }
 
-GaussianCloud decode_gzip(const uint8_t* data, size_t size, const std::string& file) {
+GaussianCloud decode_gzip(const uint8_t* data, size_t size, const std::string& file, const SpzReadOptions& o) {
     InflateStream in(data, size, file);
     uint8_t hb[kLegacyHeaderBytes];
     if (in.read(hb, sizeof(hb), "header") != sizeof(hb))
@@ -157,10 +224,10 @@ GaussianCloud decode_gzip(const uint8_t* data, size_t size, const std::string& f
         uint8_t extra;
         if (in.read(&extra, 1, "attributes") != 0) log::warn(file, ": data after the last attribute array ignored");
     }
-    return decode_legacy_payload(h, payload, file);
+    return decode_legacy_payload(h, payload, file, o);
 }
 
-GaussianCloud decode_plain_legacy(const uint8_t* data, size_t size, const std::string& file) {
+GaussianCloud decode_plain_legacy(const uint8_t* data, size_t size, const std::string& file, const SpzReadOptions& o) {
     Header h = parse_header(data, file);
     uint64_t total = 0;
     for (uint64_t s : stream_sizes(h)) total += s;
@@ -169,22 +236,34 @@ GaussianCloud decode_plain_legacy(const uint8_t* data, size_t size, const std::s
                     cat("truncated or lying count: ", h.count, " splats need ", total, " bytes, ",
                         size - kLegacyHeaderBytes, " present"));
     std::vector<uint8_t> payload(data + kLegacyHeaderBytes, data + kLegacyHeaderBytes + total);
-    return decode_legacy_payload(h, payload, file);
+    return decode_legacy_payload(h, payload, file, o);
 }
 
-GaussianCloud decode_v4(const uint8_t* data, size_t size, const std::string& file) {
+// The v4 header with its extension records; `toc` receives the table of contents' offset.
+Header parse_v4_header(const uint8_t* data, size_t size, const std::string& file, uint64_t& toc) {
     if (size < kV4HeaderBytes) throw Error(file, "header", cat("truncated: ", size, " bytes, a v4 header needs 32"));
     Header h = parse_header(data, file);
+    toc = load_u32(data + 16);
     const size_t streams = data[15];
-    const uint64_t toc = load_u32(data + 16);
-    const std::vector<uint64_t> expected = stream_sizes(h);
-    if (streams != expected.size())
-        throw Error(file, "numStreams", cat(streams, " streams; SH degree ", h.sh_degree, " needs ", expected.size()));
     if (toc < kV4HeaderBytes || toc > size || streams * kTocEntryBytes > size - toc)
         throw Error(
             file, "tocByteOffset",
             cat("table of contents at ", toc, " (", streams, " entries) lies outside the ", size, "-byte file"));
-    if (h.flags & kFlagExtensions) log::debug(file, ": SPZ extension records skipped");
+    if (h.flags & kFlagExtensions)
+        parse_extension_records(data, size_t(toc), h, file);
+    else if (toc != kV4HeaderBytes)
+        log::debug(file, ": ", toc - kV4HeaderBytes,
+                   " bytes between the header and the TOC without the extension flag");
+    return h;
+}
+
+GaussianCloud decode_v4(const uint8_t* data, size_t size, const std::string& file, const SpzReadOptions& o) {
+    uint64_t toc = 0;
+    Header h = parse_v4_header(data, size, file, toc);
+    const size_t streams = data[15];
+    const std::vector<uint64_t> expected = stream_sizes(h);
+    if (streams != expected.size())
+        throw Error(file, "numStreams", cat(streams, " streams; SH degree ", h.sh_degree, " needs ", expected.size()));
     uint64_t offset = toc + streams * kTocEntryBytes;
     std::vector<std::vector<uint8_t>> arrays;
     static const char* kNames[] = {"positions", "alphas", "colors", "scales", "rotations", "sh"};
@@ -204,7 +283,7 @@ GaussianCloud decode_v4(const uint8_t* data, size_t size, const std::string& fil
     if (offset != size) log::warn(file, ": ", size - offset, " bytes after the last stream ignored");
     std::vector<const uint8_t*> ptrs;
     for (auto& a : arrays) ptrs.push_back(a.data());
-    return decode_arrays(h, ptrs, file);
+    return decode_arrays(h, ptrs, file, reading_frame(h, o));
 }
 
 // The internal cloud in SPZ's frame, with normalised rotations (x y z w order) and clamped values.
@@ -213,10 +292,10 @@ struct Prepared {
     int fractional_bits = kDefaultFractionalBits;
 };
 
-Prepared prepare(const GaussianCloud& in) {
+Prepared prepare(const GaussianCloud& in, SpzFrame frame) {
     Prepared p{in, kDefaultFractionalBits};
     in.validate("SPZ writer input");
-    apply_axis_flip(p.cloud, kColmapToSpz);
+    if (frame != SpzFrame::Rdf) apply_axis_flip(p.cloud, frame_code(frame).from_rdf);
     float max_abs = 0.0f;
     for (float v : p.cloud.positions) max_abs = std::max(max_abs, std::abs(v));
     p.fractional_bits = quant::fixed24_fractional_bits(max_abs, kDefaultFractionalBits);
@@ -265,6 +344,49 @@ std::vector<std::vector<uint8_t>> encode_arrays(const Prepared& p, const SpzOpti
 
 } // namespace
 
+const char* to_string(SpzFrame frame) {
+    return frame_code(frame).name;
+}
+
+std::optional<SpzFrame> parse_spz_frame(const std::string& name) {
+    std::string upper = name;
+    for (auto& ch : upper) ch = char(std::toupper(static_cast<unsigned char>(ch)));
+    for (const auto& c : kFrames)
+        if (upper == c.name) return c.frame;
+    return std::nullopt;
+}
+
+SpzFrame spz_write_frame(const SpzOptions& o) {
+    return o.frame ? *o.frame : o.version >= 4 ? SpzFrame::Rdf : SpzFrame::Rub;
+}
+
+SpzHeaderInfo spz_header_info(const uint8_t* data, size_t size, const std::string& file, const SpzReadOptions& o) {
+    Header h;
+    if (is_gzip(data, size)) {
+        uint8_t hb[kLegacyHeaderBytes];
+        InflateStream in(data, size, file);
+        if (in.read(hb, sizeof(hb), "header") != sizeof(hb)) throw Error(file, "header", "truncated SPZ header");
+        h = parse_header(hb, file);
+    } else if (size >= kLegacyHeaderBytes && load_u32(data + 4) == 4) {
+        uint64_t toc = 0;
+        h = parse_v4_header(data, size, file, toc);
+    } else {
+        if (size < kLegacyHeaderBytes) throw Error(file, "header", "truncated SPZ header");
+        h = parse_header(data, file);
+    }
+    SpzHeaderInfo info;
+    info.version = int(h.version);
+    info.count = h.count;
+    info.sh_degree = h.sh_degree;
+    info.frame = reading_frame(h, o);
+    info.frame_source =
+        o.frame            ? "given"
+        : h.recorded_frame ? "recorded in the file (SPZ_ADOBE_coordinate_system)"
+                           : "assumed: no frame record, so the SPZ spec's RUB; files from SuperSplat / splat-transform "
+                             "hold RDF: read them with --spz-frame rdf";
+    return info;
+}
+
 int spz_version(const uint8_t* data, size_t size, const std::string& file) {
     uint8_t hb[kLegacyHeaderBytes];
     if (is_gzip(data, size)) {
@@ -284,9 +406,14 @@ std::vector<uint8_t> encode_spz(const GaussianCloud& cloud, const SpzOptions& o)
         throw UsageError("SPZ SH precision must be 1..8 bits");
     if (cloud.size() > kMaxSplats)
         throw Error("SPZ", "count", cat(cloud.size(), " splats is more than SPZ readers accept"));
-    Prepared p = prepare(cloud);
+    const SpzFrame frame = spz_write_frame(o);
+    if (o.version < 4 && frame != SpzFrame::Rdf && frame != SpzFrame::Rub)
+        throw UsageError(cat("SPZ v", o.version, " has no frame record: write ", to_string(frame), " as version 4"));
+    Prepared p = prepare(cloud, frame);
     auto arrays = encode_arrays(p, o);
-    const uint8_t flags = o.antialiased ? kFlagAntialiased : 0;
+    // v4 always says which frame it holds; v2/v3 cannot.
+    const bool record = o.version >= 4;
+    const uint8_t flags = uint8_t((o.antialiased ? kFlagAntialiased : 0) | (record ? kFlagExtensions : 0));
     std::vector<uint8_t> out;
     put_u32(out, kSpzMagic);
     put_u32(out, uint32_t(o.version));
@@ -299,9 +426,13 @@ std::vector<uint8_t> encode_spz(const GaussianCloud& cloud, const SpzOptions& o)
         for (auto& a : arrays) out.insert(out.end(), a.begin(), a.end());
         return gzip_compress(out.data(), out.size());
     }
-    out.push_back(uint8_t(arrays.size()));  // numStreams
-    put_u32(out, uint32_t(kV4HeaderBytes)); // tocByteOffset: no extension records
-    out.resize(kV4HeaderBytes, 0);          // reserved
+    const size_t records = kExtRecordHeaderBytes + kExtCoordinateSystemBytes;
+    out.push_back(uint8_t(arrays.size()));            // numStreams
+    put_u32(out, uint32_t(kV4HeaderBytes + records)); // tocByteOffset, after the frame record
+    out.resize(kV4HeaderBytes, 0);                    // reserved
+    put_u32(out, kExtCoordinateSystem);
+    put_u32(out, uint32_t(kExtCoordinateSystemBytes));
+    put_u32(out, frame_code(frame).code);
     std::vector<std::vector<uint8_t>> compressed;
     for (auto& a : arrays) compressed.push_back(zstd_compress(a.data(), a.size()));
     for (size_t s = 0; s < arrays.size(); ++s) {
@@ -312,23 +443,23 @@ std::vector<uint8_t> encode_spz(const GaussianCloud& cloud, const SpzOptions& o)
     return out;
 }
 
-GaussianCloud decode_spz(const uint8_t* data, size_t size, const std::string& file) {
-    if (is_gzip(data, size)) return decode_gzip(data, size, file);
+GaussianCloud decode_spz(const uint8_t* data, size_t size, const std::string& file, const SpzReadOptions& o) {
+    if (is_gzip(data, size)) return decode_gzip(data, size, file, o);
     if (size < kLegacyHeaderBytes)
         throw Error(file, "header", cat("truncated: ", size, " bytes is shorter than an SPZ header"));
     if (load_u32(data) != kSpzMagic)
         throw Error(file, "magic", "not an SPZ file (neither a gzip stream nor an 'NGSP' header)");
-    if (load_u32(data + 4) == 4) return decode_v4(data, size, file);
-    return decode_plain_legacy(data, size, file);
+    if (load_u32(data + 4) == 4) return decode_v4(data, size, file, o);
+    return decode_plain_legacy(data, size, file, o);
 }
 
 void write_spz(const std::filesystem::path& path, const GaussianCloud& cloud, const SpzOptions& options) {
     write_file_atomic(path, encode_spz(cloud, options));
 }
 
-GaussianCloud read_spz(const std::filesystem::path& path) {
+GaussianCloud read_spz(const std::filesystem::path& path, const SpzReadOptions& options) {
     auto bytes = read_file_bytes(path);
-    return decode_spz(bytes.data(), bytes.size(), path.string());
+    return decode_spz(bytes.data(), bytes.size(), path.string(), options);
 }
 
 } // namespace splatscape

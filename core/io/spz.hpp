@@ -9,7 +9,16 @@
 // "smallest three": 2-bit index of the largest component, 3 x (sign + 9-bit magnitude)), SH
 // (u8 per coefficient, [dim, 3] colour-inner, without the DC term). v4 stores the same arrays as
 // separate zstd streams listed by {compressed, uncompressed} u64 pairs at the header's TOC offset.
-// SPZ's frame is RUB; points are converted to and from the internal RDF frame (frame_convert.hpp).
+//
+// Frame. Niantic's spec stores RUB (x right, y up, z back); PlayCanvas's splat-transform (the reader
+// behind SuperSplat, and the main writer of v4 files) reads and writes the bytes as they are, in the
+// PLY frame (RDF). Version 4 can say which it is: an extension record SPZ_ADOBE_coordinate_system
+// (header flag 0x2; records between the 32-byte header and the TOC, each u32 type, u32 byte length,
+// payload; this one is type 0xADBE0003 with a u32 holding spz::CoordinateSystem: RUB 4, RDF 6, ...),
+// which Niantic's reference library honours when it loads and splat-transform skips. So the default
+// write is v4 in RDF with that record: upright in SuperSplat (bytes as PLY) and in Niantic's reader
+// (record). v2/v3 have no record: written in RUB (the spec) unless asked otherwise. Reading takes the
+// record's frame, else RUB, unless the caller names the frame (SpzReadOptions).
 //
 // Quantisation bounds of a round trip (writer: 12 fractional bits unless the scene needs fewer):
 //   position  |error| <= 2^-(bits+1) per axis (1.2e-4 at 12 bits; range +-2048 at 12 bits);
@@ -23,6 +32,7 @@
 //             within [-1, 127/128] (clamped outside).
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,19 +42,45 @@ namespace splatscape {
 
 constexpr uint32_t kSpzMagic = 0x5053474e; // "NGSP"
 
+// Frames an SPZ file may hold that are turns of the internal RDF frame (the rest of
+// spz::CoordinateSystem are mirror images or swap axes, and are refused).
+enum class SpzFrame { Rdf, Rub, Luf, Ldb };
+const char* to_string(SpzFrame frame);                            // "RDF", ...
+std::optional<SpzFrame> parse_spz_frame(const std::string& name); // "rub", "RDF", ... (any case)
+
 struct SpzOptions {
-    int version = 3;      // 2, 3 or 4
+    int version = 4; // 2, 3 (gzip) or 4 (zstd)
+    // The frame of the bytes; unset: RDF with its record in v4, RUB (the spec's) in v2/v3.
+    std::optional<SpzFrame> frame;
     int sh1_bits = 5;     // band-1 SH precision, 1..8
     int sh_rest_bits = 4; // bands 2-3, 1..8
     bool antialiased = false;
 };
 
+struct SpzReadOptions {
+    std::optional<SpzFrame> frame; // the frame the bytes are in; unset: the file's record, else RUB
+};
+
+// The frame a writer with these options stores (the default resolved).
+SpzFrame spz_write_frame(const SpzOptions& options);
+
 std::vector<uint8_t> encode_spz(const GaussianCloud& cloud, const SpzOptions& options = {});
-GaussianCloud decode_spz(const uint8_t* data, size_t size, const std::string& file);
+GaussianCloud decode_spz(const uint8_t* data, size_t size, const std::string& file, const SpzReadOptions& options = {});
 void write_spz(const std::filesystem::path& path, const GaussianCloud& cloud, const SpzOptions& options = {});
-GaussianCloud read_spz(const std::filesystem::path& path);
+GaussianCloud read_spz(const std::filesystem::path& path, const SpzReadOptions& options = {});
 
 // The version of an SPZ file (2, 3 or 4), read from its first bytes; throws Error when not SPZ.
 int spz_version(const uint8_t* data, size_t size, const std::string& file);
+
+// What the header says, and the frame a reader with `options` takes the bytes to be in.
+struct SpzHeaderInfo {
+    int version = 0;
+    uint32_t count = 0;
+    int sh_degree = 0;
+    SpzFrame frame = SpzFrame::Rub;
+    std::string frame_source; // "recorded in the file", "given", or "assumed: ..."
+};
+SpzHeaderInfo spz_header_info(const uint8_t* data, size_t size, const std::string& file,
+                              const SpzReadOptions& options = {});
 
 } // namespace splatscape

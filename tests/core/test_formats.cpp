@@ -171,17 +171,30 @@ TEST(Spz, StoresRubFrameAndXyzwQuaternions) {
     c.sh = {0, 0, 0, 0.5f, 0.5f, 0.5f, 0.25f, 0.25f, 0.25f, 0.125f, 0.125f, 0.125f};
     SpzOptions o;
     o.version = 4;
+    o.frame = SpzFrame::Rub;
     const auto bytes = encode_spz(c, o);
-    // v4: 32-byte header, 6 TOC entries, then zstd streams in the order of the TOC.
-    ASSERT_GE(bytes.size(), 32u + 6 * 16);
+    // v4: 32-byte header, the frame record (type 0xADBE0003, 4 bytes, RUB = 4), 6 TOC entries, then
+    // zstd streams in the order of the TOC.
+    constexpr size_t kToc = 32 + 12;
+    ASSERT_GE(bytes.size(), kToc + 6 * 16);
     EXPECT_EQ(std::memcmp(bytes.data(), "NGSP", 4), 0);
+    EXPECT_EQ(bytes[14], 2); // flags: extension records
     EXPECT_EQ(bytes[15], 6); // numStreams
-    size_t offset = 32 + 6 * 16;
+    uint32_t toc, type, length, system;
+    std::memcpy(&toc, &bytes[16], 4);
+    std::memcpy(&type, &bytes[32], 4);
+    std::memcpy(&length, &bytes[36], 4);
+    std::memcpy(&system, &bytes[40], 4);
+    EXPECT_EQ(toc, kToc);
+    EXPECT_EQ(type, 0xADBE0003u);
+    EXPECT_EQ(length, 4u);
+    EXPECT_EQ(system, 4u);
+    size_t offset = kToc + 6 * 16;
     std::vector<std::vector<uint8_t>> streams;
     for (int s = 0; s < 6; ++s) {
         uint64_t comp, raw;
-        std::memcpy(&comp, &bytes[32 + 16 * s], 8);
-        std::memcpy(&raw, &bytes[32 + 16 * s + 8], 8);
+        std::memcpy(&comp, &bytes[kToc + 16 * s], 8);
+        std::memcpy(&raw, &bytes[kToc + 16 * s + 8], 8);
         streams.push_back(zstd_decompress_exact(&bytes[offset], comp, raw, "mem", "stream"));
         offset += comp;
     }
@@ -209,7 +222,9 @@ TEST(Spz, StoresRubFrameAndXyzwQuaternions) {
 
 TEST(Spz, WritesV3AsGzipWithTheHeaderInside) {
     const GaussianCloud c = format_test_cloud(10, 2, 3);
-    const auto bytes = encode_spz(c); // default: version 3
+    SpzOptions o;
+    o.version = 3;
+    const auto bytes = encode_spz(c, o);
     ASSERT_TRUE(is_gzip(bytes.data(), bytes.size()));
     InflateStream in(bytes.data(), bytes.size(), "mem");
     uint8_t h[16];
@@ -239,7 +254,9 @@ TEST(Spz, LargeScenesUseFewerFractionalBits) {
 TEST(Spz, ReadsUncompressedLegacyPayloads) {
     // Some tools write v2/v3 without the gzip wrapper: the same header and arrays, plain.
     const GaussianCloud c = format_test_cloud(50, 1, 8);
-    const auto gz = encode_spz(c);
+    SpzOptions o;
+    o.version = 3;
+    const auto gz = encode_spz(c, o);
     InflateStream in(gz.data(), gz.size(), "mem");
     std::vector<uint8_t> plain;
     uint8_t buf[4096];

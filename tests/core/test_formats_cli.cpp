@@ -8,6 +8,7 @@
 #include "core/io/scene_io.hpp"
 #include "core/io/spz.hpp"
 #include "core/io/web_assets.hpp"
+#include "core/json_util.hpp"
 #include "tests/core/test_formats_support.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -63,8 +64,34 @@ TEST(HtmlExport, BundlesTheViewerAndTheScene) {
     const GaussianCloud back = decode_spz(spz.data(), spz.size(), "embedded");
     ASSERT_EQ(back.size(), c.size());
     EXPECT_LE(test::cloud_diff(c, back).position, 1.0 / 8192 + 1e-6);
+    // The zstd decoder is bundled inside its own scope; only its exports are top-level names.
+    EXPECT_NE(page.find("// ---- fzstd.js ----\nconst { ZstdErrorCode, decompress, Decompress } = (() => {"),
+              std::string::npos);
     EXPECT_EQ(base64_encode(reinterpret_cast<const uint8_t*>("ab"), 2), "YWI=");
     EXPECT_EQ(base64_encode(reinterpret_cast<const uint8_t*>("abc"), 3), "YWJj");
+}
+
+TEST(HtmlExport, CarriesTheViewsItIsGiven) {
+    const GaussianCloud c = test::format_test_cloud(20, 0, 5);
+    const Json views = {{"up", {0, 0, 1}},
+                        {"cameras",
+                         {{{"name", "held-out </script><b>"},
+                           {"R", {1, 0, 0, 0, 1, 0, 0, 0, 1}},
+                           {"t", {0, 0, 0}},
+                           {"fx", 100},
+                           {"fy", 100},
+                           {"cx", 50},
+                           {"cy", 40},
+                           {"width", 100},
+                           {"height", 80},
+                           {"focus", 3}}}}};
+    const std::string page = make_viewer_html(c, "t", views);
+    const size_t tag = page.find("<script id=\"splatscape-views\" type=\"application/json\">");
+    ASSERT_NE(tag, std::string::npos);
+    const size_t begin = page.find('>', tag) + 1, end = page.find("</script>", begin);
+    // A "</" inside the JSON would end the element early: it is written "<\/", which JSON reads back.
+    EXPECT_EQ(Json::parse(page.substr(begin, end - begin)), views);
+    EXPECT_EQ(make_viewer_html(c, "t").find("<script id=\"splatscape-views\""), std::string::npos);
 }
 
 class Cli : public ::testing::Test {
@@ -112,7 +139,11 @@ TEST_F(Cli, ReportsBadInputAndUsage) {
     EXPECT_EQ(run(cat("convert ", (dir / "a.ply").string(), " ", (dir / "a.xyz").string()), &log), 2);
     EXPECT_NE(log.find("--format"), std::string::npos) << log;
     EXPECT_EQ(run(cat("export ", (dir / "a.ply").string(), " --format tiles -o ", (dir / "t").string()), &log), 2);
-    EXPECT_EQ(run(cat("export ", (dir / "a.ply").string(), " -o ", (dir / "b.compressed.ply").string()), &log), 2);
+    EXPECT_EQ(run(cat("export ", (dir / "a.ply").string(), " -o ", (dir / "b.ksplat").string()), &log), 2);
+    EXPECT_NE(log.find("cannot write format 'ksplat'"), std::string::npos) << log;
+    EXPECT_EQ(run(cat("convert ", (dir / "a.ply").string(), " ", (dir / "b.spz").string(), " --spz-frame up"), &log),
+              2);
+    EXPECT_NE(log.find("rub or rdf"), std::string::npos) << log;
     EXPECT_EQ(run(cat("convert ", (dir / "a.ply").string(), " ", (dir / "b.spz").string(), " --spz-version 7"), &log),
               2);
     test::write_bytes(dir / "bad.spz", "NGSP\x04\0\0\0garbage");
@@ -122,6 +153,41 @@ TEST_F(Cli, ReportsBadInputAndUsage) {
     EXPECT_EQ(run(cat("export ", (dir / "missing").string(), " -o ", (dir / "m.spz").string()), &log), 1);
     EXPECT_NE(log.find("no such file"), std::string::npos) << log;
     EXPECT_EQ(run(cat("info ", (dir / "a.ply").string()), &log), 0);
+}
+
+TEST_F(Cli, SpzFramesAreWrittenReadAndReported) {
+    test::TempDir dir("cli_spz_frames");
+    const GaussianCloud c = test::format_test_cloud(30, 1, 6);
+    write_scene(dir / "a.ply", c);
+    std::string log;
+    ASSERT_EQ(run(cat("convert ", (dir / "a.ply").string(), " ", (dir / "v4.spz").string()), &log), 0) << log;
+    EXPECT_NE(log.find("RDF with a frame record"), std::string::npos) << log;
+    ASSERT_EQ(run(cat("convert ", (dir / "a.ply").string(), " ", (dir / "v3.spz").string(), " --spz-version 3"), &log),
+              0);
+    EXPECT_NE(log.find("upside down in SuperSplat"), std::string::npos) << log;
+    ASSERT_EQ(run(cat("info ", (dir / "v4.spz").string()), &log), 0);
+    EXPECT_NE(log.find("spz frame   RDF (recorded in the file"), std::string::npos) << log;
+    ASSERT_EQ(run(cat("info ", (dir / "v3.spz").string()), &log), 0);
+    EXPECT_NE(log.find("spz frame   RUB (assumed"), std::string::npos) << log;
+    ASSERT_EQ(run(cat("info ", (dir / "v3.spz").string(), " --spz-frame rdf"), &log), 0);
+    EXPECT_NE(log.find("spz frame   RDF (given)"), std::string::npos) << log;
+    // Both files hold the scene upright; read as the other frame, v3 comes out turned over.
+    EXPECT_LE(test::cloud_diff(c, read_scene(dir / "v4.spz")).position, 1.0 / 8192 + 1e-6);
+    EXPECT_LE(test::cloud_diff(c, read_scene(dir / "v3.spz")).position, 1.0 / 8192 + 1e-6);
+    ASSERT_EQ(run(cat("convert ", (dir / "v3.spz").string(), " ", (dir / "as_rdf.ply").string(), " --spz-frame rdf")),
+              0);
+    const GaussianCloud turned = read_scene(dir / "as_rdf.ply");
+    EXPECT_NEAR(turned.positions[1], -c.positions[1], 1e-3f);
+    EXPECT_NEAR(turned.positions[2], -c.positions[2], 1e-3f);
+    // SOG, compressed PLY and SPZ-compressed glTF through the command line.
+    for (const char* name : {"a.sog", "a.compressed.ply", "a_spz.glb"}) {
+        ASSERT_EQ(run(cat("convert ", (dir / "a.ply").string(), " ", (dir / name).string(),
+                          std::string(name) == "a_spz.glb" ? " --glb-spz" : ""),
+                      &log),
+                  0)
+            << log;
+        EXPECT_EQ(read_scene(dir / name).size(), 30u) << name;
+    }
 }
 
 } // namespace

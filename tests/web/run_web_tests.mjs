@@ -172,6 +172,9 @@ async function main() {
     // What each file holds once decoded by splatscape: the reference renders these.
     for (const ext of ['spz', 'glb', 'splat']) run([bin, 'convert', file(`scene.${ext}`), file(`back_${ext}.ply`)]);
     run([bin, 'convert', file('scene_v4.spz'), file('back_spz_v4.ply')]);
+    // The standalone page embeds SPZ v3 in RUB (core/io/html_export.cpp): its reference is that file's content.
+    run([bin, 'convert', scenePly, file('scene_v3.spz'), '--spz-version', '3']);
+    run([bin, 'convert', file('scene_v3.spz'), file('back_spz_v3.ply')]);
     // A 4D scene: played by the viewer from its PLY, its compact .s4d and a standalone page (which
     // embeds the .s4d), sliced in the shader.
     write4dPly(file('scene_4d.ply'), makeTestScene4d());
@@ -187,12 +190,14 @@ async function main() {
             run([bin, 'convert', file(`run.${ext}`), file(`run_back_${ext}.ply`)]);
         }
         run([bin, 'export', args.run, '--format', 'html', '-o', file('run.html')]);
+        run([bin, 'export', args.run, '--format', 'spz', '--spz-version', '3', '-o', file('run_v3.spz')]);
+        run([bin, 'convert', file('run_v3.spz'), file('run_back_spz_v3.ply')]);
         const cameras = blenderTestCameras(path.join(args.dataset, 'transforms_test.json'), 2);
         runCases.push(
             { name: 'run-spz', url: `/web/index.html?url=/data/run.spz`, reference: 'run_back_spz.ply', cameras },
             { name: 'run-splat', url: `/web/index.html?url=/data/run.splat`, reference: 'run_back_splat.ply', cameras },
             { name: 'run-glb', url: `/web/index.html?url=/data/run.glb`, reference: 'run_back_glb.ply', cameras },
-            { name: 'run-html', url: pathToFileURL(file('run.html')).href, reference: 'run_back_spz.ply', cameras });
+            { name: 'run-html', url: pathToFileURL(file('run.html')).href, reference: 'run_back_spz_v3.ply', cameras });
     }
 
     const server = await startServer();
@@ -212,7 +217,7 @@ async function main() {
         const cases = [
             { name: 'spz-url', url: `${origin}/web/index.html?url=/data/scene.spz`, reference: 'back_spz.ply', cameras: CAMERAS },
             { name: 'glb-url', url: `${origin}/web/index.html?url=/data/scene.glb`, reference: 'back_glb.ply', cameras: CAMERAS.slice(0, 1) },
-            { name: 'html-standalone', url: pathToFileURL(file('scene.html')).href, reference: 'back_spz.ply', cameras: CAMERAS },
+            { name: 'html-standalone', url: pathToFileURL(file('scene.html')).href, reference: 'back_spz_v3.ply', cameras: CAMERAS },
             { name: 'ply-picker', url: `${origin}/web/index.html`, picker: scenePly, reference: 'scene.ply', cameras: CAMERAS.slice(1) },
             { name: 'splat-drop', url: `${origin}/web/index.html`, drop: file('scene.splat'), reference: 'back_splat.ply', cameras: CAMERAS.slice(0, 1) },
             { name: 'spz-v4-url', url: `${origin}/web/index.html?url=/data/scene_v4.spz`, reference: 'back_spz_v4.ply',
