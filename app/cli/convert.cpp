@@ -16,6 +16,7 @@ void add_convert(CLI::App& app, Registry& registry) {
     cmd->add_option("--spz-version", args->options.spz_version,
                     "SPZ version to write: 2, 3 (gzip, default) or 4 (zstd)")
         ->check(CLI::Range(2, 4));
+    add_sh_degree_option(*cmd, *args);
     cmd->footer("Formats:\n" + scene_formats_help());
     cmd->callback([&registry, args] { registry.action = [args] { return convert_scene(*args); }; });
 }

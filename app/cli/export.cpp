@@ -18,6 +18,7 @@ void add_export(CLI::App& app, Registry& registry) {
     cmd->add_option("--spz-version", args->options.spz_version,
                     "SPZ version to write: 2, 3 (gzip, default) or 4 (zstd)")
         ->check(CLI::Range(2, 4));
+    add_sh_degree_option(*cmd, *args);
     cmd->add_option("--time", args->time, "4D scenes: write the 3D scene of this time");
     cmd->add_option("--frames", args->frames,
                     "4D scenes: write N 3D scenes spread over the time range into the output folder "
