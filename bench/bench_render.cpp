@@ -97,8 +97,11 @@ Camera file_camera(const GaussianCloud& cloud, int width, int height) {
 
 // The donut of the shared datasets (bench/bench_data.hpp says where they are looked for).
 std::filesystem::path donut_path() {
-    const std::filesystem::path path =
-        bench::shared_datasets_dir() / "gs_ply_donut" / "point_cloud" / "iteration_30000" / "fused.ply";
+    const std::filesystem::path datasets = bench::shared_datasets_dir();
+    if (datasets.empty())
+        throw Error("the shared datasets were not found (no shared/datasets above this executable): set "
+                    "SPLATSCAPE_DATASETS or pass --scene FILE");
+    const std::filesystem::path path = datasets / "gs_ply_donut" / "point_cloud" / "iteration_30000" / "fused.ply";
     if (!std::filesystem::exists(path))
         throw Error(path.string(), "", "the donut scene is not there: set SPLATSCAPE_DATASETS or pass --scene FILE");
     return path;
