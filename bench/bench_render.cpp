@@ -29,6 +29,7 @@ int main() {
 #include <CLI/CLI.hpp>
 #include <glm/glm.hpp>
 
+#include "bench/bench_data.hpp"
 #include "core/error.hpp"
 #include "core/io/scene_io.hpp"
 #include "core/log.hpp"
@@ -94,12 +95,13 @@ Camera file_camera(const GaussianCloud& cloud, int width, int height) {
     return Camera::from_camera_to_world(c2w, width, height, focal, focal, width * 0.5f, height * 0.5f);
 }
 
-// ../shared/datasets beside the checkout (this file is <checkout>/bench/), or $SPLATSCAPE_DATASETS.
+// The donut of the shared datasets (bench/bench_data.hpp says where they are looked for).
 std::filesystem::path donut_path() {
-    const char* sub = "gs_ply_donut/point_cloud/iteration_30000/fused.ply";
-    if (const char* env = std::getenv("SPLATSCAPE_DATASETS"); env && *env) return std::filesystem::path(env) / sub;
-    const std::filesystem::path path =
-        std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "shared/datasets" / sub;
+    const std::filesystem::path datasets = bench::shared_datasets_dir();
+    if (datasets.empty())
+        throw Error("the shared datasets were not found (no shared/datasets above this executable): set "
+                    "SPLATSCAPE_DATASETS or pass --scene FILE");
+    const std::filesystem::path path = datasets / "gs_ply_donut" / "point_cloud" / "iteration_30000" / "fused.ply";
     if (!std::filesystem::exists(path))
         throw Error(path.string(), "", "the donut scene is not there: set SPLATSCAPE_DATASETS or pass --scene FILE");
     return path;

@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "bench/bench_data.hpp"
 #include "core/json_util.hpp"
 #include "training/models/gs4d_config.hpp"
 #include "training/trainer.hpp"
@@ -19,12 +20,7 @@ using namespace splatscape;
 namespace fs = std::filesystem;
 
 int main(int argc, char** argv) {
-    fs::path data;
-    if (const char* env = std::getenv("SPLATSCAPE_DATASETS"))
-        data = fs::path(env) / "dnerf_lego_tiny" / "dnerf_format";
-    else
-        data = fs::path(__FILE__).parent_path().parent_path().parent_path() / "shared" / "datasets" /
-               "dnerf_lego_tiny" / "dnerf_format"; // ../shared beside the checkout
+    fs::path data = bench::shared_datasets_dir() / "dnerf_lego_tiny" / "dnerf_format"; // bench/bench_data.hpp
     fs::path out = fs::temp_directory_path() / "splatscape_bench_train_4d";
     std::string device = "cpu";
     int iters = 6000, threads = 0, random_points = -1;

@@ -8,16 +8,19 @@
 #       GUI) into build-device/, or uses BUILD_DIR when given (configured the same way), and gathers
 #       into .device/check/ (git ignores .device/): exe.tar.xz, holding the test and benchmark
 #       executables (stripped) and the shared libraries they need that are not part of the base
-#       system (ldd; the Vulkan loader from /work/main/.gl's Debian package when this machine has
-#       none); the fox dataset (images and its COLMAP model) and dnerf_lego_tiny. Prints the
-#       bundle's size, which must stay under 64 MiB.
+#       system (ldd), plus libGLdispatch (glvnd), which NVIDIA's Vulkan driver loads and the GPU
+#       machine lacks (from this machine's libglvnd0, or from Debian packages put in .gl/ by
+#       `apt-get download libglvnd0 libvulkan1` when this machine has none); the fox dataset (images
+#       and its COLMAP model), dnerf_lego_tiny and the donut PLY the Vulkan-vs-CPU test renders.
+#       Prints the bundle's size, which must stay under 64 MiB. Nothing in the bundle names a path
+#       of this machine: the executables find their data through SPLATSCAPE_DATASETS and flags.
 #   scripts/device-check.sh run [all|tests|bench|4d]
 #       On the GPU machine, from the checkout root with .device/check carried along: the tests, the
 #       benchmarks (with the Vulkan renderer's tests after them), both (default), or only what 4DGS
 #       runs on CUDA (its tests and the dnerf_lego_tiny benchmark). Writes to $OUT
 #       (default /tmp/device-check) as it goes, so a run cut short still leaves its results:
 #         gpu.txt             nvidia-smi
-#         steps.log           what ran, when, and the GPU
+#         steps.log           what ran, when, and the GPU; ends with the summary
 #         tests.log           GPU tests (label gpu) and the Vulkan tests (GoogleTest XML in logs.tar.gz)
 #         bench_train.jsonl   fox, 1/2 resolution (540x960), every 8th image held out, COLMAP
 #                             cameras with distortion ignored (as the gsplat reference figures):
@@ -31,18 +34,27 @@
 #         logs.tar.gz         GoogleTest XML, nvidia-smi, the benchmarks' stderr
 #       DEVICE_CHECK_SECONDS (default 400) bounds the whole run; later steps are skipped or cut
 #       short to fit, the training benchmark stops at 7,000 iterations when 30,000 would not fit.
+#       DEVICE_CHECK_BUNDLE (default .device/check) names another bundle.
+#
+#       On the GPU machine nothing may pass by not running: the exit status is non-zero when a
+#       step fails, when a test program reports a skipped test (`[  SKIPPED ]`: no CUDA or Vulkan
+#       device, a dataset missing from the bundle), when a step is missing from the bundle, and
+#       when a step is dropped or cut short for lack of time. The summary at the end lists each.
+#       tests/scripts/test_device_check.sh checks this accounting on fake bundles (ctest
+#       device_check_accounting).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bundle=.device/check
+bundle=${DEVICE_CHECK_BUNDLE:-.device/check}
 fox=${SPLATSCAPE_FOX:-../shared/datasets/fox}
 lego=${SPLATSCAPE_LEGO:-../shared/datasets/dnerf_lego_tiny}
+donut=${SPLATSCAPE_DONUT:-../shared/datasets/gs_ply_donut}
 
 case "${1:-}" in
 bundle)
     set -e
     build=${2:-}
     if [[ -z $build ]]; then
-        build=build-device
+        build="build-device"
         cmake --preset device > /dev/null
         cmake --build "$build" -j"$(nproc)" --target test_cuda_backend test_kernels_cuda test_device_selection_cuda \
             test_slice4d_cuda test_interop_cuda test_live_view_cuda bench_train bench_train_4d bench_render test_renderer \
@@ -71,20 +83,28 @@ bundle)
         *) cp -L "$lib" "$bundle/lib/" ;;
         esac
     done
-    # The Vulkan loader and glvnd (NVIDIA's Vulkan driver, libGLX_nvidia, loads libGLdispatch), from
-    # the Debian packages in .gl/ (git ignores it; scripts/install-deps.sh fetches them).
-    if compgen -G ".gl/*.deb" > /dev/null; then
+    # libGLdispatch (glvnd): NVIDIA's Vulkan driver (libGLX_nvidia) loads it and the GPU machine has
+    # none; nothing here links it, so ldd does not list it. From this machine, or from Debian
+    # packages in .gl/ (git ignores it).
+    if dispatch=$(ldconfig -p | awk '$1 == "libGLdispatch.so.0" {print $NF; exit}') && [[ -n $dispatch ]]; then
+        cp -L "$dispatch" "$bundle/lib/"
+    elif compgen -G ".gl/*.deb" > /dev/null; then
         tmp=$(mktemp -d)
         for deb in .gl/*.deb; do dpkg-deb -x "$deb" "$tmp"; done
         find "$tmp" -name '*.so.[0-9]' -exec cp -L {} "$bundle/lib/" \;
         rm -rf "$tmp"
+    else
+        echo "warning: no libGLdispatch.so.0 (Debian package libglvnd0): the Vulkan tests may find no driver" >&2
     fi
     # Executables and libraries compress to about a third; the photos do not compress.
     tar -C "$bundle" -cf - bin lib | xz -T0 -6 > "$bundle/exe.tar.xz"
-    rm -rf "$bundle/bin" "$bundle/lib"
+    rm -rf "${bundle:?}/bin" "${bundle:?}/lib"
     cp -r "$fox/images" "$bundle/data/fox/"
     cp "$fox"/colmap/sparse/0/*.bin "$bundle/data/fox/colmap/sparse/0/"
     cp -r "$lego/dnerf_format" "$bundle/data/dnerf_lego_tiny/"
+    # The real scene of VulkanVsCpuTest.DonutPly: without it the test would skip, which counts as a failure.
+    mkdir -p "$bundle/data/gs_ply_donut/point_cloud/iteration_30000"
+    cp "$donut/point_cloud/iteration_30000/fused.ply" "$bundle/data/gs_ply_donut/point_cloud/iteration_30000/"
     du -sh "$bundle"
     size=$(du -sm "$bundle" | cut -f1)
     if ((size >= 64)); then echo "the bundle is ${size} MiB: over the 64 MiB a device run carries" >&2; exit 1; fi
@@ -101,48 +121,79 @@ run)
         exit 1
     }
     export LD_LIBRARY_PATH=$exe/lib XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp} SPLATSCAPE_VK_VALIDATION=0
+    # NVIDIA's Vulkan driver manifest: the usual places first, a search (seconds) only when it is elsewhere.
     for icd in /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json /usr/share/vulkan/icd.d/nvidia_icd.json \
-        /etc/vulkan/icd.d/nvidia_icd.json /usr/local/share/vulkan/icd.d/nvidia_icd.json \
-        $(find /usr /etc /opt -name 'nvidia_icd*.json' 2> /dev/null | head -3); do
+        /etc/vulkan/icd.d/nvidia_icd.json /usr/local/share/vulkan/icd.d/nvidia_icd.json; do
         if [[ -f $icd ]]; then export VK_DRIVER_FILES=$icd; break; fi
     done
+    if [[ -z ${VK_DRIVER_FILES:-} ]] && command -v nvidia-smi > /dev/null; then
+        icd=$(find /usr /etc /opt -name 'nvidia_icd*.json' 2> /dev/null | head -1)
+        if [[ -n $icd ]]; then export VK_DRIVER_FILES=$icd; fi
+    fi
     bin=$exe/bin
     data=$PWD/$bundle/data
-    status=0
+    # The bundle's datasets, laid out as ../shared/datasets (tests that use one find it here).
+    export SPLATSCAPE_DATASETS=$data SPLATSCAPE_TEST_TMP=${TMPDIR:-/tmp}/splatscape-device-check-tmp
+    # What did not run as it should, for the summary: any entry makes the exit status non-zero.
+    failed=() skipped=() missing=() dropped=()
     log() { echo "[$((SECONDS - start)) s] $*" | tee -a "$out/steps.log"; }
-    # gtest NAME TIMEOUT [ARGS]: one test executable, its XML, its output appended to tests.log.
+    # step_missing NAME / step_dropped NAME: a step that did not run.
+    step_missing() {
+        missing+=("$1")
+        log "MISSING $1 (not in the bundle)"
+    }
+    step_dropped() {
+        dropped+=("$1")
+        log "DROPPED $1 (out of time)"
+    }
+    # gtest NAME TIMEOUT [ARGS]: one test executable, its XML, its output appended to tests.log; its
+    # skipped tests (one `[  SKIPPED ] Suite.Name (N ms)` line each) counted.
     gtest() {
         local name=$1 limit=$2
         shift 2
         local t=$(($(left) - 10))
-        if [[ ! -x $bin/$name ]]; then log "skip $name (not in the bundle)"; return; fi
-        if ((t < 15)); then log "skip $name (out of time)"; return; fi
+        if [[ ! -x $bin/$name ]]; then step_missing "$name"; return; fi
+        if ((t < 15)); then step_dropped "$name"; return; fi
         ((limit > t)) && limit=$t
         log "$name (at most $limit s)"
-        if ! timeout "$limit" "$bin/$name" --gtest_output="xml:$out/xml/$name.xml" "$@" \
-            >> "$out/tests.log" 2>&1; then
-            status=1
-            log "$name FAILED"
+        local output rc=0
+        output=$(mktemp)
+        timeout "$limit" "$bin/$name" --gtest_output="xml:$out/xml/$name.xml" "$@" > "$output" 2>&1 || rc=$?
+        cat "$output" >> "$out/tests.log"
+        local s
+        while read -r s; do skipped+=("$name: $s"); done < <(sed -nE 's/^\[  SKIPPED \] ([^ ]+) \([0-9]+ ms\).*/\1/p' "$output")
+        rm -f "$output"
+        if ((rc == 124)); then
+            dropped+=("$name (cut short after $limit s)")
+            log "$name CUT SHORT after $limit s"
+        elif ((rc != 0)); then
+            failed+=("$name")
+            log "$name FAILED (exit status $rc)"
         fi
     }
     # bench_4d SECONDS: gs4d on dnerf_lego_tiny with the paper's 30k schedule (GS4D_ITERS).
     bench_4d() {
         local t=$1
-        if [[ ! -x $bin/bench_train_4d ]]; then log "skip bench_train_4d (not in the bundle)"; return; fi
-        if ((t < 30)); then log "skip bench_train_4d (out of time)"; return; fi
+        if [[ ! -x $bin/bench_train_4d ]]; then step_missing bench_train_4d; return; fi
+        if ((t < 30)); then step_dropped bench_train_4d; return; fi
         log "bench_train_4d on dnerf_lego_tiny (at most $t s)"
+        local rc=0
         timeout "$t" "$bin/bench_train_4d" --data "$data/dnerf_lego_tiny/dnerf_format" --device cuda \
             --iters "${GS4D_ITERS:-30000}" --out "${TMPDIR:-/tmp}/splatscape-bench-4d" \
-            >> "$out/bench_train_4d.jsonl" 2>> "$out/bench_train_4d.err" || {
-            status=1
-            log "bench_train_4d FAILED or cut short"
-        }
+            >> "$out/bench_train_4d.jsonl" 2>> "$out/bench_train_4d.err" || rc=$?
+        if ((rc == 124)); then
+            dropped+=("bench_train_4d (cut short after $t s)")
+            log "bench_train_4d CUT SHORT after $t s"
+        elif ((rc != 0)); then
+            failed+=(bench_train_4d)
+            log "bench_train_4d FAILED (exit status $rc)"
+        fi
         cut -c1-200 "$out/bench_train_4d.jsonl"
         tail -5 "$out/bench_train_4d.err"
     }
     what=${2:-all}
     nvidia-smi > "$out/gpu.txt" 2>&1 || true
-    nvidia-smi -L | tee -a "$out/steps.log"
+    nvidia-smi -L 2>&1 | tee -a "$out/steps.log"
     echo "Vulkan driver: ${VK_DRIVER_FILES:-none found}" | tee -a "$out/steps.log"
     ldconfig -p | grep -E "libGLX_nvidia|libnvidia-glcore|libcuda.so" >> "$out/steps.log" 2>&1
     ls -d /usr/local/nvidia/* /usr/share/vulkan/icd.d/* /etc/vulkan/icd.d/* >> "$out/steps.log" 2>&1
@@ -167,6 +218,7 @@ run)
         "$out/xml/test_cuda_backend.xml" 2> /dev/null && grep -A3 'BuiltinSceneReachesTheCpuThreshold' \
         "$out/xml/test_cuda_backend.xml" | grep -q '<failure'; then
         log "training on the GPU fails its test: benchmarks skipped"
+        failed+=("benchmarks (not run: training on the GPU fails its test)")
         what=tests
     fi
     if [[ $what == all || $what == bench ]]; then
@@ -177,27 +229,48 @@ run)
         reserve=0
         [[ -x $bin/bench_train_4d ]] && reserve=150
         t=$(($(left) - 60 - reserve))
-        if ((t < 60)); then
-            log "skip bench_train (out of time)"
+        if [[ ! -x $bin/bench_train ]]; then
+            step_missing bench_train
+        elif ((t < 60)); then
+            step_dropped bench_train
         else
             log "bench_train on fox (at most $t s)"
+            rc=0
             timeout "$t" "$bin/bench_train" --data "$data/fox" --format colmap --downscale 2 --max-width 0 \
                 --test-every 8 --no-undistort --device cuda --iters 7000,30000 --max-seconds $((t - 30)) \
-                --label default --out "$out" >> "$out/bench_train.jsonl" 2>> "$out/bench_train.err" || {
-                status=1
-                log "bench_train FAILED"
-            }
+                --label default --out "$out" >> "$out/bench_train.jsonl" 2>> "$out/bench_train.err" || rc=$?
+            if ((rc == 124)); then
+                dropped+=("bench_train (cut short after $t s)")
+                log "bench_train CUT SHORT after $t s"
+            elif ((rc != 0)); then
+                failed+=(bench_train)
+                log "bench_train FAILED (exit status $rc)"
+            fi
             grep -E "train_seconds|heldout_psnr|ms_|peak" "$out/bench_train.jsonl" | cut -c1-150
+            cat "$out/bench_train.err"
         fi
-        cat "$out/bench_train.err"
         t=$(($(left) - 60))
         ((t > 240)) && t=240
         bench_4d "$t"
         t=$(($(left) - 10))
-        if ((t > 20)) && [[ ${SKIP_RENDER_BENCH:-0} != 1 ]]; then
+        if [[ ${SKIP_RENDER_BENCH:-0} == 1 ]]; then
+            log "bench_render not run (SKIP_RENDER_BENCH=1)"
+        elif [[ ! -x $bin/bench_render ]]; then
+            step_missing bench_render
+        elif ((t <= 20)); then
+            step_dropped bench_render
+        else
             log "bench_render stress1m"
+            rc=0
             (cd "$bin" && timeout "$t" ./bench_render --scene stress1m --frames 30 \
-                > "$out/bench_render.jsonl" 2> "$out/bench_render.err") || log "bench_render did not finish"
+                > "$out/bench_render.jsonl" 2> "$out/bench_render.err") || rc=$?
+            if ((rc == 124)); then
+                dropped+=("bench_render (cut short after $t s)")
+                log "bench_render CUT SHORT after $t s"
+            elif ((rc != 0)); then
+                failed+=(bench_render)
+                log "bench_render FAILED (exit status $rc)"
+            fi
             cut -c1-160 "$out/bench_render.jsonl"
         fi
         gtest test_renderer_vs_cpu 90
@@ -213,11 +286,21 @@ run)
         done
         tar czf logs.tar.gz "${keep[@]}" && rm -rf "${keep[@]}"
     )
+    {
+        echo "summary: ${#failed[@]} failed, ${#skipped[@]} skipped tests, ${#missing[@]} steps missing from the bundle," \
+            "${#dropped[@]} steps dropped or cut short for lack of time"
+        for f in "${failed[@]}"; do echo "  failed   $f"; done
+        for f in "${skipped[@]}"; do echo "  skipped  $f"; done
+        for f in "${missing[@]}"; do echo "  missing  $f"; done
+        for f in "${dropped[@]}"; do echo "  dropped  $f"; done
+    } | tee -a "$out/steps.log"
+    status=0
+    ((${#failed[@]} + ${#skipped[@]} + ${#missing[@]} + ${#dropped[@]} > 0)) && status=1
     log "done, status $status"
     exit $status
     ;;
 *)
-    echo "usage: scripts/device-check.sh bundle [BUILD_DIR] | run [all|tests|bench]" >&2
+    echo "usage: scripts/device-check.sh bundle [BUILD_DIR] | run [all|tests|bench|4d]" >&2
     exit 2
     ;;
 esac

@@ -88,24 +88,6 @@ void Gs3dConfig::scale_schedule(int iters) {
     scale_gaussian_schedule(*this, iters);
 }
 
-Gs3dConfig gs3d_preset(const std::string& name) {
-    Gs3dConfig c;
-    if (name == "default") return c;
-    if (name == "demo") {
-        // The built-in scene (200x200, 64 views, 4000 surface points) in 2000 iterations: one opacity
-        // reset, densification until 1200, SH degree 3 by iteration 600. Reaches about 38 dB held-out.
-        c.iterations = 2000;
-        c.position_lr_max_steps = 2000;
-        c.sh_increase_every = 200;
-        c.densify.densify_from = 150;
-        c.densify.densify_until = 1200;
-        c.densify.densify_every = 100;
-        c.densify.opacity_reset_every = 600;
-        return c;
-    }
-    throw UsageError(cat("unknown preset '", name, "' (expected default or demo)"));
-}
-
 Json to_json(const AdcConfig& c) {
     Json d = Json::object();
     visit_adc(c, Writer{d});

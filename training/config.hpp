@@ -85,9 +85,8 @@ void scale_gaussian_schedule(ModelConfig& c, int iterations) {
     c.densify.opacity_reset_every = scaled(defaults.densify.opacity_reset_every);
 }
 
-// Named starting points: "default" (the paper's settings for 30k iterations) and "demo" (the
-// built-in scene on a CPU in about two minutes). Throws UsageError for other names.
-Gs3dConfig gs3d_preset(const std::string& name);
+// Named starting points ("default", "demo", ...) are JSON files in assets/presets/gs3d/
+// (training/presets.hpp).
 
 Json to_json(const Gs3dConfig& config);
 // Keys absent from `json` keep their current values; unknown keys are errors (a typo would

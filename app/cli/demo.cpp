@@ -20,8 +20,7 @@
 #include "core/io/splat_format.hpp"
 #include "core/log.hpp"
 #include "core/scene/synthetic_scene.hpp"
-#include "training/config.hpp"
-#include "training/models/gs4d_config.hpp"
+#include "training/presets.hpp"
 
 namespace splatscape::cli {
 namespace {
@@ -54,7 +53,7 @@ bool should_open_viewer(const std::string& view) {
 #endif
 }
 
-// The built-in dynamic scene at the size its demo preset is tuned for (gs4d_preset("demo")).
+// The built-in dynamic scene at the size its demo preset is tuned for (assets/presets/gs4d/demo.json).
 void shrink_for_gs4d(SyntheticSceneOptions& o) {
     o.kind = SyntheticSceneKind::Dynamic;
     o.width = o.height = 128;
@@ -83,7 +82,7 @@ int run_demo(const DemoArgs& a) {
     s.data = scene_dir;
     s.run_dir = run_dir;
     s.options.model = a.model;
-    s.model_config = dynamic ? to_json(gs4d_preset("demo")) : to_json(gs3d_preset("demo"));
+    s.model_config = load_preset(a.model, "demo"); // assets/presets/<model>/demo.json
     s.options.seed = a.seed;
     s.options.device = a.device;
     s.options.threads = a.threads;
@@ -159,7 +158,7 @@ void add_demo(CLI::App& app, Registry& registry) {
     cmd->add_option("-o,--output", a->output,
                     "Folder for the scene and the run (default: splatscape-demo, "
                     "splatscape-demo-4d for gs4d)");
-    cmd->add_option("--iters", a->iterations, "Training iterations (default: the demo preset's)")
+    cmd->add_option("--iters", a->iterations, "Training iterations (default: the demo preset's, assets/presets/)")
         ->check(CLI::Range(1, 1000000));
     cmd->add_option("--device", a->device, "cpu, cuda[:N] or auto (a CUDA device when there is one)")
         ->capture_default_str();

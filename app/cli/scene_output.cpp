@@ -1,7 +1,9 @@
 #include "app/cli/scene_output.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <vector>
 
 #include "app/cli/frame_renderer.hpp"
 #include "app/cli/viewer_views.hpp"
@@ -18,14 +20,38 @@ namespace splatscape::cli {
 
 namespace {
 
+// --sh-degree N: coefficients above degree N dropped; the colour straight on (degree 0) is kept.
+void reduce_sh_degree(GaussianCloud& cloud, int degree) {
+    if (degree < 0 || degree >= cloud.sh_degree) return;
+    std::printf("SH degree   %d -> %d\n", cloud.sh_degree, degree);
+    cloud.set_sh_degree(degree);
+}
+
+// The spatial degree of 4D colour: each temporal frequency keeps its coefficients up to `degree`.
+void reduce_sh_degree(GaussianCloud4d& cloud, int degree) {
+    if (degree < 0 || degree >= cloud.sh_degree) return;
+    std::printf("SH degree   %d -> %d (spatial; temporal degree %d kept)\n", cloud.sh_degree, degree,
+                cloud.sh_degree_t);
+    const int k_old = cloud.spatial_coeffs(), k_new = sh_coeff_count(degree), frequencies = cloud.sh_degree_t + 1;
+    const size_t n = cloud.size();
+    std::vector<float> sh(n * size_t(k_new * frequencies) * 3);
+    for (size_t i = 0; i < n; ++i)
+        for (int f = 0; f < frequencies; ++f)
+            std::copy_n(&cloud.sh[(i * k_old * frequencies + size_t(f * k_old)) * 3], k_new * 3,
+                        &sh[(i * k_new * frequencies + size_t(f * k_new)) * 3]);
+    cloud.sh = std::move(sh);
+    cloud.sh_degree = degree;
+}
+
 int export_4d(const SceneOutputArgs& args, const std::filesystem::path& source, const std::string& format) {
     const std::filesystem::path out = args.output;
-    const GaussianCloud4d cloud = read_4d_scene(source);
+    GaussianCloud4d cloud = read_4d_scene(source);
     const SceneData data = read_scene_data(args.input);
     auto backend = create_backend("cpu");
     std::printf("read        %s (4D, %zu gaussians, SH degree %d, temporal degree %d, time %g .. %g)\n",
                 source.string().c_str(), cloud.size(), cloud.sh_degree, cloud.sh_degree_t, cloud.time_min,
                 cloud.time_max);
+    reduce_sh_degree(cloud, args.sh_degree);
     if (args.time && args.frames > 0) throw UsageError("export: give at most one of --time and --frames");
     if (args.time) {
         const GaussianCloud slice = slice_cloud(*backend, cloud, *args.time, data.min_temporal_weight);
@@ -117,6 +143,10 @@ void add_scene_output_options(CLI::App& cmd, SceneOutputArgs& args) {
     cmd.add_option("--dataset", args.dataset,
                    "html: open the page on this dataset's held-out cameras, with its up direction and a camera "
                    "menu (default: the run folder's own dataset)");
+    cmd.add_option("--sh-degree", args.sh_degree,
+                   "Keep spherical harmonics up to this degree (0-3; 4D scenes: the spatial degree), dropping the "
+                   "higher ones: smaller files, less view-dependent colour (default: keep all)")
+        ->check(CLI::Range(0, 3));
     cmd.add_flag("--glb-spz", args.options.glb_spz,
                  "glb/gltf: compress the splats as SPZ (KHR_gaussian_splatting_compression_spz_2), as CesiumJS "
                  "needs to render them as splats");
@@ -159,6 +189,9 @@ int convert_scene(const SceneOutputArgs& args_in) {
     if (args.time || args.frames > 0)
         throw UsageError(cat(source.string(), " is a static scene: --time and --frames apply to 4D scenes"));
     GaussianCloud cloud = read_scene(source, read_options);
+    std::printf("read        %s (%s, %zu gaussians, SH degree %d)\n", source.string().c_str(),
+                scene_format_for(source).c_str(), cloud.size(), cloud.sh_degree);
+    reduce_sh_degree(cloud, args.sh_degree);
     if (format == "html") {
         const Json views = viewer_views(in, args.dataset, cloud);
         write_viewer_html(out, cloud, views);
@@ -171,8 +204,6 @@ int convert_scene(const SceneOutputArgs& args_in) {
     }
     std::error_code ec;
     const auto bytes = std::filesystem::file_size(out, ec);
-    std::printf("read        %s (%s, %zu gaussians, SH degree %d)\n", source.string().c_str(),
-                scene_format_for(source).c_str(), cloud.size(), cloud.sh_degree);
     std::printf("wrote       %s (%s%s, %.2f MB)\n", out.string().c_str(), format.c_str(),
                 format == "spz" ? cat(" v", args.options.spz_version).c_str()
                 : (format == "glb" || format == "gltf") && args.options.glb_spz ? ", SPZ-compressed"

@@ -22,12 +22,17 @@ struct SceneOutputArgs {
     // a 4D scene is written as the 4D PLY (or a standalone HTML viewer that plays it).
     std::optional<float> time;
     int frames = 0;
+    // --sh-degree: keep the spherical harmonics up to this degree (spatial degree of 4D scenes),
+    // dropping the higher ones (smaller files, e.g. for the web; less view-dependent colour). -1,
+    // or a degree at or above the scene's, keeps them all.
+    int sh_degree = -1;
 };
 
 // Returns the exit code; throws Error / UsageError for the CLI's handler.
 int convert_scene(const SceneOutputArgs& args);
 
-// The options export and convert share (--format is added by each, with its own wording).
+// The options export and convert share (--format is added by each, with its own wording):
+// --spz-version, --spz-frame, --input-spz-frame, --dataset, --sh-degree, --glb-spz.
 void add_scene_output_options(CLI::App& cmd, SceneOutputArgs& args);
 
 // A user-facing line on which readers show an SPZ written with `options` upright.

@@ -15,6 +15,7 @@
 #include "training/backend.hpp"
 #include "training/config.hpp"
 #include "training/models/gs4d_config.hpp"
+#include "training/presets.hpp"
 
 namespace splatscape::cli {
 namespace {
@@ -65,7 +66,7 @@ int run_train(const TrainArgs& a) {
         if (fs::exists(s.run_dir / "checkpoint.bin") && !a.force)
             throw UsageError(
                 cat(a.output, " already holds a run; pass --resume to continue it or --force to start over"));
-        if (!a.config.empty()) s.model_config = load_json(a.config);
+        if (!a.config.empty()) s.model_config = load_model_config(a.model, a.config);
         if (a.scale_schedule) {
             if (a.iterations <= 0) throw UsageError("--scale-schedule needs --iters");
             if (a.model == "gs4d") {
@@ -107,15 +108,16 @@ void add_train(CLI::App& app, Registry& registry) {
     cmd->footer("The run folder holds config.json, checkpoint.bin (every --checkpoint-every iterations, at the end,\n"
                 "and on Ctrl-C), point_cloud.ply (reference 3DGS layout), metrics.jsonl and, after a completed run,\n"
                 "eval.json with eval/renders. Continue a stopped run with `splatscape train --resume -o RUN`.\n"
-                "--config takes a JSON object of model settings (see docs/training.md); absent keys keep the\n"
-                "paper's defaults.");
+                "--config takes a JSON object of model settings (see docs/training.md), or the name of a preset\n"
+                "(assets/presets/<model>/NAME.json: default, demo, or your own); absent keys keep the paper's\n"
+                "defaults.");
     auto a = std::make_shared<TrainArgs>();
     cmd->add_option("data", a->data,
                     "Dataset folder (Blender, instant-ngp, COLMAP, LLFF), or photos / a video to `process` first");
     cmd->add_option("-o,--output", a->output, "Run folder")->required();
     cmd->add_option("--model", a->model, "Model family: gs3d, or gs4d for dynamic scenes (D-NeRF, multi-view video)")
         ->capture_default_str();
-    cmd->add_option("--config", a->config, "JSON file of model settings");
+    cmd->add_option("--config", a->config, "JSON file of model settings, or a preset name (default, demo)");
     cmd->add_option("--iters", a->iterations, "Iterations (default: the config's, 30000)")
         ->check(CLI::Range(1, 10000000));
     cmd->add_flag("--scale-schedule", a->scale_schedule,

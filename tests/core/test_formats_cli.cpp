@@ -1,10 +1,13 @@
 // `splatscape export` and `convert` end to end, and the standalone HTML export's contents.
 #include <cstring>
+#include <random>
 #include <sstream>
 
 #include "core/error.hpp"
 #include "core/file_util.hpp"
+#include "core/gaussian_cloud_4d.hpp"
 #include "core/io/html_export.hpp"
+#include "core/io/ply_4d.hpp"
 #include "core/io/scene_io.hpp"
 #include "core/io/spz.hpp"
 #include "core/io/web_assets.hpp"
@@ -188,6 +191,71 @@ TEST_F(Cli, SpzFramesAreWrittenReadAndReported) {
             << log;
         EXPECT_EQ(read_scene(dir / name).size(), 30u) << name;
     }
+}
+
+// `convert` and `export --sh-degree N` keep the coefficients up to degree N, unchanged, and drop the
+// rest (for 4D scenes: the spatial degree of every temporal frequency); they never raise a degree.
+TEST_F(Cli, ShDegreeDropsTheHigherCoefficients) {
+    test::TempDir dir("cli_sh_degree");
+    const GaussianCloud c = test::format_test_cloud(50, 3, 5);
+    write_scene(dir / "in.ply", c);
+    std::string log;
+    ASSERT_EQ(run(cat("convert ", (dir / "in.ply").string(), " ", (dir / "one.ply").string(), " --sh-degree 1"), &log),
+              0)
+        << log;
+    EXPECT_NE(log.find("SH degree   3 -> 1"), std::string::npos) << log;
+    const GaussianCloud one = read_scene(dir / "one.ply");
+    ASSERT_EQ(one.size(), c.size());
+    ASSERT_EQ(one.sh_degree, 1);
+    for (size_t i = 0; i < c.size(); ++i)
+        for (int k = 0; k < 4 * 3; ++k) ASSERT_EQ(one.sh[i * 12 + k], c.sh[i * 48 + k]) << i << " " << k;
+    EXPECT_EQ(one.positions, c.positions);
+    // A degree at or above the scene's keeps it; one above 3 is a usage error.
+    ASSERT_EQ(
+        run(cat("export ", (dir / "one.ply").string(), " -o ", (dir / "same.spz").string(), " --sh-degree 3"), &log), 0)
+        << log;
+    EXPECT_EQ(read_scene(dir / "same.spz").sh_degree, 1);
+    EXPECT_EQ(run(cat("convert ", (dir / "in.ply").string(), " ", (dir / "x.ply").string(), " --sh-degree 4"), &log),
+              2);
+    // Smaller files for the web: SPZ at degree 0 against degree 3.
+    ASSERT_EQ(run(cat("convert ", (dir / "in.ply").string(), " ", (dir / "d3.spz").string())), 0);
+    ASSERT_EQ(run(cat("convert ", (dir / "in.ply").string(), " ", (dir / "d0.spz").string(), " --sh-degree 0")), 0);
+    EXPECT_LT(std::filesystem::file_size(dir / "d0.spz"), std::filesystem::file_size(dir / "d3.spz"));
+
+    // A 4D scene: spatial degree 3 -> 1, temporal degree 2 kept, as a 4D PLY and as one time's slice.
+    GaussianCloud4d c4;
+    c4.resize(20, 3, 2);
+    std::mt19937 rng(3);
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    for (size_t i = 0; i < c4.size(); ++i) {
+        for (int a = 0; a < 3; ++a) c4.positions[3 * i + a] = u(rng);
+        c4.times[i] = 0.5f + 0.4f * u(rng);
+        for (int a = 0; a < 4; ++a) c4.log_scales[4 * i + a] = -2.0f + 0.3f * u(rng);
+        c4.rotations_l[4 * i] = c4.rotations_r[4 * i] = 1.0f;
+        c4.opacities[i] = u(rng);
+    }
+    for (float& v : c4.sh) v = u(rng);
+    write_gaussian_4d_ply(dir / "in4d.ply", c4);
+    ASSERT_EQ(
+        run(cat("export ", (dir / "in4d.ply").string(), " -o ", (dir / "out4d.ply").string(), " --sh-degree 1"), &log),
+        0)
+        << log;
+    const GaussianCloud4d back = read_gaussian_4d_ply(dir / "out4d.ply");
+    ASSERT_EQ(back.size(), c4.size());
+    ASSERT_EQ(back.sh_degree, 1);
+    ASSERT_EQ(back.sh_degree_t, 2);
+    for (size_t i = 0; i < c4.size(); ++i)
+        for (int f = 0; f < 3; ++f)
+            for (int k = 0; k < 4 * 3; ++k)
+                ASSERT_EQ(back.sh[(i * 12 + size_t(f) * 4) * 3 + size_t(k)],
+                          c4.sh[(i * 48 + size_t(f) * 16) * 3 + size_t(k)])
+                    << i << " " << f << " " << k;
+    ASSERT_EQ(run(cat("export ", (dir / "in4d.ply").string(), " --time 0.5 -o ", (dir / "slice.ply").string(),
+                      " --sh-degree 0"),
+                  &log),
+              0)
+        << log;
+    EXPECT_EQ(read_scene(dir / "slice.ply").sh_degree, 0);
 }
 
 } // namespace

@@ -12,7 +12,7 @@ namespace splatscape::test {
 void prepare_vulkan_environment() {
     const char* dir = std::getenv("XDG_RUNTIME_DIR");
     if (dir && *dir && std::filesystem::is_directory(dir)) return;
-    const fs::path runtime = binary_dir() / "test_tmp" / "xdg-runtime";
+    const fs::path runtime = test_tmp_root() / "xdg-runtime";
     std::filesystem::create_directories(runtime);
     std::filesystem::permissions(runtime, std::filesystem::perms::owner_all);
     setenv("XDG_RUNTIME_DIR", runtime.c_str(), 1);

@@ -7,10 +7,51 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "core/assets.hpp"
+
 namespace splatscape::test {
 
+namespace {
+
+// The value of `key` in the build tree's CMakeCache.txt ("" when absent).
+std::string cmake_cache_value(const fs::path& build, const std::string& key) {
+    std::ifstream in(build / "CMakeCache.txt");
+    const std::string prefix = key + ":";
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind(prefix, 0) != 0) continue;
+        const size_t eq = line.find('=');
+        if (eq != std::string::npos) return line.substr(eq + 1);
+    }
+    return "";
+}
+
+} // namespace
+
+fs::path binary_dir() {
+    static const fs::path dir = [] {
+        std::error_code ec;
+        for (fs::path p = executable_path().parent_path(); !p.empty(); p = p.parent_path()) {
+            if (fs::is_regular_file(p / "CMakeCache.txt", ec)) return p;
+            if (p == p.root_path()) break;
+        }
+        return fs::path();
+    }();
+    return dir;
+}
+
+fs::path source_dir() {
+    const fs::path build = binary_dir();
+    return build.empty() ? fs::path() : fs::path(cmake_cache_value(build, "CMAKE_HOME_DIRECTORY"));
+}
+
+fs::path test_tmp_root() {
+    if (const char* env = std::getenv("SPLATSCAPE_TEST_TMP"); env && *env) return env;
+    if (const fs::path build = binary_dir(); !build.empty()) return build / "test_tmp";
+    return fs::temp_directory_path() / "splatscape-tests";
+}
+
 TempDir::TempDir(const std::string& name) {
-    m_path = fs::path(SPLATSCAPE_BINARY_DIR) / "test_tmp" / (name + "-" + std::to_string(getpid()));
+    m_path = test_tmp_root() / (name + "-" + std::to_string(getpid()));
     fs::remove_all(m_path);
     fs::create_directories(m_path);
 }
@@ -23,21 +64,27 @@ TempDir::~TempDir() {
 }
 
 std::optional<fs::path> shared_datasets() {
+    std::error_code ec;
     if (const char* env = std::getenv("SPLATSCAPE_DATASETS"); env && *env) {
-        if (fs::is_directory(env)) return fs::path(env);
+        if (fs::is_directory(env, ec)) return fs::path(env);
         return std::nullopt;
     }
-    fs::path p = fs::path(SPLATSCAPE_SOURCE_DIR).parent_path() / "shared" / "datasets";
-    if (fs::is_directory(p)) return p;
+    // Beside the checkout the test was built from, else beside any folder above the executable.
+    if (const fs::path source = source_dir(); !source.empty()) {
+        const fs::path p = source.parent_path() / "shared" / "datasets";
+        if (fs::is_directory(p, ec)) return p;
+    }
+    for (fs::path p = executable_path().parent_path(); !p.empty(); p = p.parent_path()) {
+        if (fs::is_directory(p / "shared" / "datasets", ec)) return p / "shared" / "datasets";
+        if (p == p.root_path()) break;
+    }
     return std::nullopt;
 }
 
-fs::path source_dir() { return SPLATSCAPE_SOURCE_DIR; }
-fs::path binary_dir() { return SPLATSCAPE_BINARY_DIR; }
-
 fs::path splatscape_exe() {
     if (const char* env = std::getenv("SPLATSCAPE_BIN"); env && *env) return env;
-    return fs::path(SPLATSCAPE_BINARY_DIR) / "splatscape";
+    if (const fs::path build = binary_dir(); !build.empty()) return build / "splatscape";
+    return executable_path().parent_path() / "splatscape";
 }
 
 int run_command(const std::string& command, std::string* output) {

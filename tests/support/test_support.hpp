@@ -25,12 +25,22 @@ private:
     fs::path m_path;
 };
 
-// ../shared/datasets beside the checkout (or $SPLATSCAPE_DATASETS); nullopt when absent.
+// Nothing here is fixed when the tests are built, so that test executables copied to another
+// machine (scripts/device-check.sh's bundle) look for nothing at this machine's paths.
+
+// The shared datasets: $SPLATSCAPE_DATASETS when set; else ../shared/datasets beside the checkout
+// the test was built from, or beside any folder above the test executable; nullopt when absent.
 std::optional<fs::path> shared_datasets();
-// The source tree and the build tree.
+// The build tree the running test executable lies in (the nearest folder above it holding a
+// CMakeCache.txt) and its source tree (that cache's CMAKE_HOME_DIRECTORY); empty outside a build
+// tree (an unpacked bundle).
 fs::path source_dir();
 fs::path binary_dir();
-// The built `splatscape` executable.
+// Where TempDirs go: $SPLATSCAPE_TEST_TMP, else <build tree>/test_tmp, else the system's temporary
+// folder's splatscape-tests/.
+fs::path test_tmp_root();
+// The `splatscape` executable: $SPLATSCAPE_BIN (ctest sets it), else the build tree's, else the one
+// beside the test executable.
 fs::path splatscape_exe();
 // Runs a shell command, returns its exit status; stdout+stderr go to `output` when given.
 int run_command(const std::string& command, std::string* output = nullptr);

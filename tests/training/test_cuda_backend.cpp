@@ -648,8 +648,8 @@ TEST(CudaTraining, BuiltinSceneReachesTheCpuThreshold) {
     EXPECT_GT(r.finished.ssim, 0.97);
 }
 
-// No atomics anywhere: two runs give the same bytes, and a resumed run the same as an
-// uninterrupted one.
+// No atomics anywhere: two runs give the same bytes (a resumed run against an uninterrupted one:
+// ResumedRunMatchesAnUninterruptedOne below).
 TEST(CudaTraining, RunsAreDeterministic) {
     SKIP_WITHOUT_GPU();
     TempDir dir("train_cuda_determinism");
@@ -679,6 +679,42 @@ TEST(CudaTraining, RunsAreDeterministic) {
     }
     EXPECT_FALSE(bytes[0].empty());
     EXPECT_TRUE(bytes[0] == bytes[1]);
+}
+
+// A run stopped half-way and resumed from its checkpoint against an uninterrupted one, on the GPU
+// (the CPU's is test_train_resume.cpp, with the same schedule): the same Gaussians, their values to
+// float rounding (the checkpoint holds every parameter and Adam moment exactly, and nothing on the
+// device is atomic, so the bytes are expected to agree too; the test prints whether they do).
+TEST(CudaTraining, ResumedRunMatchesAnUninterruptedOne) {
+    SKIP_WITHOUT_GPU();
+    TempDir dir("train_cuda_resume");
+    write_gaussian_dataset(dir / "data", ground_truth_gaussians(12, 5), 24, 6, 48);
+    // Densification at 120 (before the stop), 160 and 200; SH steps every 100; a reset at 250.
+    const Json config = {
+        {"position_lr_max_steps", 300},
+        {"sh_increase_every", 100},
+        {"densify",
+         {{"densify_from", 80}, {"densify_until", 201}, {"densify_every", 40}, {"opacity_reset_every", 250}}}};
+    const ResumedRuns r = train_whole_and_resumed(dir / "data", dir.path(), "cuda", config, 300, 150);
+    ASSERT_TRUE(r.failure.empty()) << r.failure;
+    const GaussianCloud whole = read_gaussian_ply(dir / "whole" / "point_cloud.ply");
+    const GaussianCloud resumed = read_gaussian_ply(dir / "resumed" / "point_cloud.ply");
+    std::printf("resumed at 150 of 300 on the GPU: %zu Gaussians, %s the uninterrupted run\n", resumed.size(),
+                r.whole == r.resumed ? "bytes identical to" : "bytes differ from");
+    ASSERT_EQ(whole.size(), resumed.size()) << "densification decided differently after the resume";
+    ASSERT_EQ(whole.sh_degree, resumed.sh_degree);
+    auto compare = [](const std::vector<float>& a, const std::vector<float>& b, const char* what) {
+        ASSERT_EQ(a.size(), b.size()) << what;
+        int bad = 0;
+        for (size_t i = 0; i < a.size(); ++i)
+            if (std::abs(a[i] - b[i]) > 1e-5f * std::max(1.0f, std::abs(a[i])) && bad++ < 10)
+                ADD_FAILURE() << what << "[" << i << "]: uninterrupted " << a[i] << ", resumed " << b[i];
+    };
+    compare(whole.positions, resumed.positions, "positions");
+    compare(whole.log_scales, resumed.log_scales, "log_scales");
+    compare(whole.rotations, resumed.rotations, "rotations");
+    compare(whole.opacities, resumed.opacities, "opacities");
+    compare(whole.sh, resumed.sh, "sh");
 }
 
 // ---- 4D Gaussians (gs4d) ------------------------------------------------------------------------

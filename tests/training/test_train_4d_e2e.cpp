@@ -222,7 +222,9 @@ TEST(Gs4dDemo, RunsEndToEnd) {
     const Json eval = load_json(root / "run" / "eval.json");
     EXPECT_EQ(eval["views"].size(), 16u);
     std::printf("gs4d demo, 400 iterations: held-out PSNR %.2f dB\n", eval["psnr"].get<double>());
-    EXPECT_GT(eval["psnr"].get<double>(), 18.0);
+    // Measured on 2 cores: 21.22 dB (seeds 1 and 2 of the same command: 21.64, 21.73). Bound: 1 dB
+    // below, twice the spread between seeds.
+    EXPECT_GT(eval["psnr"].get<double>(), 20.2);
     const std::string page = read_file_text(root / "run" / "scene.html");
     EXPECT_GT(page.size(), 100000u);
     EXPECT_NE(page.find("<html"), std::string::npos);
@@ -245,7 +247,9 @@ TEST(DnerfLegoTiny, TrainsAndReportsTestPsnr) {
     EXPECT_EQ(eval["views"].size(), 20u) << "the test split has 20 views";
     std::printf("dnerf_lego_tiny, gs4d: test PSNR %.2f dB, SSIM %.4f after 600 iterations (%.1f s)\n", r.finished.psnr,
                 r.finished.ssim, r.finished.train_seconds);
-    EXPECT_GT(r.finished.psnr, 18.0);
+    // Measured on 2 cores: 23.79 dB (seeds 1 and 2: 23.86, 23.80). Bound: 0.5 dB below, seven
+    // times the spread between seeds.
+    EXPECT_GT(r.finished.psnr, 23.3);
 }
 
 } // namespace

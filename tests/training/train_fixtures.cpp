@@ -9,6 +9,8 @@
 #include <glm/mat4x4.hpp>
 
 #include "core/camera.hpp"
+#include "core/error.hpp"
+#include "core/file_util.hpp"
 #include "core/image.hpp"
 #include "core/io/ply.hpp"
 #include "core/json_util.hpp"
@@ -130,6 +132,50 @@ TrainOutcome train_now(const TrainSetup& setup, int stop_after) {
         }
     }
     worker.join();
+    return out;
+}
+
+ResumedRuns train_whole_and_resumed(const fs::path& data, const fs::path& dir, const std::string& device,
+                                    const Json& model_config, int total, int stop) {
+    ResumedRuns out;
+    auto setup = [&](const char* run, int iterations) {
+        TrainSetup s;
+        s.data = data;
+        s.run_dir = dir / run;
+        s.model_config = model_config;
+        s.model_config["iterations"] = total;
+        s.options.device = device;
+        s.options.seed = 7;
+        s.options.iterations = iterations;
+        s.options.evaluate = false;
+        s.options.probe_every = 0;
+        s.options.checkpoint_every = 0;
+        s.options.progress_interval_ms = 10;
+        return s;
+    };
+    TrainOutcome r = train_now(setup("whole", total));
+    if (!r.failure.empty() || r.finished.iteration != total) {
+        out.failure = cat("the uninterrupted run: ", r.failure, " (ended at ", r.finished.iteration, ")");
+        return out;
+    }
+    r = train_now(setup("resumed", stop));
+    out.stopped_at = r.finished.iteration;
+    if (!r.failure.empty() || r.finished.iteration != stop) {
+        out.failure = cat("the run to ", stop, ": ", r.failure, " (ended at ", r.finished.iteration, ")");
+        return out;
+    }
+    TrainSetup resume;
+    resume.run_dir = dir / "resumed";
+    resume.options.resume = true;
+    resume.options.iterations = total;
+    resume.options.progress_interval_ms = 10;
+    r = train_now(resume);
+    if (!r.failure.empty() || r.finished.iteration != total) {
+        out.failure = cat("the resumed run: ", r.failure, " (ended at ", r.finished.iteration, ")");
+        return out;
+    }
+    out.whole = read_file_bytes(dir / "whole" / "point_cloud.ply");
+    out.resumed = read_file_bytes(dir / "resumed" / "point_cloud.ply");
     return out;
 }
 

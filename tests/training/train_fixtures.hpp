@@ -30,4 +30,18 @@ struct TrainOutcome {
 // (0: never).
 TrainOutcome train_now(const TrainSetup& setup, int stop_after = 0);
 
+// An uninterrupted run against one stopped and resumed: `total` iterations in one go into
+// dir/whole; and into dir/resumed, a run to `stop` (the settings still say `total`, so every
+// schedule is the same) that is then continued to `total` from its checkpoint
+// (TrainOptions::resume), as `splatscape train --iters STOP` followed by `train --resume --iters
+// TOTAL` does. `model_config` holds the settings; `device` the backend. A step that fails leaves
+// `failure` set.
+struct ResumedRuns {
+    std::vector<uint8_t> whole, resumed; // the two point_cloud.ply files
+    int stopped_at = 0;                  // the first run's last iteration (its checkpoint's)
+    std::string failure;
+};
+ResumedRuns train_whole_and_resumed(const std::filesystem::path& data, const std::filesystem::path& dir,
+                                    const std::string& device, const Json& model_config, int total, int stop);
+
 } // namespace splatscape::test

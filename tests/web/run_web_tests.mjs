@@ -5,11 +5,17 @@
 // --reference-bin is given, else the float64 implementation in reference_render.mjs.
 //
 //   node run_web_tests.mjs --bin build/splatscape --out build/tests/web/out [--reference-bin tool]
-//                          [--run RUN --dataset DATA]
+//                          [--run RUN --dataset DATA] [--cases all|synthetic|donut|biker]
+//                          [--chromium /usr/bin/chromium]
 // --run adds a trained run folder: it is exported to .spz, .splat, .glb and .html and viewed from
 // the first two test cameras of DATA's transforms_test.json (Blender / NeRF-synthetic layout).
+// --cases picks what runs: the scenes this script makes (synthetic), one of the real scenes of
+// ../shared/datasets (donut, biker), or all of them (the default; real scenes that are absent are
+// left out with a message). ctest runs each as its own test (tests/web/CMakeLists.txt).
 //
-// Exits non-zero on any failure; prints one JSON line per case.
+// Exits non-zero on any failure, and when Chromium is missing (scripts/install-deps.sh --web
+// installs it); exits 77 (ctest: skipped) when --cases names a real scene that is absent. Prints
+// one JSON line per case.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -37,7 +43,32 @@ const MIN_PSNR_8BIT = Number(args['min-psnr-8bit'] || 45);
 const sharedDatasets = process.env.SPLATSCAPE_DATASETS || path.join(sourceDir, '..', 'shared', 'datasets');
 const W = 256, H = 192;
 const BACKGROUND = [0.1, 0.2, 0.3];
+const chromiumPath = args.chromium || '/usr/bin/chromium';
+const which = args.cases || 'all';
+// Exit status for "skipped" (ctest's SKIP_RETURN_CODE).
+const SKIPPED = 77;
 
+// The real scenes of ../shared/datasets (tests that use them skip when the folder is absent).
+const DATA_CASES = {
+    donut: 'gs_ply_donut/point_cloud/iteration_30000/fused.ply',
+    biker: 'gs_splats_playcanvas/biker.spz',
+};
+if (!['all', 'synthetic', ...Object.keys(DATA_CASES)].includes(which)) {
+    console.error(`--cases ${which}: expected all, synthetic, ${Object.keys(DATA_CASES).join(' or ')}`);
+    process.exit(2);
+}
+const runSynthetic = which === 'all' || which === 'synthetic';
+const wantData = (name) => which === 'all' || which === name;
+if (which in DATA_CASES && !fs.existsSync(path.join(sharedDatasets, DATA_CASES[which]))) {
+    console.log(`SKIPPED: ${path.join(sharedDatasets, DATA_CASES[which])} not found (the shared datasets beside ` +
+        'the checkout, or SPLATSCAPE_DATASETS)');
+    process.exit(SKIPPED);
+}
+if (!fs.existsSync(chromiumPath)) {
+    console.error(`Chromium not found at ${chromiumPath}: the web viewer tests run in headless Chromium. ` +
+        'Install it with scripts/install-deps.sh --web (Debian package chromium), or pass --chromium PATH.');
+    process.exit(1);
+}
 if (!bin || !fs.existsSync(bin)) {
     console.error(`splatscape binary not found (${bin}); pass --bin`);
     process.exit(1);
@@ -204,7 +235,7 @@ async function main() {
     const origin = `http://127.0.0.1:${server.address().port}`;
     const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'splatscape-chromium-'));
     const context = await chromium.launchPersistentContext(profile, {
-        executablePath: '/usr/bin/chromium',
+        executablePath: chromiumPath,
         headless: true,
         viewport: { width: W, height: H },
         deviceScaleFactor: 1,
@@ -214,7 +245,7 @@ async function main() {
     const failures = [];
     const results = [];
     try {
-        const cases = [
+        const cases = !runSynthetic ? [] : [
             { name: 'spz-url', url: `${origin}/web/index.html?url=/data/scene.spz`, reference: 'back_spz.ply', cameras: CAMERAS },
             { name: 'glb-url', url: `${origin}/web/index.html?url=/data/scene.glb`, reference: 'back_glb.ply', cameras: CAMERAS.slice(0, 1) },
             { name: 'html-standalone', url: pathToFileURL(file('scene.html')).href, reference: 'back_spz_v3.ply', cameras: CAMERAS },
@@ -234,8 +265,10 @@ async function main() {
         ];
         for (const c of runCases) cases.push({ ...c, url: c.url.startsWith('/') ? origin + c.url : c.url });
         // A real trained scene (45,624 Gaussians) when ../shared/datasets is present.
-        const donut = sharedDatasets && path.join(sharedDatasets, 'gs_ply_donut/point_cloud/iteration_30000/fused.ply');
-        if (donut && fs.existsSync(donut)) {
+        const donut = path.join(sharedDatasets, DATA_CASES.donut);
+        if (!wantData('donut')) {
+            // another ctest entry runs it
+        } else if (fs.existsSync(donut)) {
             cases.push({ name: 'donut-ply', url: `${origin}/web/index.html?url=/shared/gs_ply_donut/point_cloud/iteration_30000/fused.ply`,
                 referencePath: donut, cameras: [{ name: 'view', ...lookAt([0.06, -0.09, -0.26], [0.0, 0.005, 0.04], [0, -1, 0]),
                     fx: 240, fy: 240, cx: W / 2, cy: H / 2, width: W, height: H }] });
@@ -243,8 +276,10 @@ async function main() {
             console.log('skipping the donut case: ../shared/datasets/gs_ply_donut not found (set SPLATSCAPE_DATASETS)');
         }
         // A real SPZ version 4 file (zstd streams, 152,746 splats), decoded by the viewer's own zstd.
-        const biker = sharedDatasets && path.join(sharedDatasets, 'gs_splats_playcanvas/biker.spz');
-        if (biker && fs.existsSync(biker)) {
+        const biker = path.join(sharedDatasets, DATA_CASES.biker);
+        if (!wantData('biker')) {
+            // another ctest entry runs it
+        } else if (fs.existsSync(biker)) {
             run([bin, 'convert', biker, file('biker_back.ply')]);
             cases.push({ name: 'biker-spz-v4', url: `${origin}/web/index.html?url=/shared/gs_splats_playcanvas/biker.spz`,
                 reference: 'biker_back.ply', cameras: [{ name: 'view', ...lookAt([0.8, -2.2, -4.2], [-0.05, -1.55, 0.0], [0, -1, 0]),
@@ -253,7 +288,7 @@ async function main() {
             console.log('skipping the biker case: ../shared/datasets/gs_splats_playcanvas not found');
         }
         // A broken file must end in a message on the page, not a crash or a console error.
-        {
+        if (runSynthetic) {
             const spz = fs.readFileSync(file('scene.spz'));
             fs.writeFileSync(file('truncated.spz'), spz.subarray(0, spz.length >> 1));
             const page = await context.newPage();
@@ -271,7 +306,7 @@ async function main() {
             await page.close();
         }
         // Progressive loading: a slowly arriving PLY is shown in parts before it completes.
-        {
+        if (runSynthetic) {
             const page = await context.newPage();
             const problems = [];
             page.on('console', (m) => m.type() === 'error' && problems.push(`console error: ${m.text()}`));
@@ -293,7 +328,7 @@ async function main() {
         }
         // 4D playback: the time bar appears, play advances the time and redraws, pause holds it, a
         // faster speed advances faster, and looping wraps from the end to the start.
-        {
+        if (runSynthetic) {
             const page = await context.newPage();
             const problems = [];
             page.on('console', (m) => m.type() === 'error' && problems.push(`console error: ${m.text()}`));
@@ -326,7 +361,7 @@ async function main() {
             await page.close();
         }
         // The standalone page opened from disk can be orbited, panned, zoomed and flown with the mouse and keys.
-        {
+        if (runSynthetic) {
             const page = await context.newPage();
             const problems = [];
             page.on('console', (m) => m.type() === 'error' && problems.push(`console error: ${m.text()}`));
@@ -437,6 +472,7 @@ async function main() {
         server.close();
         fs.rmSync(profile, { recursive: true, force: true });
     }
+    if (!results.length) failures.push('no render was compared with its reference');
     if (failures.length) {
         console.error(`FAILED (images in ${outDir}):\n${failures.join('\n')}`);
         process.exit(1);

@@ -19,6 +19,12 @@ namespace splatscape::cuda {
 constexpr int kProbeInputs = 11 + 48;
 constexpr int kProbeOutputs = 34;
 
+// The accumulated view-space gradient the probe's clone/split decision sees over 4 views: below the
+// threshold (keep) for about half of the Gaussians, above it (clone or split) for the rest.
+SPLATSCAPE_HD float probe_grad_accum(const float* g) {
+    return 0.0008f * (1.0f + 5.0f * g[14]);
+}
+
 // Every per-element function once, for Gaussian `i` with inputs `g` [kProbeInputs], writing
 // `o` [kProbeOutputs]. The probe kernel runs it on the device; tests run it on the host and compare.
 SPLATSCAPE_HD void probe_gaussian(int i, const float* g, const kern::RasterCamera<float>& cam,
@@ -84,7 +90,9 @@ SPLATSCAPE_HD void probe_gaussian(int i, const float* g, const kern::RasterCamer
     o[28] = d_mx;
     AdcThresholds t;
     t.dense_scale = 0.05f;
-    o[29] = float(adc_grow_action(0.01f, 4.0f, g[3], t));
+    t.min_opacity = 0.3f;      // prunes about a third by opacity
+    t.max_world_scale = 0.08f; // and a quarter by size
+    o[29] = float(adc_grow_action(probe_grad_accum(g), 4.0f, g[3], t));
     o[30] = adc_prune(g[10], 5.0f, g[3], t) ? 1.0f : 0.0f;
     float child_mean[3], child_ls[3];
     split_child(g, g + 3, g + 6, 1.6f, 7, 11, uint64_t(i), child_mean, child_ls);

@@ -72,22 +72,4 @@ void Gs4dConfig::scale_schedule(int iters) {
     scale_gaussian_schedule(*this, iters);
 }
 
-Gs4dConfig gs4d_preset(const std::string& name) {
-    Gs4dConfig c;
-    if (name == "default") return c;
-    if (name == "demo") {
-        // The built-in dynamic scene at reduced size: 3000 iterations, the SH steps every 300 (the
-        // temporal degree reaches 2 at 1500), densification from 150 to 2000 every 100, one reset.
-        c.iterations = 3000;
-        c.position_lr_max_steps = 3000;
-        c.sh_increase_every = 300;
-        c.densify.densify_from = 150;
-        c.densify.densify_until = 2000;
-        c.densify.densify_every = 100;
-        c.densify.opacity_reset_every = 900;
-        return c;
-    }
-    throw UsageError(cat("unknown gs4d preset '", name, "' (expected default or demo)"));
-}
-
 } // namespace splatscape

@@ -73,9 +73,8 @@ struct Gs4dConfig {
     void scale_schedule(int iterations);
 };
 
-// "default" (the paper's D-NeRF settings) and "demo" (the built-in dynamic scene on a CPU in a few
-// minutes). Throws UsageError for other names.
-Gs4dConfig gs4d_preset(const std::string& name);
+// Named starting points ("default": the paper's D-NeRF settings, "demo": the built-in dynamic scene
+// on a CPU in a few minutes) are JSON files in assets/presets/gs4d/ (training/presets.hpp).
 
 Json to_json(const Gs4dConfig& config);
 void update_from_json(Gs4dConfig& config, const Json& json, const std::string& where);
