@@ -16,6 +16,7 @@
 #include "training/models/gs4d_config.hpp"
 #include "training/models/model.hpp"
 #include "training/presets.hpp"
+#include "training/trainable.hpp"
 
 namespace splatscape::test {
 namespace {
