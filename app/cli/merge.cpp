@@ -66,7 +66,10 @@ int run_merge(const MergeArgs& a) {
             const std::string where = (run / "cell.json").string();
             const int cell = json_int(json_member(j, "cell", "", where), "cell", where, 0, 4095);
             const fs::path p = json_string(json_member(j, "plan", "", where), "plan", where);
-            if (cell != c.index || !fs::equivalent(p, plan_dir))
+            // A plan folder that was moved since is fine; another plan that exists is not.
+            std::error_code ec;
+            const bool other_plan = fs::exists(p, ec) && !fs::equivalent(p, plan_dir, ec);
+            if (cell != c.index || other_plan)
                 throw Error(where, "",
                             cat("this run trained cell ", cell, " of ", p.string(), ", not ", cell_name(c.index),
                                 " of ", plan_dir.string()));

@@ -210,8 +210,8 @@ void split_cells(const CellRect& rect, std::vector<glm::vec2> pts, int n, std::v
     split_cells(b, std::move(pb), n - n0, out);
 }
 
-// The rectangle grown by `expand` times its size on each finite side; sizes of open cells are
-// measured inside the scene rectangle.
+// The rectangle grown by `expand` times its size on each finite side; sizes are measured inside
+// the content rectangle (open cells would have none otherwise).
 CellRect expand_rect(const CellRect& r, const CellRect& scene, float expand) {
     CellRect e = r;
     for (int a = 0; a < 2; ++a) {
@@ -354,6 +354,20 @@ PartitionPlan make_partition_plan(const Dataset& d, const PartitionOptions& o) {
             }
     }
 
+    // Cell sizes for the margins are measured over the content (the sparse points), not over the
+    // cameras: a capture circling its subject has cameras far outside what the cells hold.
+    CellRect content = plan.scene;
+    if (pts.size() >= 16) {
+        content.min = glm::vec2(kInf);
+        content.max = glm::vec2(-kInf);
+        for (glm::vec2 p : pts)
+            if (std::isfinite(p.x) && std::isfinite(p.y))
+                content.min = glm::min(content.min, p), content.max = glm::max(content.max, p);
+        for (int a = 0; a < 2; ++a)
+            if (!(content.max[a] - content.min[a] > 1e-6f))
+                content.min[a] = plan.scene.min[a], content.max[a] = plan.scene.max[a];
+    }
+
     std::vector<int> owner(pts.size(), -1);
     for (size_t i = 0; i < pts.size(); ++i)
         for (size_t c = 0; c < rects.size(); ++c)
@@ -365,7 +379,7 @@ PartitionPlan make_partition_plan(const Dataset& d, const PartitionOptions& o) {
     std::vector<PlanCell> cells(rects.size());
     for (size_t c = 0; c < rects.size(); ++c) {
         cells[c].bounds = rects[c];
-        cells[c].expanded = expand_rect(rects[c], plan.scene, o.expand);
+        cells[c].expanded = expand_rect(rects[c], content, o.expand);
         for (glm::vec2 p : pts) cells[c].points += cells[c].expanded.contains(p) ? 1 : 0;
     }
 
