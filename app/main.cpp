@@ -27,6 +27,9 @@ int main(int argc, char** argv) {
     cli::add_demo(app, registry);
     cli::add_view(app, registry);
     cli::add_process(app, registry);
+    cli::add_batch(app, registry);
+    cli::add_partition(app, registry);
+    cli::add_merge(app, registry);
 
     try {
         app.parse(argc, argv);

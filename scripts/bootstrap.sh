@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command from a fresh clone: install what is missing, build, then run the main job or the tests.
 #   scripts/bootstrap.sh demo     install, build, run `splatscape demo` on the built-in scene
-#   scripts/bootstrap.sh test     install (with the web-test packages), build, run every test
+#   scripts/bootstrap.sh test     install (with the web and Slurm test packages), build, run every test
 #   scripts/bootstrap.sh build    install and build only
 # Environment: BUILD_DIR (default build), SPLATSCAPE_CMAKE_ARGS (extra configure flags),
 # CTEST_ARGS (extra ctest flags, e.g. "-L unit").
@@ -14,7 +14,7 @@ case "$mode" in demo | test | build) ;; *)
     ;;
 esac
 
-if [[ "$mode" == test ]]; then scripts/install-deps.sh --web; else scripts/install-deps.sh; fi
+if [[ "$mode" == test ]]; then scripts/install-deps.sh --test; else scripts/install-deps.sh; fi
 
 build=${BUILD_DIR:-build}
 jobs=$(nproc 2>/dev/null || echo 2)

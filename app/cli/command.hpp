@@ -25,5 +25,8 @@ void add_render(CLI::App& app, Registry& registry);
 void add_demo(CLI::App& app, Registry& registry);
 void add_view(CLI::App& app, Registry& registry);
 void add_process(CLI::App& app, Registry& registry);
+void add_batch(CLI::App& app, Registry& registry);
+void add_partition(CLI::App& app, Registry& registry);
+void add_merge(CLI::App& app, Registry& registry);
 
 } // namespace splatscape::cli

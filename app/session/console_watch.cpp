@@ -16,22 +16,29 @@ void on_sigint(int) {
     g_interrupts = g_interrupts + 1;
 }
 
-// Installs the Ctrl-C handler for the lifetime of a watch.
+// Installs the Ctrl-C handler for the lifetime of a watch. SIGTERM counts as a Ctrl-C: Slurm and
+// Kubernetes send it before they kill a job (time limit, preemption, scancel), so it gets to save.
 class SigintGuard {
 public:
     SigintGuard() {
         g_interrupts = 0;
         m_previous = std::signal(SIGINT, on_sigint);
+        m_previous_term = std::signal(SIGTERM, on_sigint);
     }
-    ~SigintGuard() { std::signal(SIGINT, m_previous); }
+    ~SigintGuard() {
+        std::signal(SIGINT, m_previous);
+        std::signal(SIGTERM, m_previous_term);
+    }
 
 private:
     void (*m_previous)(int) = SIG_DFL;
+    void (*m_previous_term)(int) = SIG_DFL;
 };
 
 } // namespace
 
-WatchResult watch_in_console(TrainingSession& session, const std::string& label) {
+WatchResult watch_in_console(TrainingSession& session, const std::string& label,
+                             const std::function<void(const TrainerMessage&)>& observer) {
     SigintGuard guard;
     WatchResult result;
     std::unique_ptr<ProgressBar> bar;
@@ -65,6 +72,7 @@ WatchResult watch_in_console(TrainingSession& session, const std::string& label)
                 break;
             }
         }
+        if (observer) observer(*m);
         std::visit(
             [&](auto&& v) {
                 using T = std::decay_t<decltype(v)>;

@@ -6,6 +6,7 @@
 #include <glm/geometric.hpp>
 
 #include "core/datasets/loaders.hpp"
+#include "core/datasets/subset.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 
@@ -57,6 +58,7 @@ Image Dataset::load_image(const Frame& frame) const {
 
 std::string detect_dataset_format(const std::filesystem::path& p) {
     namespace fs = std::filesystem;
+    if (fs::exists(p / kSubsetFile)) return "subset"; // part of another dataset (core/datasets/subset.hpp)
     if (fs::exists(p / "transforms_train.json")) return "blender";  // D-NeRF is detected by the loader (times)
     if (fs::exists(p / "transforms.json")) return "ngp";
     if (fs::exists(p / "sparse" / "0") || fs::exists(p / "sparse" / "cameras.bin") ||
@@ -78,6 +80,7 @@ Dataset load_dataset(const std::filesystem::path& path, const DatasetOptions& op
     if (options.downscale < 1 || options.downscale > 64)
         throw UsageError(cat("--downscale must be in 1..64, got ", options.downscale));
     std::string fmt = options.format == "auto" ? detect_dataset_format(path) : options.format;
+    if (fmt == "subset") return loaders::load_subset(path); // loaded with the options it records
     Dataset d;
     if (fmt == "blender" || fmt == "dnerf") d = loaders::load_blender(path, options);
     else if (fmt == "ngp" || fmt == "nerfstudio") d = loaders::load_ngp(path, options);
@@ -90,7 +93,7 @@ Dataset load_dataset(const std::filesystem::path& path, const DatasetOptions& op
                     "poses_bounds.npy); use --format to choose");
     else
         throw UsageError(
-            cat("unknown dataset format '", fmt, "' (expected auto, blender, dnerf, ngp, colmap, llff, dynerf)"));
+            cat("unknown dataset format '", fmt, "' (expected auto, blender, dnerf, ngp, colmap, llff, dynerf, subset)"));
     d.root = path;
     d.options = options;
     if (d.train.empty()) throw Error(path.string(), "", "the dataset has no training frames");

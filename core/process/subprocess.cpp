@@ -95,8 +95,15 @@ SubprocessResult run_subprocess(const std::vector<std::string>& args, const Subp
     std::vector<char*> argv;
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    if (options.new_process_group) {
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+        posix_spawnattr_setpgroup(&attr, 0);
+    }
     pid_t pid = 0;
-    const int rc = posix_spawnp(&pid, args.front().c_str(), &actions, nullptr, argv.data(), environ);
+    const int rc = posix_spawnp(&pid, args.front().c_str(), &actions, &attr, argv.data(), environ);
+    posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&actions);
     write_end.reset();
     if (rc != 0) {
@@ -105,6 +112,7 @@ SubprocessResult run_subprocess(const std::vector<std::string>& args, const Subp
         return result;
     }
     result.started = true;
+    if (options.on_start) options.on_start(long(pid));
 
     LineSplitter lines(options.on_line);
     const int tick_ms = int(std::max<long long>(1, options.tick.count()));

@@ -21,6 +21,11 @@ struct SubprocessOptions {
     std::function<void()> on_tick;
     std::chrono::milliseconds tick{250};
     size_t keep_tail = 1 << 16; // bytes of output kept in SubprocessResult::output (the end of it)
+    // Called with the program's process id once it runs (to signal it from another thread).
+    std::function<void(long pid)> on_start;
+    // Run it in a process group of its own, so that a Ctrl-C at the terminal reaches only the
+    // caller, which decides what to forward.
+    bool new_process_group = false;
 };
 
 struct SubprocessResult {
