@@ -9,6 +9,9 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "training/cpu/encoding_ops_cpu.hpp"
+#include "training/cpu/mlp_ops_cpu.hpp"
+#include "training/cpu/neighbour_ops_cpu.hpp"
 #include "training/cpu/rasterizer_cpu.hpp"
 #include "training/cpu/thread_pool.hpp"
 
@@ -57,6 +60,9 @@ T* ptr(Tensor* t) {
 CpuBackend::CpuBackend(int threads) {
     cpu::set_cpu_threads(threads);
     m_threads = cpu::cpu_threads();
+    provide<EncodingOps>(std::make_unique<EncodingOpsCpu>(*this));
+    provide<MlpOps>(std::make_unique<MlpOpsCpu>(*this));
+    provide<NeighbourOps>(std::make_unique<NeighbourOpsCpu>(*this));
 }
 
 std::string CpuBackend::description() const {
