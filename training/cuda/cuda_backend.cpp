@@ -12,7 +12,10 @@
 #include "training/cuda/cuda_check.hpp"
 #include "training/cuda/device_cuda.hpp"
 #include "training/cuda/device_memory_cuda.hpp"
+#include "training/cuda/encoding_ops_cuda.hpp"
 #include "training/cuda/loss_cuda.hpp"
+#include "training/cuda/mlp_ops_cuda.hpp"
+#include "training/cuda/neighbour_ops_cuda.hpp"
 #include "training/cuda/ops_cuda.hpp"
 #include "training/cuda/rasterize_cuda.hpp"
 #include "training/cuda/slice4d_cuda.hpp"
@@ -164,6 +167,9 @@ CudaBackend::CudaBackend(int device_index) : m_device(device_index) {
     cuda::configure_pool(m_device);
     m_description = cuda::describe(devices[size_t(device_index)]);
     m_ws = std::make_unique<Workspace>();
+    provide<EncodingOps>(std::make_unique<EncodingOpsCuda>(*this));
+    provide<MlpOps>(std::make_unique<MlpOpsCuda>(*this));
+    provide<NeighbourOps>(std::make_unique<NeighbourOpsCuda>(*this));
 }
 
 CudaBackend::~CudaBackend() = default;
