@@ -268,16 +268,16 @@ TEST(NeuralCuda, AggregationMatchesTheCpu) {
         for (R r : {R::Max, R::Mean}) {
             const size_t rows = m == M::Edge ? n * k : n;
             auto x = b.f32(uniform(rng, rows * C, -1, 1), rows, C);
-            auto out = b.zeros(n, C), am = b.zeros(n, C, DType::I32);
-            b.cpu.ops<NeighbourOps>().aggregate(m, r, x.c, ids.c, &w.c, out.c, &am.c);
-            b.gpu->ops<NeighbourOps>().aggregate(m, r, x.g, ids.g, &w.g, out.g, &am.g);
+            auto out = b.zeros(n, C + 3), am = b.zeros(n, C, DType::I32); // a window at column 2
+            b.cpu.ops<NeighbourOps>().aggregate(m, r, x.c, ids.c, &w.c, out.c, 2, &am.c);
+            b.gpu->ops<NeighbourOps>().aggregate(m, r, x.g, ids.g, &w.g, out.g, 2, &am.g);
             const std::string what = cat("aggregate message ", int(m), " reduce ", int(r));
             expect_close(b, out, 1e-5, 0, what);
             if (r == R::Max) expect_equal_i32(b, am, what + " argmax");
-            auto d_out = b.f32(uniform(rng, n * C, -1, 1), n, C);
+            auto d_out = b.f32(uniform(rng, n * (C + 3), -1, 1), n, C + 3);
             auto dx = b.zeros(rows, C), dw = b.zeros(n, k);
-            b.cpu.ops<NeighbourOps>().aggregate_backward(m, r, x.c, ids.c, &w.c, &am.c, d_out.c, &dx.c, &dw.c);
-            b.gpu->ops<NeighbourOps>().aggregate_backward(m, r, x.g, ids.g, &w.g, &am.g, d_out.g, &dx.g, &dw.g);
+            b.cpu.ops<NeighbourOps>().aggregate_backward(m, r, x.c, ids.c, &w.c, &am.c, d_out.c, 2, &dx.c, &dw.c);
+            b.gpu->ops<NeighbourOps>().aggregate_backward(m, r, x.g, ids.g, &w.g, &am.g, d_out.g, 2, &dx.g, &dw.g);
             expect_close(b, dx, 1e-4, 0, what + " value gradient");
             expect_close(b, dw, 1e-4, 0, what + " weight gradient");
         }

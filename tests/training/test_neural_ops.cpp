@@ -700,20 +700,21 @@ TEST(Aggregate, GradientsMatchFiniteDifferences) {
             const size_t rows = m == M::Edge ? n * k : n;
             const auto x = uniform(rng, rows * C, -1, 1);
             const auto w = uniform(rng, n * k, 0.2, 1.5);
-            const auto d_out = uniform(rng, n * C, -1, 1);
+            const int stride = C + 2, col = 1; // the output is a window of a wider tensor
+            const auto d_out = uniform(rng, n * stride, -1, 1);
             std::vector<int32_t> argmax(n * C);
             auto loss = [&](const std::vector<double>& xv, const std::vector<double>& wv) {
-                std::vector<double> out(n * C);
+                std::vector<double> out(n * stride, 0.0);
                 std::vector<int32_t> am(n * C);
-                cpu::aggregate(m, r, xv.data(), C, ids.data(), n, k, wv.data(), out.data(), am.data());
+                cpu::aggregate(m, r, xv.data(), C, ids.data(), n, k, wv.data(), out.data(), stride, col, am.data());
                 return dot(out, d_out);
             };
-            std::vector<double> out(n * C);
-            cpu::aggregate(m, r, x.data(), C, ids.data(), n, k, w.data(), out.data(), argmax.data());
+            std::vector<double> out(n * stride);
+            cpu::aggregate(m, r, x.data(), C, ids.data(), n, k, w.data(), out.data(), stride, col, argmax.data());
             for (int c = 0; c < C; ++c) EXPECT_EQ(argmax[2 * C + c], r == R::Max ? -1 : argmax[2 * C + c]);
             std::vector<double> dx(x.size(), 0.0), dw(w.size(), 0.0);
-            cpu::aggregate_backward(m, r, x.data(), C, ids.data(), n, k, w.data(), argmax.data(), d_out.data(),
-                                    dx.data(), dw.data());
+            cpu::aggregate_backward(m, r, x.data(), C, ids.data(), n, k, w.data(), argmax.data(), d_out.data(), stride,
+                                    col, dx.data(), dw.data());
             const std::string what = cat("aggregate message ", int(m), " reduce ", int(r));
             expect_gradients_near(dx, numeric_gradient([&](const auto& v) { return loss(v, w); }, x, kH), kRtol, 1e-9,
                                   what + " values");
@@ -730,19 +731,19 @@ TEST(Aggregate, MaxOfWeightedDifferencesIsTheLocalEncoder) {
     Tensor ids = make_i32(b, {1, 2, 0, -1, -1, -1}, 3, 2);
     Tensor w = make(b, {0.5f, 2.0f, 1.0f, 0.0f, 0.0f, 0.0f}, 3, 2);
     Tensor out = b.zeros(3, 2), argmax = b.zeros(3, 2, DType::I32);
-    nb.aggregate(kern::NeighbourMessage::Difference, kern::NeighbourReduce::Max, x, ids, &w, out, &argmax);
+    nb.aggregate(kern::NeighbourMessage::Difference, kern::NeighbourReduce::Max, x, ids, &w, out, 0, &argmax);
     // Point 0: slot 0 gives 0.5 * (1 - 0, 20 - 10) = (0.5, 5); slot 1 gives 2 * (5, -10) = (10, -20).
     EXPECT_EQ(host<float>(b, out), (std::vector<float>{10, 5, -1, -10, 0, 0}));
     EXPECT_EQ(host<int32_t>(b, argmax), (std::vector<int32_t>{1, 0, 0, 0, -1, -1}));
     Tensor d_out = make(b, {1, 1, 1, 1, 1, 1}, 3, 2);
     Tensor dx = b.zeros(3, 2);
-    nb.aggregate_backward(kern::NeighbourMessage::Difference, kern::NeighbourReduce::Max, x, ids, &w, &argmax, d_out,
+    nb.aggregate_backward(kern::NeighbourMessage::Difference, kern::NeighbourReduce::Max, x, ids, &w, &argmax, d_out, 0,
                           &dx, nullptr);
     // d x_2 = (2, 0); d x_1 = (0, 0.5) + (-1, -1) from its own message; d x_0 = (-2, -0.5) + (1, 1).
     EXPECT_EQ(host<float>(b, dx), (std::vector<float>{-1, 0.5f, -1, -0.5f, 2, 0}));
     // The backward of a maximum needs the forward's argmax.
     EXPECT_THROW(nb.aggregate_backward(kern::NeighbourMessage::Difference, kern::NeighbourReduce::Max, x, ids, &w,
-                                       nullptr, d_out, &dx, nullptr),
+                                       nullptr, d_out, 0, &dx, nullptr),
                  Error);
 }
 
@@ -785,7 +786,7 @@ TEST(Aggregate, LearnedEdgeFunctionChainsThroughTheMlp) {
     Tensor msg = b.zeros(n * k, C);
     mlp.forward(h.layout, h.params, edges, 0, RowSelection::all(), msg, 0);
     Tensor out = b.zeros(n, C), argmax = b.zeros(n, C, DType::I32);
-    nb.aggregate(kern::NeighbourMessage::Edge, kern::NeighbourReduce::Max, msg, knn.indices, &w, out, &argmax);
+    nb.aggregate(kern::NeighbourMessage::Edge, kern::NeighbourReduce::Max, msg, knn.indices, &w, out, 0, &argmax);
     // Weights are normalised and positive; every point has k neighbours.
     const auto wh = host<float>(b, w);
     for (size_t i = 0; i < n; ++i) {
@@ -834,6 +835,28 @@ TEST(MaxRows, GlobalFeatureAndItsGradient) {
     nb.max_rows(x, RowSelection::range(5, 5), out, argmax);
     EXPECT_EQ(host<int32_t>(b, argmax), std::vector<int32_t>(C, -1));
     EXPECT_EQ(host<float>(b, out), std::vector<float>(C, 0.0f));
+}
+
+TEST(Aggregate, EmptyInputs) {
+    CpuBackend b(1);
+    auto& nb = b.ops<NeighbourOps>("test");
+    Tensor pts = b.zeros(0, 3), x = b.zeros(0, 4), ids = b.zeros(0, 5, DType::I32), d2 = b.zeros(0, 5);
+    EXPECT_EQ(nb.inverse_distance_weights(ids, d2, 1e-3f, true).rows(), 0u);
+    EXPECT_EQ(nb.pca_curvature(pts, ids).rows(), 0u);
+    Tensor out = b.zeros(0, 4), argmax = b.zeros(0, 4, DType::I32), dx = b.zeros(0, 4);
+    for (auto m :
+         {kern::NeighbourMessage::Neighbour, kern::NeighbourMessage::Difference, kern::NeighbourMessage::Edge}) {
+        nb.aggregate(m, kern::NeighbourReduce::Max, x, ids, nullptr, out, 0, &argmax);
+        nb.aggregate_backward(m, kern::NeighbourReduce::Max, x, ids, nullptr, &argmax, out, 0, &dx, nullptr);
+    }
+    Tensor edges = b.zeros(0, 8);
+    nb.gather_edges(kern::NeighbourMessage::Difference, x, ids, edges, 4);
+    nb.gather_edges_backward(kern::NeighbourMessage::Difference, ids, edges, 4, dx);
+    // The edge kinds each op accepts.
+    EXPECT_THROW(nb.gather_edges(kern::NeighbourMessage::Edge, x, ids, edges, 4), Error);
+    EXPECT_THROW(
+        nb.aggregate(kern::NeighbourMessage::Centre, kern::NeighbourReduce::Max, x, ids, nullptr, out, 0, &argmax),
+        Error);
 }
 
 TEST(NeuralFamilies, TheCpuBackendProvidesThem) {

@@ -78,27 +78,31 @@ ReverseLists reverse_lists(const int32_t* ids, size_t n, int k) {
     return r;
 }
 
-// d_values[j, c] += neighbour_sign * sum of coef(e, c) over the edges e naming j (in edge order),
-// then centre_sign * sum over j's own valid slots of coef(j * k + s, c). Row j is written by one
-// task only, so the sums have a fixed order.
-template <class T, class Coef>
+// d_values[j, :] += neighbour_sign * the coefficient rows of the edges naming j (in edge order), then
+// centre_sign * those of j's own valid slots. coef_row(e, row) writes the C coefficients of edge e.
+// Row j is written by one task only, so the sums have a fixed order.
+template <class T, class CoefRow>
 void scatter_to_points(const int32_t* ids, size_t n, int k, int channels, int neighbour_sign, int centre_sign,
-                       Coef coef, T* d_values) {
+                       CoefRow coef_row, T* d_values) {
     ReverseLists rev;
     if (neighbour_sign != 0) rev = reverse_lists(ids, n, k);
-    parallel_for_each(n, 256, [&](size_t j) {
-        T* d = d_values + j * size_t(channels);
-        if (neighbour_sign != 0)
-            for (uint32_t q = rev.offset[j]; q < rev.offset[j + 1]; ++q) {
-                const size_t e = rev.edges[q];
-                for (int c = 0; c < channels; ++c) d[c] += T(neighbour_sign) * coef(e, c);
-            }
-        if (centre_sign != 0)
-            for (int s = 0; s < k; ++s) {
-                const size_t e = j * size_t(k) + size_t(s);
-                if (ids[e] < 0) continue;
-                for (int c = 0; c < channels; ++c) d[c] += T(centre_sign) * coef(e, c);
-            }
+    cpu_pool().parallel_for(n, 256, [&](size_t jb, size_t je, int) {
+        std::vector<T> row(static_cast<size_t>(channels));
+        for (size_t j = jb; j < je; ++j) {
+            T* d = d_values + j * size_t(channels);
+            if (neighbour_sign != 0)
+                for (uint32_t q = rev.offset[j]; q < rev.offset[j + 1]; ++q) {
+                    coef_row(size_t(rev.edges[q]), row.data());
+                    for (int c = 0; c < channels; ++c) d[c] += T(neighbour_sign) * row[c];
+                }
+            if (centre_sign != 0)
+                for (int s = 0; s < k; ++s) {
+                    const size_t e = j * size_t(k) + size_t(s);
+                    if (ids[e] < 0) continue;
+                    coef_row(e, row.data());
+                    for (int c = 0; c < channels; ++c) d[c] += T(centre_sign) * row[c];
+                }
+        }
     });
 }
 
@@ -183,15 +187,18 @@ void knn(const float* points, size_t n, const float* queries, size_t q, int k, i
     });
 }
 
+// Channel by channel (kern::neighbour_reduce, as on the GPU): the running maximum and its slot stay
+// in registers, and the k neighbour rows stay in cache across the channels (measured 2x faster
+// than slots outer, channels inner, on 2^18 points with 10 neighbours and 32 channels).
 template <class T>
 void aggregate(kern::NeighbourMessage m, kern::NeighbourReduce r, const T* values, int channels, const int32_t* ids,
-               size_t n, int k, const T* weights, T* out, int32_t* argmax) {
+               size_t n, int k, const T* weights, T* out, int stride, int col, int32_t* argmax) {
     parallel_for_each(n, 256, [&](size_t i) {
         const int32_t* row = ids + i * size_t(k);
         const T* w = weights ? weights + i * size_t(k) : nullptr;
         for (int c = 0; c < channels; ++c) {
             const auto red = kern::neighbour_reduce(m, r, values, channels, int64_t(i), row, w, k, c);
-            out[i * size_t(channels) + c] = red.value;
+            out[i * size_t(stride) + col + c] = red.value;
             if (argmax) argmax[i * size_t(channels) + c] = red.argmax;
         }
     });
@@ -199,17 +206,25 @@ void aggregate(kern::NeighbourMessage m, kern::NeighbourReduce r, const T* value
 
 template <class T>
 void aggregate_backward(kern::NeighbourMessage m, kern::NeighbourReduce r, const T* values, int channels,
-                        const int32_t* ids, size_t n, int k, const T* weights, const int32_t* argmax, const T* d_out,
-                        T* d_values, T* d_weights) {
+                        const int32_t* ids, size_t n, int k, const T* weights, const int32_t* argmax,
+                        const T* d_out_window, int stride, int col, T* d_values, T* d_weights) {
+    const T* d_out = d_out_window + col; // row i at d_out + i * stride
     std::vector<int> valid(n);
     parallel_for_each(n, 1024, [&](size_t i) { valid[i] = valid_slots(ids + i * size_t(k), k); });
     auto arg = [&](size_t i, int c) { return argmax ? argmax[i * size_t(channels) + c] : int32_t(-1); };
-    // d out_ic / d v_isc times d_out_ic, for edge e = i * k + s.
-    auto coef = [&](size_t e, int c) -> T {
+    // The coefficients d_out_ic * d out_ic / d v_isc of edge e = i * k + s, all channels.
+    auto coef_row = [&](size_t e, T* row) {
         const size_t i = e / size_t(k);
         const int s = int(e % size_t(k));
         const T w = weights ? weights[e] : T(1);
-        return d_out[i * size_t(channels) + c] * kern::neighbour_value_grad(r, w, s, arg(i, c), valid[i]);
+        const T* g = d_out + i * size_t(stride);
+        if (r == kern::NeighbourReduce::Max) {
+            const int32_t* am = argmax + i * size_t(channels);
+            for (int c = 0; c < channels; ++c) row[c] = am[c] == s ? g[c] * w : T(0);
+        } else {
+            const T f = kern::neighbour_value_grad(r, w, s, -1, valid[i]);
+            for (int c = 0; c < channels; ++c) row[c] = g[c] * f;
+        }
     };
     if (d_weights)
         parallel_for_each(n, 256, [&](size_t i) {
@@ -219,7 +234,7 @@ void aggregate_backward(kern::NeighbourMessage m, kern::NeighbourReduce r, const
                 T sum = T(0);
                 for (int c = 0; c < channels; ++c) {
                     const T g =
-                        d_out[i * size_t(channels) + c] * kern::neighbour_value_grad(r, T(1), s, arg(i, c), valid[i]);
+                        d_out[i * size_t(stride) + c] * kern::neighbour_value_grad(r, T(1), s, arg(i, c), valid[i]);
                     if (g != T(0)) sum += g * kern::neighbour_value(m, values, channels, int64_t(i), ids[e], e, c);
                 }
                 d_weights[e] += sum;
@@ -227,14 +242,19 @@ void aggregate_backward(kern::NeighbourMessage m, kern::NeighbourReduce r, const
         });
     if (!d_values) return;
     if (m == kern::NeighbourMessage::Edge) {
-        parallel_for_each(n * size_t(k), 1024, [&](size_t e) {
-            if (ids[e] < 0) return;
-            for (int c = 0; c < channels; ++c) d_values[e * size_t(channels) + c] += coef(e, c);
+        cpu_pool().parallel_for(n * size_t(k), 1024, [&](size_t eb, size_t ee, int) {
+            std::vector<T> row(static_cast<size_t>(channels));
+            for (size_t e = eb; e < ee; ++e) {
+                if (ids[e] < 0) continue;
+                coef_row(e, row.data());
+                T* d = d_values + e * size_t(channels);
+                for (int c = 0; c < channels; ++c) d[c] += row[c];
+            }
         });
         return;
     }
     const bool difference = m == kern::NeighbourMessage::Difference;
-    scatter_to_points(ids, n, k, channels, 1, difference ? -1 : 0, coef, d_values);
+    scatter_to_points(ids, n, k, channels, 1, difference ? -1 : 0, coef_row, d_values);
 }
 
 template <class T>
@@ -252,17 +272,20 @@ void gather_edges(kern::NeighbourMessage m, const T* values, int channels, const
 template <class T>
 void gather_edges_backward(kern::NeighbourMessage m, int channels, const int32_t* ids, size_t n, int k,
                            const T* d_edges, int stride, int col, T* d_values) {
-    auto coef = [&](size_t e, int c) -> T { return d_edges[e * size_t(stride) + col + c]; };
+    auto coef_row = [&](size_t e, T* row) {
+        const T* src = d_edges + e * size_t(stride) + col;
+        for (int c = 0; c < channels; ++c) row[c] = src[c];
+    };
     const int neighbour = m == kern::NeighbourMessage::Centre ? 0 : 1;
     const int centre = m == kern::NeighbourMessage::Neighbour ? 0 : (m == kern::NeighbourMessage::Centre ? 1 : -1);
-    scatter_to_points(ids, n, k, channels, neighbour, centre, coef, d_values);
+    scatter_to_points(ids, n, k, channels, neighbour, centre, coef_row, d_values);
 }
 
 #define SPLATSCAPE_INSTANTIATE(T)                                                                                      \
     template void aggregate<T>(kern::NeighbourMessage, kern::NeighbourReduce, const T*, int, const int32_t*, size_t,   \
-                               int, const T*, T*, int32_t*);                                                           \
+                               int, const T*, T*, int, int, int32_t*);                                                 \
     template void aggregate_backward<T>(kern::NeighbourMessage, kern::NeighbourReduce, const T*, int, const int32_t*,  \
-                                        size_t, int, const T*, const int32_t*, const T*, T*, T*);                      \
+                                        size_t, int, const T*, const int32_t*, const T*, int, int, T*, T*);            \
     template void gather_edges<T>(kern::NeighbourMessage, const T*, int, const int32_t*, size_t, int, T*, int, int);   \
     template void gather_edges_backward<T>(kern::NeighbourMessage, int, const int32_t*, size_t, int, const T*, int,    \
                                            int, T*);
@@ -352,7 +375,7 @@ Tensor NeighbourOpsCpu::pca_curvature(const Tensor& points, const Tensor& indice
 }
 
 void NeighbourOpsCpu::aggregate(kern::NeighbourMessage message, kern::NeighbourReduce reduce, const Tensor& values,
-                                const Tensor& indices, const Tensor* weights, Tensor& out, Tensor* argmax) {
+                                const Tensor& indices, const Tensor* weights, Tensor& out, int col, Tensor* argmax) {
     const char* op = "aggregate";
     check_message(message, true, false, op);
     check_indices(indices, op);
@@ -361,15 +384,15 @@ void NeighbourOpsCpu::aggregate(kern::NeighbourMessage message, kern::NeighbourR
     const int channels = check_values(message, values, indices, op, "values");
     check_index_values(indices, n, op);
     if (weights) ops_check::shape(*weights, n, k, kCpu, DType::F32, op, "weights");
-    ops_check::shape(out, n, channels, kCpu, DType::F32, op, "out");
+    ops_check::window(out, n, col, channels, kCpu, op, "out");
     if (argmax) ops_check::shape(*argmax, n, channels, kCpu, DType::I32, op, "argmax");
     cpu::aggregate(message, reduce, values.f32(), channels, indices.i32(), n, k, weights ? weights->f32() : nullptr,
-                   out.f32(), argmax ? argmax->i32() : nullptr);
+                   out.f32(), out.cols(), col, argmax ? argmax->i32() : nullptr);
 }
 
 void NeighbourOpsCpu::aggregate_backward(kern::NeighbourMessage message, kern::NeighbourReduce reduce,
                                          const Tensor& values, const Tensor& indices, const Tensor* weights,
-                                         const Tensor* argmax, const Tensor& d_out, Tensor* d_values,
+                                         const Tensor* argmax, const Tensor& d_out, int col, Tensor* d_values,
                                          Tensor* d_weights) {
     const char* op = "aggregate_backward";
     check_message(message, true, false, op);
@@ -383,13 +406,13 @@ void NeighbourOpsCpu::aggregate_backward(kern::NeighbourMessage message, kern::N
         if (!argmax) throw Error(cat(op, ": the maximum's backward needs the argmax its forward recorded"));
         ops_check::shape(*argmax, n, channels, kCpu, DType::I32, op, "argmax");
     }
-    ops_check::shape(d_out, n, channels, kCpu, DType::F32, op, "d_out");
+    ops_check::window(d_out, n, col, channels, kCpu, op, "d_out");
     if (d_values) ops_check::shape(*d_values, values.rows(), channels, kCpu, DType::F32, op, "d_values");
     if (d_weights) ops_check::shape(*d_weights, n, k, kCpu, DType::F32, op, "d_weights");
     cpu::aggregate_backward(message, reduce, values.f32(), channels, indices.i32(), n, k,
                             weights ? weights->f32() : nullptr,
-                            reduce == kern::NeighbourReduce::Max ? argmax->i32() : nullptr, d_out.f32(),
-                            d_values ? d_values->f32() : nullptr, d_weights ? d_weights->f32() : nullptr);
+                            reduce == kern::NeighbourReduce::Max ? argmax->i32() : nullptr, d_out.f32(), d_out.cols(),
+                            col, d_values ? d_values->f32() : nullptr, d_weights ? d_weights->f32() : nullptr);
 }
 
 void NeighbourOpsCpu::gather_edges(kern::NeighbourMessage message, const Tensor& values, const Tensor& indices,

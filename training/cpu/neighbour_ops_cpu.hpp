@@ -21,13 +21,15 @@ namespace cpu {
 // Error for non-finite coordinates.
 void knn(const float* points, size_t n, const float* queries, size_t q, int k, int32_t* indices, float* d2);
 
+// values [n, channels] ([n * k, channels] for Edge messages); out and d_out rows of `stride`
+// values, window at `col`; argmax [n, channels].
 template <class T>
 void aggregate(kern::NeighbourMessage m, kern::NeighbourReduce r, const T* values, int channels, const int32_t* ids,
-               size_t n, int k, const T* weights, T* out, int32_t* argmax);
+               size_t n, int k, const T* weights, T* out, int stride, int col, int32_t* argmax);
 template <class T>
 void aggregate_backward(kern::NeighbourMessage m, kern::NeighbourReduce r, const T* values, int channels,
                         const int32_t* ids, size_t n, int k, const T* weights, const int32_t* argmax, const T* d_out,
-                        T* d_values, T* d_weights);
+                        int stride, int col, T* d_values, T* d_weights);
 template <class T>
 void gather_edges(kern::NeighbourMessage m, const T* values, int channels, const int32_t* ids, size_t n, int k,
                   T* edges, int stride, int col);
@@ -45,10 +47,10 @@ public:
     Tensor inverse_distance_weights(const Tensor& indices, const Tensor& d2, float eps, bool normalise) override;
     Tensor pca_curvature(const Tensor& points, const Tensor& indices) override;
     void aggregate(kern::NeighbourMessage message, kern::NeighbourReduce reduce, const Tensor& values,
-                   const Tensor& indices, const Tensor* weights, Tensor& out, Tensor* argmax) override;
+                   const Tensor& indices, const Tensor* weights, Tensor& out, int col, Tensor* argmax) override;
     void aggregate_backward(kern::NeighbourMessage message, kern::NeighbourReduce reduce, const Tensor& values,
                             const Tensor& indices, const Tensor* weights, const Tensor* argmax, const Tensor& d_out,
-                            Tensor* d_values, Tensor* d_weights) override;
+                            int col, Tensor* d_values, Tensor* d_weights) override;
     void gather_edges(kern::NeighbourMessage message, const Tensor& values, const Tensor& indices, Tensor& edges,
                       int col) override;
     void gather_edges_backward(kern::NeighbourMessage message, const Tensor& indices, const Tensor& d_edges, int col,

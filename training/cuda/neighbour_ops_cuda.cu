@@ -174,14 +174,15 @@ __global__ void curvature_kernel(const float* points, const int32_t* ids, size_t
 }
 
 __global__ void aggregate_kernel(kern::NeighbourMessage m, kern::NeighbourReduce r, const float* x, int C,
-                                 const int32_t* ids, size_t n, int k, const float* w, float* out, int32_t* argmax) {
+                                 const int32_t* ids, size_t n, int k, const float* w, float* out, int stride, int col,
+                                 int32_t* argmax) {
     SPLATSCAPE_GRID_LOOP(e, n * size_t(C)) {
         const size_t i = e / size_t(C);
         const int c = int(e - i * size_t(C));
         int32_t row[kern::kKnnMaxK];
         neighbour_row(ids, i, k, n, row);
         const auto red = kern::neighbour_reduce(m, r, x, C, int64_t(i), row, w ? w + i * k : nullptr, k, c);
-        out[e] = red.value;
+        out[i * stride + col + c] = red.value;
         if (argmax) argmax[e] = red.argmax;
     }
 }
@@ -195,7 +196,7 @@ __device__ __forceinline__ int valid_slots(const int32_t* row, int k) {
 // d_weights[i, s] += sum_c d_out[i, c] * (d out_ic / d w_is).
 __global__ void aggregate_weights_grad_kernel(kern::NeighbourMessage m, kern::NeighbourReduce r, const float* x, int C,
                                               const int32_t* ids, size_t n, int k, const int32_t* argmax,
-                                              const float* d_out, float* d_w) {
+                                              const float* d_out, int stride, float* d_w) {
     SPLATSCAPE_GRID_LOOP(e, n * size_t(k)) {
         const size_t i = e / size_t(k);
         const int s = int(e - i * size_t(k));
@@ -206,7 +207,7 @@ __global__ void aggregate_weights_grad_kernel(kern::NeighbourMessage m, kern::Ne
         float sum = 0.0f;
         for (int c = 0; c < C; ++c) {
             const int32_t am = argmax ? argmax[i * C + c] : -1;
-            const float g = d_out[i * C + c] * kern::neighbour_value_grad(r, 1.0f, s, am, valid);
+            const float g = d_out[i * stride + c] * kern::neighbour_value_grad(r, 1.0f, s, am, valid);
             if (g != 0.0f) sum += g * kern::neighbour_value(m, x, C, int64_t(i), int64_t(row[s]), int64_t(e), c);
         }
         d_w[e] += sum;
@@ -217,7 +218,7 @@ __global__ void aggregate_weights_grad_kernel(kern::NeighbourMessage m, kern::Ne
 // of many).
 __global__ void aggregate_values_grad_kernel(kern::NeighbourMessage m, kern::NeighbourReduce r, int C,
                                              const int32_t* ids, size_t n, int k, const float* w, const int32_t* argmax,
-                                             const float* d_out, float* d_x) {
+                                             const float* d_out, int stride, float* d_x) {
     SPLATSCAPE_GRID_LOOP(e, n * size_t(C)) {
         const size_t i = e / size_t(C);
         const int c = int(e - i * size_t(C));
@@ -225,7 +226,7 @@ __global__ void aggregate_values_grad_kernel(kern::NeighbourMessage m, kern::Nei
         neighbour_row(ids, i, k, n, row);
         const int valid = valid_slots(row, k);
         const int32_t am = argmax ? argmax[e] : -1;
-        const float g = d_out[e];
+        const float g = d_out[i * stride + c];
         float own = 0.0f;
         for (int s = 0; s < k; ++s) {
             if (row[s] < 0) continue;
@@ -510,7 +511,7 @@ Tensor NeighbourOpsCuda::pca_curvature(const Tensor& points, const Tensor& indic
 }
 
 void NeighbourOpsCuda::aggregate(kern::NeighbourMessage message, kern::NeighbourReduce reduce, const Tensor& values,
-                                 const Tensor& indices, const Tensor* weights, Tensor& out, Tensor* argmax) {
+                                 const Tensor& indices, const Tensor* weights, Tensor& out, int col, Tensor* argmax) {
     const char* op = "aggregate";
     check_message(message, true, false, op);
     check_indices(indices, op);
@@ -518,19 +519,19 @@ void NeighbourOpsCuda::aggregate(kern::NeighbourMessage message, kern::Neighbour
     const int k = indices.cols();
     const int C = check_values(message, values, indices, op, "values");
     if (weights) ops_check::shape(*weights, n, k, kCuda, DType::F32, op, "weights");
-    ops_check::shape(out, n, C, kCuda, DType::F32, op, "out");
+    ops_check::window(out, n, col, C, kCuda, op, "out");
     if (argmax) ops_check::shape(*argmax, n, C, kCuda, DType::I32, op, "argmax");
     if (n == 0 || C == 0) return;
     use_device(m_ws->device);
     aggregate_kernel<<<grid_for(n * C), kThreads>>>(message, reduce, values.f32(), C, indices.i32(), n, k,
-                                                    weights ? weights->f32() : nullptr, out.f32(),
+                                                    weights ? weights->f32() : nullptr, out.f32(), out.cols(), col,
                                                     argmax ? argmax->i32() : nullptr);
     SPLATSCAPE_CUDA_CHECK_LAUNCH("aggregate_kernel");
 }
 
 void NeighbourOpsCuda::aggregate_backward(kern::NeighbourMessage message, kern::NeighbourReduce reduce,
                                           const Tensor& values, const Tensor& indices, const Tensor* weights,
-                                          const Tensor* argmax, const Tensor& d_out, Tensor* d_values,
+                                          const Tensor* argmax, const Tensor& d_out, int col, Tensor* d_values,
                                           Tensor* d_weights) {
     const char* op = "aggregate_backward";
     check_message(message, true, false, op);
@@ -544,7 +545,7 @@ void NeighbourOpsCuda::aggregate_backward(kern::NeighbourMessage message, kern::
         if (!argmax) throw Error(cat(op, ": the maximum's backward needs the argmax its forward recorded"));
         ops_check::shape(*argmax, n, C, kCuda, DType::I32, op, "argmax");
     }
-    ops_check::shape(d_out, n, C, kCuda, DType::F32, op, "d_out");
+    ops_check::window(d_out, n, col, C, kCuda, op, "d_out");
     if (d_values) ops_check::shape(*d_values, values.rows(), C, kCuda, DType::F32, op, "d_values");
     if (d_weights) ops_check::shape(*d_weights, n, k, kCuda, DType::F32, op, "d_weights");
     if (n == 0 || C == 0) return;
@@ -552,13 +553,14 @@ void NeighbourOpsCuda::aggregate_backward(kern::NeighbourMessage message, kern::
     const int32_t* am = max ? argmax->i32() : nullptr;
     if (d_weights) {
         aggregate_weights_grad_kernel<<<grid_for(n * k), kThreads>>>(message, reduce, values.f32(), C, indices.i32(), n,
-                                                                     k, am, d_out.f32(), d_weights->f32());
+                                                                     k, am, d_out.f32() + col, d_out.cols(),
+                                                                     d_weights->f32());
         SPLATSCAPE_CUDA_CHECK_LAUNCH("aggregate_weights_grad_kernel");
     }
     if (d_values) {
         aggregate_values_grad_kernel<<<grid_for(n * C), kThreads>>>(message, reduce, C, indices.i32(), n, k,
-                                                                    weights ? weights->f32() : nullptr, am, d_out.f32(),
-                                                                    d_values->f32());
+                                                                    weights ? weights->f32() : nullptr, am,
+                                                                    d_out.f32() + col, d_out.cols(), d_values->f32());
         SPLATSCAPE_CUDA_CHECK_LAUNCH("aggregate_values_grad_kernel");
     }
 }

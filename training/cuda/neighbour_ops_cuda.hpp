@@ -21,10 +21,10 @@ public:
     Tensor inverse_distance_weights(const Tensor& indices, const Tensor& d2, float eps, bool normalise) override;
     Tensor pca_curvature(const Tensor& points, const Tensor& indices) override;
     void aggregate(kern::NeighbourMessage message, kern::NeighbourReduce reduce, const Tensor& values,
-                   const Tensor& indices, const Tensor* weights, Tensor& out, Tensor* argmax) override;
+                   const Tensor& indices, const Tensor* weights, Tensor& out, int col, Tensor* argmax) override;
     void aggregate_backward(kern::NeighbourMessage message, kern::NeighbourReduce reduce, const Tensor& values,
                             const Tensor& indices, const Tensor* weights, const Tensor* argmax, const Tensor& d_out,
-                            Tensor* d_values, Tensor* d_weights) override;
+                            int col, Tensor* d_values, Tensor* d_weights) override;
     void gather_edges(kern::NeighbourMessage message, const Tensor& values, const Tensor& indices, Tensor& edges,
                       int col) override;
     void gather_edges_backward(kern::NeighbourMessage message, const Tensor& indices, const Tensor& d_edges, int col,

@@ -32,17 +32,17 @@ public:
     // [N, 1]: kern::pca_curvature of every point from itself and its neighbours indices [N, k].
     virtual Tensor pca_curvature(const Tensor& points, const Tensor& indices) = 0;
 
-    // out [N, C] = reduction over the neighbour slots of indices [N, k] of the messages (see
-    // training/kernels/aggregate.hpp). values: [N, C] for Neighbour and Difference messages, [N * k, C]
-    // (row i * k + s) for Edge messages. weights [N, k] or null (all 1). argmax [N, C] int32 receives
-    // the winning slot of Max (-1: no neighbour) and is required for its backward; unused by Mean.
+    // out[i, col + c] = reduction over the neighbour slots of indices [N, k] of the messages (see
+    // training/kernels/aggregate.hpp); out [N, >= col + C]. values: [N, C] for Neighbour and
+    // Difference messages, [N * k, C] (row i * k + s) for Edge messages. weights [N, k] or null (all 1). argmax [N, C]
+    // int32 receives the winning slot of Max (-1: no neighbour) and is required for its backward; unused by Mean.
     virtual void aggregate(kern::NeighbourMessage message, kern::NeighbourReduce reduce, const Tensor& values,
-                           const Tensor& indices, const Tensor* weights, Tensor& out, Tensor* argmax) = 0;
-    // Adds the gradients of sum(d_out * out) to d_values (values' shape) and d_weights ([N, k]),
-    // each when not null.
+                           const Tensor& indices, const Tensor* weights, Tensor& out, int col, Tensor* argmax) = 0;
+    // Adds the gradients of sum(d_out * out) (d_out in the forward's window) to d_values (values' shape) and d_weights
+    // ([N, k]), each when not null.
     virtual void aggregate_backward(kern::NeighbourMessage message, kern::NeighbourReduce reduce, const Tensor& values,
                                     const Tensor& indices, const Tensor* weights, const Tensor* argmax,
-                                    const Tensor& d_out, Tensor* d_values, Tensor* d_weights) = 0;
+                                    const Tensor& d_out, int col, Tensor* d_values, Tensor* d_weights) = 0;
 
     // edges[i * k + s, col + c] = x_i (Centre), x_j (Neighbour) or x_j - x_i (Difference) for
     // j = indices[i, s], values x [N, C]; 0 for missing neighbours. edges [N * k, >= col + C].
