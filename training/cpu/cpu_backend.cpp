@@ -5,8 +5,11 @@
 #include <cstring>
 
 #include "core/error.hpp"
+#include "training/cpu/appearance_ops_cpu.hpp"
 #include "training/cpu/densify_ops_cpu.hpp"
+#include "training/cpu/filter3d_ops_cpu.hpp"
 #include "training/cpu/image_loss_ops_cpu.hpp"
+#include "training/cpu/mcmc_ops_cpu.hpp"
 #include "training/cpu/optimizer_ops_cpu.hpp"
 #include "training/cpu/raster_ops_cpu.hpp"
 #include "training/cpu/slice4d_ops_cpu.hpp"
@@ -29,6 +32,9 @@ CpuBackend::CpuBackend(int threads) {
     provide<OptimizerOps>(std::make_unique<OptimizerOpsCpu>());
     provide<DensifyOps>(std::make_unique<DensifyOpsCpu>(*this));
     provide<Slice4dOps>(std::make_unique<Slice4dOpsCpu>(*this));
+    provide<McmcOps>(std::make_unique<McmcOpsCpu>(*this));
+    provide<Filter3dOps>(std::make_unique<Filter3dOpsCpu>());
+    provide<AppearanceOps>(std::make_unique<AppearanceOpsCpu>());
 }
 
 CpuBackend::~CpuBackend() {

@@ -13,6 +13,9 @@
 #include "training/cuda/device_cuda.hpp"
 #include "training/cuda/device_memory_cuda.hpp"
 #include "training/cuda/image_loss_ops_cuda.hpp"
+#include "training/cuda/appearance_ops_cuda.hpp"
+#include "training/cuda/filter3d_ops_cuda.hpp"
+#include "training/cuda/mcmc_ops_cuda.hpp"
 #include "training/cuda/ops_common_cuda.hpp"
 #include "training/cuda/ops_cuda.hpp"
 #include "training/cuda/optimizer_ops_cuda.hpp"
@@ -47,6 +50,9 @@ CudaBackend::CudaBackend(int device_index) : m_device(device_index) {
     provide<OptimizerOps>(std::make_unique<OptimizerOpsCuda>(*this));
     provide<DensifyOps>(std::make_unique<DensifyOpsCuda>(*this));
     provide<Slice4dOps>(std::make_unique<Slice4dOpsCuda>(*this));
+    provide<McmcOps>(std::make_unique<McmcOpsCuda>(*this));
+    provide<Filter3dOps>(std::make_unique<Filter3dOpsCuda>(*this));
+    provide<AppearanceOps>(std::make_unique<AppearanceOpsCuda>(*this));
 }
 
 CudaBackend::~CudaBackend() {
