@@ -173,14 +173,16 @@ async function main() {
     for (const ext of ['spz', 'glb', 'splat']) run([bin, 'convert', file(`scene.${ext}`), file(`back_${ext}.ply`)]);
     run([bin, 'convert', file('scene_v4.spz'), file('back_spz_v4.ply')]);
     // Anti-aliased scenes (docs/rasterizer.md, step 4): Mip-Splatting's 2D filter (0.1) in the PLY's
-    // comment, and SPZ's antialiased flag (the format keeps no size: 0.3).
-    const sceneAa = file('scene_aa.ply');
-    writeGaussianPly(sceneAa, makeTestScene(), ['antialiased eps2d 0.1']);
+    // comment, and SPZ's antialiased flag (the format keeps no size: 0.3), on Gaussians a pixel or
+    // less wide, where the filter decides what is seen.
+    const sceneAa = file('scene_aa.ply'), scenePlainSmall = file('scene_small.ply');
+    writeGaussianPly(sceneAa, makeTestScene(800, 11, [0.003, 0.012]), ['antialiased eps2d 0.1']);
+    writeGaussianPly(scenePlainSmall, makeTestScene(800, 11, [0.003, 0.012]));
     run([bin, 'convert', sceneAa, file('scene_aa.spz')]);
     run([bin, 'convert', file('scene_aa.spz'), file('back_aa_spz.ply')]);
     {
         // The filter must change these frames, or the cases below could not tell.
-        const plainRef = referenceImages(scenePly, CAMERAS[0], 'aa-check-plain');
+        const plainRef = referenceImages(scenePlainSmall, CAMERAS[0], 'aa-check-plain');
         const aaRef = referenceImages(sceneAa, CAMERAS[0], 'aa-check-aa');
         const diff = psnr(to8bit(plainRef.cpu || plainRef.js), to8bit(aaRef.cpu || aaRef.js));
         console.log(JSON.stringify({ case: 'aa-sensitivity', psnr_plain_vs_antialiased_db: db(diff) }));

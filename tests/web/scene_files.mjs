@@ -16,8 +16,9 @@ function makeRng(seed) {
 }
 
 // A few dozen large, overlapping Gaussians of SH degree 3 in front of a camera at the origin that
-// looks along +z, plus one behind it and one far off to the side (both must be culled).
-export function makeTestScene(count = 48, seed = 7) {
+// looks along +z, plus one behind it and one far off to the side (both must be culled). `scales`:
+// the range of the Gaussians' scales (small ones are a pixel or less wide, as when zooming out).
+export function makeTestScene(count = 48, seed = 7, scales = [0.04, 0.45]) {
     const rnd = makeRng(seed);
     const u = (lo, hi) => lo + (hi - lo) * rnd();
     const degree = 3, K = 16;
@@ -31,7 +32,7 @@ export function makeTestScene(count = 48, seed = 7) {
         if (i === count) p = [0.2, 0.1, -1.5];       // behind the camera
         if (i === count + 1) p = [40, 0, 5];         // far outside the view
         s.positions.set(p, 3 * i);
-        for (let a = 0; a < 3; ++a) s.logScales[3 * i + a] = Math.log(u(0.04, 0.45));
+        for (let a = 0; a < 3; ++a) s.logScales[3 * i + a] = Math.log(u(scales[0], scales[1]));
         s.rotations.set([u(-1, 1), u(-1, 1), u(-1, 1), u(-1, 1)], 4 * i);
         s.opacities[i] = u(-1.5, 3.5);
         for (let c = 0; c < 3; ++c) s.sh[i * K * 3 + c] = u(-1.4, 1.4);
