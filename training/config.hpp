@@ -53,8 +53,8 @@ void apply_strategy_defaults(ModelConfig& c, const Json& json) {
     if (!c.densify.mcmc()) return;
     const ModelConfig adc;
     const auto given = [&](const char* key) { return json.contains(key); };
-    const bool until_given = json.contains("densify") && json["densify"].is_object() &&
-                             json["densify"].contains("densify_until");
+    const bool until_given =
+        json.contains("densify") && json["densify"].is_object() && json["densify"].contains("densify_until");
     if (!given("init_opacity") && c.init_opacity == adc.init_opacity) c.init_opacity = 0.5f;
     if (!given("init_scale") && c.init_scale == adc.init_scale) c.init_scale = 0.1f;
     if (!until_given && c.densify.densify_until == adc.densify.densify_until)

@@ -119,7 +119,8 @@ void validate_gaussian_settings(const C& c, const std::string& w) {
     require(c.background.empty() || c.background.size() == 3, w, "background", "[r, g, b]");
     require(c.filter_3d_size > 0 && c.filter_3d_size < 100, w, "filter_3d_size", "a value in (0, 100)");
     require(c.appearance == "none" || c.appearance == "affine", w, "appearance", "\"none\" or \"affine\"");
-    require(c.appearance_lr_init >= 0 && c.appearance_lr_init < 10, w, "appearance_lr_init", "a learning rate in [0, 10)");
+    require(c.appearance_lr_init >= 0 && c.appearance_lr_init < 10, w, "appearance_lr_init",
+            "a learning rate in [0, 10)");
     require(c.appearance_lr_final > 0 && c.appearance_lr_final < 10, w, "appearance_lr_final",
             "a learning rate in (0, 10)");
     require(c.masks == "auto" || c.masks == "alpha" || c.masks == "none", w, "masks",

@@ -64,8 +64,7 @@ size_t McmcDensification::grow(GaussianModel& model, int iteration) {
     if (target <= n) return 0;
     const size_t count = target - n;
     Parameter& op = model.opacity();
-    const Tensor sources =
-        m_ops.sample_rows(op.value, -FLT_MAX, count, m_seed, mcmc_stream(iteration, kGrowthDraws));
+    const Tensor sources = m_ops.sample_rows(op.value, -FLT_MAX, count, m_seed, mcmc_stream(iteration, kGrowthDraws));
     if (sources.rows() != count) return 0;
     ParameterSet& params = model.params();
     std::vector<Tensor> added;

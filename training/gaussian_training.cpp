@@ -140,7 +140,8 @@ GaussianTraining::GaussianTraining(const TrainableSetup& setup, ModelBundle bund
         // Identity transforms, one per training view.
         Parameter& p = m_appearance.add(m_backend, "appearance", m_views.size(), kern::kAppearanceParams);
         std::vector<float> identity(m_views.size() * kern::kAppearanceParams);
-        for (size_t i = 0; i < identity.size(); ++i) identity[i] = kern::appearance_identity(int(i % kern::kAppearanceParams));
+        for (size_t i = 0; i < identity.size(); ++i)
+            identity[i] = kern::appearance_identity(int(i % kern::kAppearanceParams));
         m_backend.upload(p.value, identity.data());
     }
     if (m_model->dynamic())
@@ -187,8 +188,9 @@ StepResult GaussianTraining::step(int iteration, bool final_step, StepProfiler* 
     const DensifyReport report = m_densifier->update(*m_model, iteration, final_step);
     if (report.changed()) {
         result.densified = true;
-        result.densify = msg::Densified{iteration,     report.cloned,        report.split,    report.pruned,
-                                        report.opacity_reset, m_model->size(), report.relocated};
+        result.densify =
+            msg::Densified{iteration,       report.cloned,   report.split, report.pruned, report.opacity_reset,
+                           m_model->size(), report.relocated};
     }
     // The filter follows the model's shape at once, and its positions every kFilterEvery iterations.
     if (m_filter_ops && (report.changed() || filter_due(iteration))) update_filter();
@@ -226,8 +228,8 @@ void GaussianTraining::update_filter() {
     if (!m_filter_ops) return;
     if (m_filter.rows() != m_model->size()) m_filter = m_backend.zeros(m_model->size(), 1);
     const kern::RasterSettings defaults;
-    m_filter_ops->compute(m_model->params().get("means").value, m_cameras, defaults.near_plane,
-                          m_recipe.filter_3d_size, m_filter);
+    m_filter_ops->compute(m_model->params().get("means").value, m_cameras, defaults.near_plane, m_recipe.filter_3d_size,
+                          m_filter);
 }
 
 void GaussianTraining::step_view(int iteration, StepProfiler* profiler, StepResult& result) {

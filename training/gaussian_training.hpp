@@ -78,13 +78,13 @@ private:
     float m_background[3] = {0, 0, 0};
     float m_min_temporal_weight = 0.05f; // dynamic models: the slice's cut-off when rendering
     int m_adam_step = 0;
-    Filter3dOps* m_filter_ops = nullptr;         // set when the 3D filter is on
-    Tensor m_filter;                             // [N, 1] variances
+    Filter3dOps* m_filter_ops = nullptr;              // set when the 3D filter is on
+    Tensor m_filter;                                  // [N, 1] variances
     std::vector<kern::RasterCamera<float>> m_cameras; // the training views', for the filter
-    AppearanceOps* m_appearance_ops = nullptr;   // set for masks or appearance compensation
-    bool m_affine = false;                       // appearance "affine"
-    ParameterSet m_appearance;                   // "appearance" [views, 12]
-    Tensor m_adjusted, m_d_adjusted;             // the transformed render and its gradient
+    AppearanceOps* m_appearance_ops = nullptr;        // set for masks or appearance compensation
+    bool m_affine = false;                            // appearance "affine"
+    ParameterSet m_appearance;                        // "appearance" [views, 12]
+    Tensor m_adjusted, m_d_adjusted;                  // the transformed render and its gradient
     std::mt19937_64 m_rng;
     std::vector<int> m_view_order;
     size_t m_view_pos = 0;

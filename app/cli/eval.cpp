@@ -40,7 +40,8 @@ int run_eval(const EvalArgs& a) {
     // Zooming out: the cameras and the ground truth (downsampled by area) at 1/downscale of the
     // size the run trained at.
     s.dataset.downscale *= a.downscale;
-    if (a.downscale > 1 && s.dataset.max_width > 0) s.dataset.max_width = std::max(1, s.dataset.max_width / a.downscale);
+    if (a.downscale > 1 && s.dataset.max_width > 0)
+        s.dataset.max_width = std::max(1, s.dataset.max_width / a.downscale);
     const std::string suffix = a.downscale > 1 ? cat("_x", a.downscale) : std::string();
     const fs::path out_json = run / cat("eval", suffix, ".json"), out_images = run / cat("eval", suffix);
     const Dataset dataset = load_dataset(s.data, s.dataset);

@@ -28,7 +28,7 @@ struct TrainArgs {
     std::string config;
     std::string device = "auto";
     int iterations = 0;
-    std::string densify;   // "" keeps the config's strategy
+    std::string densify;    // "" keeps the config's strategy
     int max_gaussians = -1; // -1 keeps the config's
     int threads = 0;
     uint64_t seed = 0;

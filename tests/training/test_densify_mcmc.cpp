@@ -84,7 +84,8 @@ TEST(McmcKernels, RegularizerGradientsMatchFiniteDifferences) {
 
 TEST(McmcKernels, NoiseMovesOnlyTransparentGaussians) {
     const float ls[3] = {std::log(0.2f), std::log(0.1f), std::log(0.05f)}, rot[4] = {0.9f, 0.1f, -0.3f, 0.2f};
-    const auto S = kern::covariance_3d(kern::Vec3<float>{ls[0], ls[1], ls[2]}, kern::Quat<float>{rot[0], rot[1], rot[2], rot[3]}, 1.0f);
+    const auto S = kern::covariance_3d(kern::Vec3<float>{ls[0], ls[1], ls[2]},
+                                       kern::Quat<float>{rot[0], rot[1], rot[2], rot[3]}, 1.0f);
     // Transparent: the noise is scale * Sigma * N(0, I), so its covariance is scale^2 Sigma^2.
     const int n = 20000;
     double c00 = 0.0, opaque_max = 0.0;

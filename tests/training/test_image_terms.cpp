@@ -114,8 +114,8 @@ TEST(Appearance, OpsSumOverPixelsAndMask) {
     double want[12] = {};
     for (size_t i = 0; i < pixels; ++i)
         for (int c = 0; c < 3; ++c) {
-            const double e = q[4 * c] * rgb[3 * i] + q[4 * c + 1] * rgb[3 * i + 1] + q[4 * c + 2] * rgb[3 * i + 2] +
-                             q[4 * c + 3];
+            const double e =
+                q[4 * c] * rgb[3 * i] + q[4 * c + 1] * rgb[3 * i + 1] + q[4 * c + 2] * rgb[3 * i + 2] + q[4 * c + 3];
             ASSERT_NEAR(o[3 * i + c], e, 1e-6);
             for (int k = 0; k < 3; ++k) want[4 * c + k] += double(d[3 * i + c]) * rgb[3 * i + k];
             want[4 * c + 3] += d[3 * i + c];

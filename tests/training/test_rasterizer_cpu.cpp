@@ -206,8 +206,8 @@ void check_rasterizer_gradients(bool precomputed, bool antialiased, int degree, 
     // gradient allows the O(eps/h) rounding of sums over ~1000 pixels.
     expect_gradients_near(analytic, numeric, 1e-5, 1e-7 * scale,
                           std::string("rasterizer") + (precomputed ? " (precomputed)" : "") +
-                              (antialiased ? " (antialiased)" : "") + (filtered ? " (3D filter)" : "") +
-                              " degree " + std::to_string(degree));
+                              (antialiased ? " (antialiased)" : "") + (filtered ? " (3D filter)" : "") + " degree " +
+                              std::to_string(degree));
     // SH coefficients beyond the active degree receive nothing.
     if (!precomputed) {
         for (int i = 0; i < scene.n; ++i)

@@ -133,7 +133,8 @@ TEST_F(Extras, AppearanceAbsorbsExposureChanges) {
     for (int i = 0; i < 24; ++i) {
         const fs::path p = exposed / "train" / cat("r_", i, ".png");
         Image img = load_image(p);
-        const float gain = (i % 2 ? 1.3f : 0.7f) + 0.1f * u(rng), tint[3] = {1.0f + 0.1f * u(rng), 1.0f, 1.0f + 0.1f * u(rng)};
+        const float gain = (i % 2 ? 1.3f : 0.7f) + 0.1f * u(rng),
+                    tint[3] = {1.0f + 0.1f * u(rng), 1.0f, 1.0f + 0.1f * u(rng)};
         for (size_t k = 0; k < img.data.size(); ++k)
             img.data[k] = std::clamp(img.data[k] * gain * tint[k % 3] + 0.03f, 0.0f, 1.0f);
         save_image(p, img);

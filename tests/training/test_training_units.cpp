@@ -303,7 +303,7 @@ TEST(OpFamilies, AMissingFamilyIsReportedWhenTheModelIsCreated) {
     EXPECT_THROW(Gs4dModel(bare, Gs4dConfig{}, 1.0f), Error);
     // The CPU backend provides every family.
     CpuBackend cpu(1);
-    const std::vector<std::string> expected = {"3D smoothing filter", "4D slicing",         "Gaussian densification",
+    const std::vector<std::string> expected = {"3D smoothing filter", "4D slicing", "Gaussian densification",
                                                "MCMC densification",  "appearance", "image loss",
                                                "optimizer",           "raster"};
     EXPECT_EQ(cpu.op_families(), expected);

@@ -8,13 +8,13 @@
 #include <cstdint>
 
 #include "core/error.hpp"
+#include "training/cuda/appearance_ops_cuda.hpp"
 #include "training/cuda/cuda_check.hpp"
 #include "training/cuda/densify_ops_cuda.hpp"
 #include "training/cuda/device_cuda.hpp"
 #include "training/cuda/device_memory_cuda.hpp"
-#include "training/cuda/image_loss_ops_cuda.hpp"
-#include "training/cuda/appearance_ops_cuda.hpp"
 #include "training/cuda/filter3d_ops_cuda.hpp"
+#include "training/cuda/image_loss_ops_cuda.hpp"
 #include "training/cuda/mcmc_ops_cuda.hpp"
 #include "training/cuda/ops_common_cuda.hpp"
 #include "training/cuda/ops_cuda.hpp"

@@ -21,8 +21,8 @@ void launch_filter_variance(size_t n, float* rates, float unseen, float size);
 // Appearance: out [P, 3] = transform(params) of rgb.
 void launch_affine_forward(size_t pixels, const float* rgb, const float* params, float* out);
 // d_rgb [P, 3]; partial [blocks, 12] sums of the parameters' gradient per block; returns blocks.
-unsigned launch_affine_backward(size_t pixels, const float* rgb, const float* d_out, const float* params,
-                                float* d_rgb, float* partial);
+unsigned launch_affine_backward(size_t pixels, const float* rgb, const float* d_out, const float* params, float* d_rgb,
+                                float* partial);
 unsigned affine_backward_blocks(size_t pixels);
 // d_params [12] += the sum over `blocks` rows of partial, in order.
 void launch_affine_reduce(const float* partial, unsigned blocks, float* d_params);

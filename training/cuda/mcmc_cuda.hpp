@@ -5,7 +5,6 @@
 #include <cstddef>
 #include <cstdint>
 
-
 namespace splatscape::cuda {
 
 // flags [N] = logits[i] <= max_logit.
@@ -35,9 +34,9 @@ void launch_relocation_write(float* logits, float* log_scales, int log_scale_col
 void launch_regularizer_grads(size_t n, const float* logits, const float* log_scales, int log_scale_cols,
                               int scale_cols, float opacity_weight, float scale_weight, float* d_logits,
                               float* d_log_scales);
-void launch_position_noise(size_t n, float* means, const float* log_scales, int log_scale_cols,
-                           const float* rotations, const float* logits, float scale, uint64_t seed, uint64_t stream);
-void launch_position_noise_4d(size_t n, float* means, const float* log_scales, const float* rot_l,
-                              const float* rot_r, const float* logits, float scale, uint64_t seed, uint64_t stream);
+void launch_position_noise(size_t n, float* means, const float* log_scales, int log_scale_cols, const float* rotations,
+                           const float* logits, float scale, uint64_t seed, uint64_t stream);
+void launch_position_noise_4d(size_t n, float* means, const float* log_scales, const float* rot_l, const float* rot_r,
+                              const float* logits, float scale, uint64_t seed, uint64_t stream);
 
 } // namespace splatscape::cuda

@@ -16,8 +16,7 @@ namespace {
 
 void require_rows(const Tensor& rows, const char* op, const char* name) {
     require_on_gpu(&rows, op, name);
-    require(rows.dtype() == DType::I32 && (rows.cols() == 1 || rows.empty()), op,
-            cat(name, " must be int32 [M, 1]"));
+    require(rows.dtype() == DType::I32 && (rows.cols() == 1 || rows.empty()), op, cat(name, " must be int32 [M, 1]"));
 }
 
 } // namespace
@@ -67,7 +66,8 @@ void McmcOpsCuda::relocate(Tensor& opacity_logits, Tensor& log_scales, int scale
     m_backend.use_device();
     const size_t n = opacity_logits.rows(), m = sources.rows();
     require_shape(&opacity_logits, n, 1, "mcmc relocate", "opacity_logits");
-    require(log_scales.rows() == n && log_scales.cols() >= scale_cols, "mcmc relocate", "log_scales must be [N, >= scale_cols]");
+    require(log_scales.rows() == n && log_scales.cols() >= scale_cols, "mcmc relocate",
+            "log_scales must be [N, >= scale_cols]");
     require_rows(sources, "mcmc relocate", "sources");
     require_rows(targets, "mcmc relocate", "targets");
     require(targets.rows() == m, "mcmc relocate", "sources and targets differ in length");
@@ -101,8 +101,8 @@ void McmcOpsCuda::add_regularizer_grads(const Tensor& opacity_logits, const Tens
     require_shape(&d_log_scales, n, log_scales.cols(), "mcmc regularizers", "d_log_scales");
     require(log_scales.rows() == n && log_scales.cols() >= scale_cols, "mcmc regularizers",
             "log_scales must be [N, >= scale_cols]");
-    launch_regularizer_grads(n, opacity_logits.f32(), log_scales.f32(), log_scales.cols(), scale_cols,
-                             opacity_weight, scale_weight, d_opacity.f32(), d_log_scales.f32());
+    launch_regularizer_grads(n, opacity_logits.f32(), log_scales.f32(), log_scales.cols(), scale_cols, opacity_weight,
+                             scale_weight, d_opacity.f32(), d_log_scales.f32());
 }
 
 void McmcOpsCuda::add_position_noise(Tensor& means, const Tensor& log_scales, const Tensor& rotations,

@@ -15,7 +15,8 @@ SPLATSCAPE_HD float appearance_identity(int k) {
 
 template <class T>
 SPLATSCAPE_HD void affine_color(const T* p, const T* rgb, T* out) {
-    for (int c = 0; c < 3; ++c) out[c] = p[4 * c] * rgb[0] + p[4 * c + 1] * rgb[1] + p[4 * c + 2] * rgb[2] + p[4 * c + 3];
+    for (int c = 0; c < 3; ++c)
+        out[c] = p[4 * c] * rgb[0] + p[4 * c + 1] * rgb[1] + p[4 * c + 2] * rgb[2] + p[4 * c + 3];
 }
 
 // d_rgb = A^T d_out (written); d_p += the parameters' gradient of this pixel.

@@ -33,8 +33,7 @@ SPLATSCAPE_HD void filter_3d_log_scales_backward(const T ls[3], T w, const T d_o
 
 template <class T>
 SPLATSCAPE_HD T sym3_det(const Sym3<T>& s) {
-    return s.xx * (s.yy * s.zz - s.yz * s.yz) - s.xy * (s.xy * s.zz - s.yz * s.xz) +
-           s.xz * (s.xy * s.yz - s.yy * s.xz);
+    return s.xx * (s.yy * s.zz - s.yz * s.yz) - s.xy * (s.xy * s.zz - s.yz * s.xz) + s.xz * (s.xy * s.yz - s.yy * s.xz);
 }
 
 // d det / d stored entry (xx xy xz yy yz zz; an off-diagonal entry stands for both of its places).

@@ -69,8 +69,8 @@ SPLATSCAPE_HD float mcmc_noise_gate(float opacity) {
 // Position noise of a 3D Gaussian: scale * gate(opacity) * Sigma * eps with eps ~ N(0, I) drawn as
 // numbers 3 * draw .. 3 * draw + 2 of (seed, stream), and Sigma = R S S^T R^T its covariance. `scale`
 // is noise_lr times the current position learning rate.
-SPLATSCAPE_HD void mcmc_position_noise(const float* log_scale, const float* rotation, float opacity_logit,
-                                       float scale, uint64_t seed, uint64_t stream, uint64_t draw, float* out) {
+SPLATSCAPE_HD void mcmc_position_noise(const float* log_scale, const float* rotation, float opacity_logit, float scale,
+                                       uint64_t seed, uint64_t stream, uint64_t draw, float* out) {
     const Sym3<float> S = covariance_3d(Vec3<float>{log_scale[0], log_scale[1], log_scale[2]},
                                         Quat<float>{rotation[0], rotation[1], rotation[2], rotation[3]}, 1.0f);
     const float g = scale * mcmc_noise_gate(hd_sigmoid(opacity_logit));

@@ -200,8 +200,8 @@ std::vector<Tensor> Gs3dModel::split_children(const Tensor& rows, float divisor,
 
 void Gs3dModel::add_position_noise(float scale, uint64_t seed, uint64_t stream) {
     m_backend.ops<McmcOps>("gs3d").add_position_noise(m_params.get("means").value, m_params.get("log_scales").value,
-                                                      m_params.get("rotations").value,
-                                                      m_params.get("opacities").value, scale, seed, stream);
+                                                      m_params.get("rotations").value, m_params.get("opacities").value,
+                                                      scale, seed, stream);
 }
 
 GaussianCloud Gs3dModel::to_cloud() const {

@@ -286,9 +286,9 @@ std::unique_ptr<DensificationStrategy> Gs4dModel::make_densifier(const AdcConfig
 }
 
 void Gs4dModel::add_position_noise(float scale, uint64_t seed, uint64_t stream) {
-    m_backend.ops<McmcOps>("gs4d").add_position_noise_4d(
-        m_params.get("means").value, m_params.get("log_scales").value, m_params.get("rot_l").value,
-        m_params.get("rot_r").value, m_params.get("opacities").value, scale, seed, stream);
+    m_backend.ops<McmcOps>("gs4d").add_position_noise_4d(m_params.get("means").value, m_params.get("log_scales").value,
+                                                         m_params.get("rot_l").value, m_params.get("rot_r").value,
+                                                         m_params.get("opacities").value, scale, seed, stream);
 }
 
 // ---- densification -------------------------------------------------------------------------------
