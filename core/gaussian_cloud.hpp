@@ -31,6 +31,10 @@ struct GaussianCloud {
     std::vector<float> rotations;   // [N, 4] w x y z, not necessarily normalised
     std::vector<float> opacities;   // [N] logits: opacity = sigmoid(value)
     std::vector<float> sh;          // [N, K, 3], K = (sh_degree+1)^2; coefficient k of channel c at (i*K + k)*3 + c
+    // How the scene was trained to be rendered (docs/rasterizer.md, step 4): with the opacity
+    // compensation of the 2D low-pass filter (SPZ's "antialiased" flag) of variance eps2d pixels^2.
+    bool antialiased = false;
+    float eps2d = 0.3f;
 
     size_t size() const { return opacities.size(); }
     int sh_coeffs() const { return sh_coeff_count(sh_degree); }

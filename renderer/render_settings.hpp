@@ -27,7 +27,8 @@ struct RenderSettings {
     int sh_degree = 3;           // used up to the scene's degree
     glm::vec3 background{0.0f};  // rgb in [0, 1]
     float scale_modifier = 1.0f; // multiplies every Gaussian's scale (viewer only)
-    bool antialiased = false;    // docs/rasterizer.md, step 4
+    bool antialiased = false;    // docs/rasterizer.md, step 4: opacity compensation of the 2D filter
+    float eps2d = 0.3f;          // the 2D filter's variance, pixels^2 (Mip-Splatting's 2D Mip filter: 0.1)
     int center_radius = 1;       // Centers mode: dots are (2r+1) pixels wide
     float time = 0.0f;           // 4D scenes: the scene time they are sliced at
 };

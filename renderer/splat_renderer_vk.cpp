@@ -198,7 +198,7 @@ void SplatRenderer::record(VkCommandBuffer cmd, const GpuScene& scene, const Cam
     f.scale_modifier = settings.scale_modifier;
     f.near_plane = 0.01f;
     f.far_plane = 1e10f;
-    f.eps2d = 0.3f;
+    f.eps2d = settings.eps2d;
     f.antialiased = settings.antialiased ? 1u : 0u;
     f.instance_capacity = m_instance_capacity;
     f.center_radius = uint32_t(std::clamp(settings.center_radius, 0, 16));

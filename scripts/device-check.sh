@@ -14,10 +14,12 @@
 #       and its COLMAP model), dnerf_lego_tiny and the donut PLY the Vulkan-vs-CPU test renders.
 #       Prints the bundle's size, which must stay under 64 MiB. Nothing in the bundle names a path
 #       of this machine: the executables find their data through SPLATSCAPE_DATASETS and flags.
-#   scripts/device-check.sh run [all|tests|bench|4d|neural]
+#   scripts/device-check.sh run [all|tests|bench|4d|neural|mcmc|profile]
 #       On the GPU machine, from the checkout root with .device/check carried along: the tests, the
 #       benchmarks (with the Vulkan renderer's tests after them), both (default), or only what 4DGS
-#       runs on CUDA (its tests and the dnerf_lego_tiny benchmark). Writes to $OUT
+#       runs on CUDA (its tests and the dnerf_lego_tiny benchmark), or (mcmc) fox with MCMC at caps of
+#       100K, 300K and 1M and with the Mip-Splatting filters, or (profile) a per-phase profile of the
+#       defaults on fox (the block at the end of `run`). Writes to $OUT
 #       (default /tmp/device-check) as it goes, so a run cut short still leaves its results:
 #         gpu.txt             nvidia-smi
 #         steps.log           what ran, when, and the GPU; ends with the summary
@@ -309,12 +311,61 @@ run)
             cut -c1-220 "$out/bench_neural.jsonl"
         fi
     fi
+    # ---- MCMC densification, the Mip-Splatting filters, and a profile for the speed target ----
+    # `run mcmc`: fox at 1/2 resolution as the default benchmark above, with MCMC at caps of 100K,
+    # 300K and 1M Gaussians (bench/configs/mcmc_*.json: the paper's settings otherwise) and with the
+    # Mip-Splatting filters (bench/configs/mip.json), each evaluated at 7k and 30k iterations when
+    # the time left allows (else 7k): bench_train_mcmc.jsonl, labels mcmc_100k, mcmc_300k, mcmc_1m,
+    # mip. `run profile`: 3,000 iterations of the defaults with every 20th step synchronised per
+    # phase (forward, loss, backward, densification, optimizer): bench_profile.jsonl, the figures
+    # the speed work starts from. The CUDA-vs-CPU tests of these features are in test_cuda_backend
+    # (CudaMcmcOps, CudaFilter3dOps, CudaAppearanceOps, CudaRasterOps.*MipSplatting*,
+    # CudaTraining.McmcMipAndAppearance*), run by `run tests`.
+    fox_bench() { # LABEL CONFIG SECONDS [ARGS]: one bench_train run on fox into bench_train_mcmc.jsonl
+        local label=$1 config=$2 t=$3
+        shift 3
+        if ((t < 60)); then
+            step_dropped "bench_train $label"
+            return
+        fi
+        log "bench_train $label on fox (at most $t s)"
+        timeout "$t" "$bin/bench_train" --data "$data/fox" --format colmap --downscale 2 --max-width 0 \
+            --test-every 8 --no-undistort --device cuda --iters 7000,30000 --max-seconds $((t - 30)) \
+            ${config:+--config "$config"} --label "$label" "$@" >> "$out/bench_train_mcmc.jsonl" \
+            2>> "$out/bench_train_mcmc.err" || {
+            failed+=("bench_train $label")
+            log "bench_train $label FAILED or cut short"
+        }
+        grep "\"$label\"" "$out/bench_train_mcmc.jsonl" | grep -E "train_seconds|heldout_psnr|peak_gpu_memory_used" |
+            cut -c1-160
+    }
+    if [[ $what == mcmc ]]; then
+        remaining=4 # the time left is shared among the runs still to come
+        for cap in 100k 300k 1m; do
+            fox_bench "mcmc_$cap" "bench/configs/mcmc_$cap.json" $((($(left) - 20) / remaining))
+            remaining=$((remaining - 1))
+        done
+        fox_bench mip bench/configs/mip.json $(($(left) - 20))
+    fi
+    if [[ $what == profile ]]; then
+        t=$(($(left) - 20))
+        if ((t >= 60)); then
+            log "bench_train profile on fox (at most $t s)"
+            timeout "$t" "$bin/bench_train" --data "$data/fox" --format colmap --downscale 2 --max-width 0 \
+                --test-every 8 --no-undistort --device cuda --iters 3000 --profile-every 20 --label profile \
+                > "$out/bench_profile.jsonl" 2> "$out/bench_profile.err" || failed+=("bench_train profile")
+            grep -E "ms_|train_seconds|heldout_psnr" "$out/bench_profile.jsonl" | cut -c1-160
+        else
+            step_dropped "bench_train profile"
+        fi
+    fi
     # The device tool brings back few files: everything but the figures, the logs and the images
     # goes into one archive.
     (
         cd "$out" || exit
         keep=()
-        for f in xml gpu.txt bench_train.err bench_train_4d.err bench_render.err bench_neural.err; do
+        for f in xml gpu.txt bench_train.err bench_train_4d.err bench_render.err bench_neural.err bench_train_mcmc.err \
+            bench_profile.err; do
             if [[ -e $f ]]; then keep+=("$f"); fi
         done
         tar czf logs.tar.gz "${keep[@]}" && rm -rf "${keep[@]}"
@@ -333,7 +384,7 @@ run)
     exit $status
     ;;
 *)
-    echo "usage: scripts/device-check.sh bundle [BUILD_DIR] | run [all|tests|bench|4d|neural]" >&2
+    echo "usage: scripts/device-check.sh bundle [BUILD_DIR] | run [all|tests|bench|4d|neural|mcmc|profile]" >&2
     exit 2
     ;;
 esac

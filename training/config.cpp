@@ -43,6 +43,7 @@ namespace {
 // Every field once, for writing and for reading.
 template <class C, class V>
 void visit_adc(C& c, V&& v) {
+    v("strategy", c.strategy);
     v("densify_from", c.densify_from);
     v("densify_until", c.densify_until);
     v("densify_every", c.densify_every);
@@ -54,6 +55,10 @@ void visit_adc(C& c, V&& v) {
     v("max_screen_size", c.max_screen_size);
     v("max_world_size", c.max_world_size);
     v("max_gaussians", c.max_gaussians);
+    v("growth_rate", c.growth_rate);
+    v("noise_lr", c.noise_lr);
+    v("opacity_reg", c.opacity_reg);
+    v("scale_reg", c.scale_reg);
 }
 
 } // namespace
@@ -77,6 +82,7 @@ void update_from_json(Gs3dConfig& c, const Json& j, const std::string& where) {
         update_from_json(c.densify, *it, where, "densify.");
     }
     reject_unknown(j, seen, "", where);
+    apply_strategy_defaults(c, j);
     c.validate(where);
 }
 
@@ -102,6 +108,12 @@ void update_from_json(AdcConfig& c, const Json& j, const std::string& where, con
 }
 
 void validate(const AdcConfig& d, const std::string& w) {
+    require(d.strategy == "adc" || d.strategy == "mcmc", w, "densify.strategy", "\"adc\" or \"mcmc\"");
+    require(d.growth_rate > 0 && d.growth_rate <= 10, w, "densify.growth_rate", "a value in (0, 10]");
+    require(d.noise_lr >= 0 && d.noise_lr < 1e12f, w, "densify.noise_lr", ">= 0");
+    require(d.opacity_reg >= 0 && d.opacity_reg < 100, w, "densify.opacity_reg", "a value in [0, 100)");
+    require(d.scale_reg >= 0 && d.scale_reg < 100, w, "densify.scale_reg", "a value in [0, 100)");
+    require(!d.mcmc() || d.min_opacity > 0, w, "densify.min_opacity", "> 0 with the mcmc strategy");
     require(d.densify_every >= 1, w, "densify.densify_every", ">= 1");
     require(d.densify_from >= 0 && d.densify_until >= 0, w, "densify.densify_from", ">= 0");
     require(d.grad_threshold > 0, w, "densify.grad_threshold", "> 0");

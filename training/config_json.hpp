@@ -45,6 +45,12 @@ struct Reader {
             value = json_bool(*it, prefix + key, where);
         }
     }
+    void operator()(const char* key, std::string& value) {
+        if (auto it = j.find(key); it != j.end()) {
+            seen.insert(key);
+            value = json_string(*it, prefix + key, where);
+        }
+    }
 };
 
 // Error(where, prefix + key, "unknown setting") for the first key of `j` not in `seen`.
@@ -62,6 +68,7 @@ void visit_gaussian_settings(C& c, V&& v) {
     v("iterations", c.iterations);
     v("random_points", c.random_points);
     v("init_opacity", c.init_opacity);
+    v("init_scale", c.init_scale);
     v("max_sh_degree", c.max_sh_degree);
     v("sh_increase_every", c.sh_increase_every);
     v("position_lr_init", c.position_lr_init);
@@ -78,6 +85,12 @@ void visit_gaussian_settings(C& c, V&& v) {
     v("antialiased", c.antialiased);
     v("eps2d", c.eps2d);
     v("random_background", c.random_background);
+    v("filter_3d", c.filter_3d);
+    v("filter_3d_size", c.filter_3d_size);
+    v("appearance", c.appearance);
+    v("appearance_lr_init", c.appearance_lr_init);
+    v("appearance_lr_final", c.appearance_lr_final);
+    v("masks", c.masks);
 }
 
 // Range checks of those settings, the background's and the densification's.
@@ -86,6 +99,7 @@ void validate_gaussian_settings(const C& c, const std::string& w) {
     require(c.iterations >= 1 && c.iterations <= 10000000, w, "iterations", "1 .. 10000000");
     require(c.random_points >= 1 && c.random_points <= 50000000, w, "random_points", "1 .. 50000000");
     require(c.init_opacity > 0 && c.init_opacity < 1, w, "init_opacity", "a value in (0, 1)");
+    require(c.init_scale > 0 && c.init_scale <= 100, w, "init_scale", "a value in (0, 100]");
     require(c.max_sh_degree >= 0 && c.max_sh_degree <= 3, w, "max_sh_degree", "0 .. 3");
     require(c.sh_increase_every >= 1, w, "sh_increase_every", ">= 1");
     for (auto [name, v] : {std::pair{"position_lr_init", c.position_lr_init},
@@ -103,6 +117,14 @@ void validate_gaussian_settings(const C& c, const std::string& w) {
     require(c.ssim_weight >= 0 && c.ssim_weight <= 1, w, "ssim_weight", "a value in [0, 1]");
     require(c.eps2d >= 0 && c.eps2d < 100, w, "eps2d", "a value in [0, 100)");
     require(c.background.empty() || c.background.size() == 3, w, "background", "[r, g, b]");
+    require(c.filter_3d_size > 0 && c.filter_3d_size < 100, w, "filter_3d_size", "a value in (0, 100)");
+    require(c.appearance == "none" || c.appearance == "affine", w, "appearance", "\"none\" or \"affine\"");
+    require(c.appearance_lr_init >= 0 && c.appearance_lr_init < 10, w, "appearance_lr_init",
+            "a learning rate in [0, 10)");
+    require(c.appearance_lr_final > 0 && c.appearance_lr_final < 10, w, "appearance_lr_final",
+            "a learning rate in (0, 10)");
+    require(c.masks == "auto" || c.masks == "alpha" || c.masks == "none", w, "masks",
+            "\"auto\", \"alpha\" or \"none\"");
     validate(c.densify, w);
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// Densification strategies behind one interface. Adaptive density control (3DGS) is the first;
-// others (MCMC relocation, say) implement the same calls.
+// Densification strategies behind one interface: adaptive density control (3DGS, here) and MCMC
+// (training/densification_mcmc.hpp); a model family may bring its own (gs4d's ADC).
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,12 +15,13 @@ struct DensifyReport {
     size_t cloned = 0;
     size_t split = 0;
     size_t pruned = 0;
+    size_t relocated = 0; // MCMC: dead Gaussians moved to live ones
     bool opacity_reset = false;
     // Parameters whose tensors were replaced this iteration: the optimizer skips their step, as the
     // reference's optimizer does for tensors without a gradient.
     bool replaced_all = false;
     bool replaced_opacity = false;
-    bool changed() const { return cloned || split || pruned || opacity_reset; }
+    bool changed() const { return cloned || split || pruned || relocated || opacity_reset; }
 };
 
 class DensificationStrategy {
@@ -35,6 +36,8 @@ public:
     virtual DensifyReport update(GaussianModel& model, int iteration, bool final_step) = 0;
     // Whether update() at `iteration` (not a final step) grows, prunes or resets the model.
     virtual bool reshapes_at(int iteration) const = 0;
+    // After the optimizer step of the same iteration (MCMC's exploration noise). Not on the final step.
+    virtual void after_optimizer_step(GaussianModel& model, int iteration) { (void)model, (void)iteration; }
     // Tensors to checkpoint (name, tensor); restored in place by the same names.
     virtual std::vector<std::pair<std::string, Tensor*>> state() = 0;
     // Called after the model's rows were replaced wholesale (model loaded from a file).

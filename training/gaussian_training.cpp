@@ -6,7 +6,11 @@
 #include "core/error.hpp"
 #include "core/io/ply.hpp"
 #include "core/io/ply_4d.hpp"
+#include "core/log.hpp"
+#include "training/densification_mcmc.hpp"
 #include "training/evaluation.hpp"
+#include "training/kernels/appearance.hpp"
+#include "training/kernels/filter3d.hpp"
 #include "training/kernels/random.hpp"
 #include "training/models/gs4d.hpp"
 #include "training/models/gs4d_render.hpp"
@@ -20,8 +24,18 @@ struct GaussianTraining::View {
     std::string name;
     ViewInfo view;
     Tensor image; // [H * W, 3], or premultiplied RGBA [H * W, 4] with random backgrounds
+    Tensor mask;  // [H * W, 1] loss mask, or empty
     int width = 0, height = 0;
 };
+
+namespace {
+
+// Mip-Splatting recomputes the filter every 100 iterations once densification is over, and stops
+// 100 iterations before the end (its reference schedule); during densification, whenever the model
+// changes shape.
+constexpr int kFilterEvery = 100;
+
+} // namespace
 
 GaussianTraining::GaussianTraining(const TrainableSetup& setup, ModelBundle bundle)
     : m_backend(setup.backend), m_raster(setup.backend.ops<RasterOps>(bundle.model->type())),
@@ -55,8 +69,19 @@ GaussianTraining::GaussianTraining(const TrainableSetup& setup, ModelBundle bund
     const bool white = bg.x == 1.0f && bg.y == 1.0f && bg.z == 1.0f;
     const float extent = ds.camera_extent();
     m_densifier = m_model->make_densifier(m_recipe.densify, extent, m_seed, white);
+    if (!m_densifier && m_recipe.densify.mcmc())
+        m_densifier = std::make_unique<McmcDensification>(m_backend, m_recipe.densify, m_seed);
     if (!m_densifier)
         m_densifier = std::make_unique<AdaptiveDensityControl>(m_backend, m_recipe.densify, extent, m_seed, white);
+    if (m_recipe.filter_3d) {
+        if (m_model->dynamic())
+            throw Error(setup.where, "filter_3d", cat("not available for the ", m_model->type(), " model"));
+        m_filter_ops = &m_backend.ops<Filter3dOps>(m_model->type());
+    }
+    const bool from_alpha = m_recipe.masks == "alpha";
+    const bool masks = m_recipe.masks != "none" && (from_alpha || ds.mask_count() > 0);
+    m_affine = m_recipe.appearance == "affine";
+    if (masks || m_affine) m_appearance_ops = &m_backend.ops<AppearanceOps>(m_model->type());
 
     // Training images on the device. With random backgrounds and RGBA images, keep premultiplied
     // RGBA (from composites over black and over white) so each iteration can compose its own target.
@@ -93,7 +118,31 @@ GaussianTraining::GaussianTraining(const TrainableSetup& setup, ModelBundle bund
             v.image = m_backend.zeros(pixels, 3);
             m_backend.upload(v.image, img.data.data());
         }
+        if (masks) {
+            const Image mask = ds.load_mask(f, from_alpha);
+            if (!mask.empty()) {
+                v.mask = m_backend.zeros(pixels, 1);
+                m_backend.upload(v.mask, mask.data.data());
+                // Fixed targets are masked once here; composed ones (random backgrounds) every step.
+                if (v.image.cols() == 3) m_appearance_ops->apply_mask(v.image, v.mask);
+            }
+        }
+        m_cameras.push_back(v.view.camera);
         m_views.push_back(std::move(v));
+    }
+    if (masks) {
+        size_t masked = 0;
+        for (const View& v : m_views) masked += v.mask.empty() ? 0 : 1;
+        log::info("loss masks on ", masked, " of ", m_views.size(), " training images",
+                  from_alpha ? " (from their alpha channel)" : "");
+    }
+    if (m_affine) {
+        // Identity transforms, one per training view.
+        Parameter& p = m_appearance.add(m_backend, "appearance", m_views.size(), kern::kAppearanceParams);
+        std::vector<float> identity(m_views.size() * kern::kAppearanceParams);
+        for (size_t i = 0; i < identity.size(); ++i)
+            identity[i] = kern::appearance_identity(int(i % kern::kAppearanceParams));
+        m_backend.upload(p.value, identity.data());
     }
     if (m_model->dynamic())
         m_min_temporal_weight = float(json_number(json_member(m_model->config_json(), "min_temporal_weight", "", setup.where),
@@ -109,6 +158,7 @@ std::string GaussianTraining::initialize() {
     const bool focus = m_model->dynamic() && m_dataset.points.size() == 0;
     m_model->initialize(m_dataset.points, focus ? camera_focus_bounds(m_dataset) : m_dataset.bounds, m_seed);
     m_densifier->reset(m_model->size());
+    update_filter();
     return cat("initialised ", m_model->size(), " Gaussians from ",
                m_dataset.points.size() ? "the dataset's points" : "random points in the scene bounds");
 }
@@ -132,14 +182,18 @@ StepResult GaussianTraining::step(int iteration, bool final_step, StepProfiler* 
     // of the mean gradient, so the gradients start from zero.
     const int batch = std::max(1, m_recipe.batch_size);
     if (batch > 1 || m_model->dynamic()) m_model->params().zero_grads(m_backend);
+    if (m_affine) m_appearance.zero_grads(m_backend);
     for (int b = 0; b < batch; ++b) step_view(iteration, profiler, result);
 
     const DensifyReport report = m_densifier->update(*m_model, iteration, final_step);
     if (report.changed()) {
         result.densified = true;
-        result.densify = msg::Densified{iteration,      report.cloned,          report.split,
-                                        report.pruned, report.opacity_reset, m_model->size()};
+        result.densify =
+            msg::Densified{iteration,       report.cloned,   report.split, report.pruned, report.opacity_reset,
+                           m_model->size(), report.relocated};
     }
+    // The filter follows the model's shape at once, and its positions every kFilterEvery iterations.
+    if (m_filter_ops && (report.changed() || filter_due(iteration))) update_filter();
     if (profiler) profiler->lap("densification");
 
     ++m_adam_step;
@@ -153,8 +207,29 @@ StepResult GaussianTraining::step(int iteration, bool final_step, StepProfiler* 
         const kern::AdamStep b = kern::adam_step_for(lrs[i].lr_b, m_adam_step);
         m_optimizer.adam_step(p.value, p.grad, p.exp_avg, p.exp_avg_sq, a, lrs[i].split_col, b);
     }
+    if (m_affine) {
+        // The 3DGS reference's exposure schedule: exponential decay over the whole run.
+        const float lr = exponential_lr(iteration, m_recipe.appearance_lr_init, m_recipe.appearance_lr_final, 0, 0.0f,
+                                        m_recipe.iterations);
+        const kern::AdamStep a = kern::adam_step_for(lr, m_adam_step);
+        Parameter& p = m_appearance.get("appearance");
+        m_optimizer.adam_step(p.value, p.grad, p.exp_avg, p.exp_avg_sq, a, kern::kAppearanceParams, a);
+    }
+    if (!final_step) m_densifier->after_optimizer_step(*m_model, iteration);
     if (profiler) profiler->lap("optimizer");
     return result;
+}
+
+bool GaussianTraining::filter_due(int iteration) const {
+    return iteration % kFilterEvery == 0 && iteration < m_recipe.iterations - kFilterEvery;
+}
+
+void GaussianTraining::update_filter() {
+    if (!m_filter_ops) return;
+    if (m_filter.rows() != m_model->size()) m_filter = m_backend.zeros(m_model->size(), 1);
+    const kern::RasterSettings defaults;
+    m_filter_ops->compute(m_model->params().get("means").value, m_cameras, defaults.near_plane, m_recipe.filter_3d_size,
+                          m_filter);
 }
 
 void GaussianTraining::step_view(int iteration, StepProfiler* profiler, StepResult& result) {
@@ -182,10 +257,34 @@ void GaussianTraining::step_view(int iteration, StepProfiler* profiler, StepResu
     }
 
     RasterTensors in = m_model->raster_inputs(v.view);
+    if (m_filter_ops) in.filter_3d = &m_filter;
     RenderTensors out{&m_render, nullptr, nullptr};
     m_raster.forward(in, frame, *m_ctx, out);
     if (profiler) profiler->lap("forward");
-    const LossValue loss = m_loss.image_loss(m_render, *target, v.width, v.height, m_recipe.ssim_weight, &m_d_render);
+    // The loss sees the render after the view's colour transform and mask; the gradient goes back
+    // through both.
+    const size_t view_index = size_t(&v - m_views.data());
+    Tensor* predicted = &m_render;
+    Tensor* d_predicted = &m_d_render;
+    if (m_affine) {
+        if (m_adjusted.rows() != pixels) {
+            m_adjusted = m_backend.zeros(pixels, 3);
+            m_d_adjusted = m_backend.zeros(pixels, 3);
+        }
+        m_appearance_ops->affine_forward(m_render, m_appearance.get("appearance").value, view_index, m_adjusted);
+        predicted = &m_adjusted;
+        d_predicted = &m_d_adjusted;
+    }
+    if (!v.mask.empty()) {
+        m_appearance_ops->apply_mask(*predicted, v.mask);
+        if (target == &m_target) m_appearance_ops->apply_mask(m_target, v.mask);
+    }
+    const LossValue loss = m_loss.image_loss(*predicted, *target, v.width, v.height, m_recipe.ssim_weight, d_predicted);
+    if (!v.mask.empty()) m_appearance_ops->apply_mask(*d_predicted, v.mask);
+    if (m_affine) {
+        Parameter& p = m_appearance.get("appearance");
+        m_appearance_ops->affine_backward(m_render, m_d_adjusted, p.value, view_index, m_d_render, p.grad);
+    }
     if (profiler) profiler->lap("loss");
     RasterGradTensors grads = m_model->raster_grads();
     RenderTensors d_out{&m_d_render, nullptr, nullptr};
@@ -223,8 +322,15 @@ void GaussianTraining::save_state(CheckpointData& d) {
         add(p.name + ".exp_avg", p.exp_avg);
         add(p.name + ".exp_avg_sq", p.exp_avg_sq);
     }
-    if (m_densifier->state().front().second->rows() != m_model->size()) m_densifier->reset(m_model->size());
+    const auto state = m_densifier->state();
+    if (!state.empty() && state.front().second->rows() != m_model->size()) m_densifier->reset(m_model->size());
     for (auto& [name, tensor] : m_densifier->state()) add(name, *tensor);
+    if (m_filter_ops) add("filter_3d", m_filter);
+    for (const Parameter& p : m_appearance.all()) {
+        add(p.name, p.value);
+        add(p.name + ".exp_avg", p.exp_avg);
+        add(p.name + ".exp_avg_sq", p.exp_avg_sq);
+    }
 }
 
 void GaussianTraining::restore_state(const CheckpointData& ckpt, const std::string& where) {
@@ -268,6 +374,31 @@ void GaussianTraining::restore_state(const CheckpointData& ckpt, const std::stri
     const size_t rows = m_model->size();
     m_densifier->reset(rows);
     for (auto& [name, tensor] : m_densifier->state()) load(name, *tensor, rows, tensor->cols());
+    if (m_filter_ops) {
+        m_filter = m_backend.zeros(rows, 1);
+        load("filter_3d", m_filter, rows, 1);
+    }
+    for (Parameter& p : m_appearance.all()) {
+        load(p.name, p.value, p.value.rows(), p.value.cols());
+        load(p.name + ".exp_avg", p.exp_avg, p.value.rows(), p.value.cols());
+        load(p.name + ".exp_avg_sq", p.exp_avg_sq, p.value.rows(), p.value.cols());
+    }
+}
+
+GaussianCloud GaussianTraining::baked_cloud() const {
+    GaussianCloud cloud = m_model->to_cloud();
+    cloud.antialiased = m_recipe.antialiased;
+    cloud.eps2d = m_recipe.eps2d;
+    if (!m_filter_ops) return cloud;
+    // docs/rasterizer.md, step 2: s' and logit(sigmoid(o) * coef3d) render as the filtered Gaussian.
+    const std::vector<float> v = m_backend.download_f32(m_filter);
+    for (size_t i = 0; i < cloud.size(); ++i) {
+        float ls[3];
+        const float coef = kern::filter_3d_log_scales(&cloud.log_scales[3 * i], v[i], ls);
+        std::copy(ls, ls + 3, &cloud.log_scales[3 * i]);
+        cloud.opacities[i] = kern::filter_3d_baked_logit(cloud.opacities[i], coef);
+    }
+    return cloud;
 }
 
 namespace {
@@ -306,7 +437,7 @@ std::unique_ptr<ViewRenderer> GaussianTraining::renderer(bool probe) {
     if (probe) ro.sh_degree = m_model->active_sh_degree();
     if (m_model->dynamic())
         return std::make_unique<DynamicRenderer>(m_backend, m_model->to_cloud_4d(), m_min_temporal_weight, ro);
-    return std::make_unique<StaticRenderer>(m_backend, m_model->to_cloud(), ro);
+    return std::make_unique<StaticRenderer>(m_backend, baked_cloud(), ro);
 }
 
 std::vector<fs::path> GaussianTraining::save(const fs::path& run_dir, int iteration, bool versioned) {
@@ -318,7 +449,7 @@ std::vector<fs::path> GaussianTraining::save(const fs::path& run_dir, int iterat
         write_gaussian_4d_ply(main, cloud);
         if (versioned) write_gaussian_4d_ply(numbered, cloud);
     } else {
-        const GaussianCloud cloud = m_model->to_cloud();
+        const GaussianCloud cloud = baked_cloud();
         write_gaussian_ply(main, cloud);
         if (versioned) write_gaussian_ply(numbered, cloud);
     }
@@ -327,7 +458,8 @@ std::vector<fs::path> GaussianTraining::save(const fs::path& run_dir, int iterat
 }
 
 std::shared_ptr<const GaussianCloud> GaussianTraining::snapshot() {
-    return std::make_shared<const GaussianCloud>(m_model->to_cloud());
+    if (m_model->dynamic()) return std::make_shared<const GaussianCloud>(m_model->to_cloud());
+    return std::make_shared<const GaussianCloud>(baked_cloud());
 }
 
 void GaussianTraining::publish_live(LiveModelSink& sink, int iteration) {

@@ -43,6 +43,7 @@ struct Densified {
     size_t cloned = 0, split = 0, pruned = 0;
     bool opacity_reset = false;
     size_t gaussians = 0;
+    size_t relocated = 0; // MCMC: dead Gaussians moved (its new ones count as cloned)
 };
 // A host copy of the model as 3D Gaussians, for a live view.
 struct Snapshot {

@@ -20,6 +20,10 @@ export class SplatScene {
         this.opacities = new Float32Array(count);      // [N] in [0, 1]
         this.sh = new Float32Array(count * this.shCoeffs * 3);  // [N, K, 3], coefficient 0 = DC
         this.loaded = count;  // rows decoded so far (progressive loading)
+        // Trained with the opacity compensation of the 2D filter of variance eps2d pixels^2
+        // (docs/rasterizer.md step 4): SPZ's flag, Splatscape's PLY comment, Mip-Splatting's PLYs.
+        this.antialiased = false;
+        this.eps2d = 0.3;
     }
 }
 
@@ -247,6 +251,18 @@ class PlyRowDecoder {
         this.element = v;
         this.scene = new SplatScene(v.count, degree);
         this.scene.loaded = 0;
+        for (const c of header.comments)
+            if (c[0] === 'antialiased') {
+                this.scene.antialiased = true;
+                const eps = Number(c[2]);
+                if (c[1] === 'eps2d' && Number.isFinite(eps) && eps >= 0 && eps < 100) this.scene.eps2d = eps;
+            }
+        // Mip-Splatting keeps its 3D filter apart (filter_3D, a standard deviation): baked below as
+        // docs/rasterizer.md (step 2) specifies, rendered with its 2D Mip filter.
+        if (prop('filter_3D')) {
+            this.scene.antialiased = true;
+            this.scene.eps2d = 0.1;
+        }
         this.p = {};
         for (const p of v.props) this.p[p.name] = p;
     }
@@ -272,6 +288,16 @@ class PlyRowDecoder {
             for (let a = 0; a < 4; ++a) s.rotations[4 * i + a] = get(P[`rot_${a}`], base);
             normalizeRotation(s, i);
             s.opacities[i] = sigmoid(get(P.opacity, base));
+            if (P.filter_3D) {
+                const v2 = get(P.filter_3D, base) ** 2;
+                let coef = 1;
+                for (let a = 0; a < 3; ++a) {
+                    const s2 = Math.hypot(s.scales[3 * i + a], Math.sqrt(v2));
+                    coef *= s.scales[3 * i + a] / s2;
+                    s.scales[3 * i + a] = s2;
+                }
+                s.opacities[i] *= coef;
+            }
         }
         s.loaded = available;
     }
@@ -481,6 +507,7 @@ async function parseSpz(bytes) {
     }
     const [pos, alpha, color, scale, rot, sh] = arrays;
     const s = new SplatScene(n, Math.min(fileDegree, 3));
+    s.antialiased = (bytes[14] & 1) !== 0;  // flags: 0x1 antialiased (the size is not stored: 0.3)
     const k = s.shCoeffs;
     const posScale = 1 / (1 << fractional);
     const rotView = new DataView(rot.buffer, rot.byteOffset, rot.length);

@@ -1,7 +1,7 @@
 // WebGL2 splat renderer. It draws one instanced quad per splat, back to front with "over"
 // blending of premultiplied colour, and evaluates each splat exactly as docs/rasterizer.md does:
-// the same projection (with the 1.3 guard band in the Jacobian), EWA 2D covariance with the 0.3
-// dilation, conic, SH colour with the +0.5 offset and clamp at 0, alpha = min(0.99, o exp(power))
+// the same projection (with the 1.3 guard band in the Jacobian), EWA 2D covariance with the scene's
+// dilation (0.3, or what it was trained with) and opacity compensation when it was antialiased, conic, SH colour with the +0.5 offset and clamp at 0, alpha = min(0.99, o exp(power))
 // and the 1/255 cut. Each quad covers the pixels the tile rasterizer would consider: the splat's
 // 16x16-tile rectangle from its 3-sigma radius, clipped to the ellipse beyond which alpha < 1/255.
 // What remains different from the tile rasterizer: its early stop once transmittance drops below
@@ -279,6 +279,8 @@ export class SplatRenderer {
             gl.uniform2f(u.u_size, w, h);
             gl.uniform3fv(u.u_camCenter, camera.center());
             gl.uniform1i(u.u_shDegree, Math.min(this.scene.shDegree, maxShDegree));
+            gl.uniform1f(u.u_eps2d, this.scene.eps2d ?? 0.3);
+            gl.uniform1i(u.u_antialiased, this.scene.antialiased ? 1 : 0);
             if (this.scene.is4d) {
                 gl.uniform1i(u.u_shCoeffs, this.scene.shCoeffs);
                 gl.uniform1i(u.u_shDegreeT, this.scene.shDegreeT);

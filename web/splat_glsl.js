@@ -17,6 +17,8 @@ uniform vec4 u_intrinsics;   // fx fy cx cy
 uniform vec2 u_size;         // width height in pixels
 uniform vec3 u_camCenter;
 uniform int u_shDegree;      // active spatial degree
+uniform float u_eps2d;       // the 2D low-pass filter's variance, pixels^2
+uniform bool u_antialiased;  // opacity compensation of that filter
 ${extraUniforms}
 in vec2 a_corner;
 in uint a_index;
@@ -71,11 +73,12 @@ bool projectSplat(vec3 mu, mat3 sigma, float opacity) {
     vec3 j0 = vec3(fx / p.z, 0.0, -fx * tx / (p.z * p.z));
     vec3 j1 = vec3(0.0, fy / p.z, -fy * ty / (p.z * p.z));
     vec3 r0 = j0 * u_R, r1 = j1 * u_R;  // rows of J R
-    float a = dot(r0, sigma * r0) + 0.3;
+    float a0 = dot(r0, sigma * r0), c0 = dot(r1, sigma * r1);
     float b = dot(r0, sigma * r1);
-    float c = dot(r1, sigma * r1) + 0.3;
+    float a = a0 + u_eps2d, c = c0 + u_eps2d;
     float det = a * c - b * b;
     if (det <= 0.0) { cull(); return false; }
+    if (u_antialiased) opacity *= sqrt(max((a0 * c0 - b * b) / det, 0.0));
     vec2 mean = vec2(fx * p.x / p.z + u_intrinsics.z, fy * p.y / p.z + u_intrinsics.w);
     float mid = 0.5 * (a + c);
     float radius = ceil(3.0 * sqrt(mid + sqrt(max(0.1, mid * mid - det))));

@@ -1,5 +1,6 @@
 // splatscape eval RUN: PSNR and SSIM of a trained run on its dataset's held-out views (3DGS
 // protocol: 8-bit images, per-view PSNR averaged), written to RUN/eval.json with the renders.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -24,6 +25,7 @@ struct EvalArgs {
     std::string scene;
     std::string renderer = "cpu";
     int threads = 0;
+    int downscale = 1; // evaluate at 1/downscale of the training resolution
     bool no_images = false;
 };
 
@@ -35,6 +37,13 @@ int run_eval(const EvalArgs& a) {
     if (!fs::exists(scene))
         throw Error(scene.string(), "", "not found (has the run finished? try `splatscape train --resume`)");
     const SceneData data = read_scene_data(a.scene.empty() ? run : fs::path(a.scene));
+    // Zooming out: the cameras and the ground truth (downsampled by area) at 1/downscale of the
+    // size the run trained at.
+    s.dataset.downscale *= a.downscale;
+    if (a.downscale > 1 && s.dataset.max_width > 0)
+        s.dataset.max_width = std::max(1, s.dataset.max_width / a.downscale);
+    const std::string suffix = a.downscale > 1 ? cat("_x", a.downscale) : std::string();
+    const fs::path out_json = run / cat("eval", suffix, ".json"), out_images = run / cat("eval", suffix);
     const Dataset dataset = load_dataset(s.data, s.dataset);
     const auto& frames = evaluation_frames(dataset);
     if (frames.empty())
@@ -58,23 +67,24 @@ int run_eval(const EvalArgs& a) {
             renderer->set_time(f.time.value_or(0.0f));
             return renderer->render(c, bg);
         },
-        a.no_images ? fs::path() : run / "eval", [&](size_t done, size_t) { bar.update(done); });
+        a.no_images ? fs::path() : out_images, [&](size_t done, size_t) { bar.update(done); });
     bar.finish();
     Json j = r.to_json();
     j["gaussians"] = data.size();
     j["scene"] = scene.string();
     j["renderer"] = renderer->name();
     j["background"] = {bg.x, bg.y, bg.z};
-    if (fs::exists(run / "eval.json")) {
+    if (a.downscale > 1) j["downscale"] = a.downscale;
+    if (fs::exists(out_json)) {
         // Keep what training recorded about itself.
-        const Json old = load_json(run / "eval.json");
+        const Json old = load_json(out_json);
         for (const char* k : {"iteration", "train_seconds"})
             if (old.contains(k)) j[k] = old[k];
     }
-    save_json(run / "eval.json", j);
+    save_json(out_json, j);
     for (const auto& v : r.views) std::printf("%-28s PSNR %6.2f dB  SSIM %.4f\n", v.name.c_str(), v.psnr, v.ssim);
     std::printf("mean (%zu views)%*s PSNR %6.2f dB  SSIM %.4f\n", r.views.size(), 11, "", r.psnr, r.ssim);
-    std::printf("written      %s\n", (run / "eval.json").string().c_str());
+    std::printf("written      %s\n", out_json.string().c_str());
     return 0;
 }
 
@@ -90,6 +100,10 @@ void add_eval(CLI::App& app, Registry& registry) {
     cmd->add_option("--scene", a->scene, "Scene file to evaluate (default: RUN/point_cloud.ply)");
     cmd->add_option("--renderer", a->renderer, "Renderer: cpu")->capture_default_str();
     cmd->add_option("--threads", a->threads, "CPU threads (0: all cores)")->check(CLI::Range(0, 4096));
+    cmd->add_option("--downscale", a->downscale,
+                    "Evaluate at 1/N of the resolution the run trained at (zooming out: cameras scaled, ground "
+                    "truth downsampled by area); writes RUN/eval_xN.json and RUN/eval_xN/")
+        ->check(CLI::Range(1, 64));
     cmd->add_flag("--no-images", a->no_images, "Do not write the rendered and ground-truth images");
     cmd->callback([&registry, a] { registry.action = [a] { return run_eval(*a); }; });
 }

@@ -18,17 +18,22 @@ namespace {
 class CpuFrameRenderer final : public FrameRenderer {
 public:
     CpuFrameRenderer(const GaussianCloud& cloud, int threads)
-        : m_backend(create_backend("cpu", threads)), m_renderer(*m_backend, cloud) {}
+        : m_backend(create_backend("cpu", threads)), m_renderer(*m_backend, cloud), m_antialiased(cloud.antialiased),
+          m_eps2d(cloud.eps2d) {}
     std::string name() const override { return "cpu"; }
     Image render(const Camera& camera, glm::vec3 background) override {
         RenderOptions o;
         o.background = background;
+        o.antialiased = m_antialiased; // as the scene was trained
+        o.eps2d = m_eps2d;
         return m_renderer.render(camera, o);
     }
 
 private:
     std::unique_ptr<Backend> m_backend;
     CloudRenderer m_renderer;
+    bool m_antialiased;
+    float m_eps2d;
 };
 
 class Cpu4dFrameRenderer final : public FrameRenderer {
@@ -53,18 +58,23 @@ private:
 #ifdef SPLATSCAPE_HAVE_VULKAN
 class VulkanFrameRenderer final : public FrameRenderer {
 public:
-    VulkanFrameRenderer(const GaussianCloud& cloud, int gpu) : m_renderer(OffscreenOptions{gpu}) {
+    VulkanFrameRenderer(const GaussianCloud& cloud, int gpu)
+        : m_renderer(OffscreenOptions{gpu}), m_antialiased(cloud.antialiased), m_eps2d(cloud.eps2d) {
         m_renderer.set_scene(cloud);
     }
     std::string name() const override { return "vulkan"; }
     Image render(const Camera& camera, glm::vec3 background) override {
         RenderSettings settings;
         settings.background = background;
+        settings.antialiased = m_antialiased; // as the scene was trained
+        settings.eps2d = m_eps2d;
         return m_renderer.render(camera, settings).image;
     }
 
 private:
     OffscreenRenderer m_renderer;
+    bool m_antialiased;
+    float m_eps2d;
 };
 
 class Vulkan4dFrameRenderer final : public FrameRenderer {

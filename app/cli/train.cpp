@@ -32,6 +32,8 @@ struct TrainArgs {
     std::string config;
     std::string device = "auto";
     int iterations = 0;
+    std::string densify;    // "" keeps the config's strategy
+    int max_gaussians = -1; // -1 keeps the config's
     int threads = 0;
     uint64_t seed = 0;
     bool resume = false;
@@ -111,12 +113,22 @@ int run_train(TrainArgs a) {
         if (a.resume) {
             if (!a.config.empty())
                 throw UsageError("--config cannot change a run that is resumed (its settings are in its checkpoint)");
+            if (!a.densify.empty() || a.max_gaussians >= 0)
+                throw UsageError("--densify and --max-gaussians cannot change a run that is resumed");
         } else {
             if (a.data.empty()) throw UsageError("train: the DATA folder is required (unless --resume)");
             if (fs::exists(s.run_dir / "checkpoint.bin") && !a.force)
                 throw UsageError(
                     cat(a.output, " already holds a run; pass --resume to continue it or --force to start over"));
             if (!a.config.empty()) s.model_config = load_model_config(a.model, a.config);
+            if (!a.densify.empty() || a.max_gaussians >= 0) {
+                // The flags write the model's "densify" settings, as --config would.
+                if (!s.model_config.is_object()) s.model_config = Json::object();
+                Json& d = s.model_config["densify"];
+                if (!d.is_object()) d = Json::object();
+                if (!a.densify.empty()) d["strategy"] = a.densify;
+                if (a.max_gaussians >= 0) d["max_gaussians"] = a.max_gaussians;
+            }
             if (a.scale_schedule) {
                 if (a.iterations <= 0) throw UsageError("--scale-schedule needs --iters");
                 if (a.model == "gs4d") {
@@ -177,7 +189,15 @@ void add_train(CLI::App& app, Registry& registry) {
     cmd->add_option("-o,--output", a->output, "Run folder (with --plan: PLAN/runs/cell_NNN by default)");
     cmd->add_option("--model", a->model, "Model family: gs3d, or gs4d for dynamic scenes (D-NeRF, multi-view video)")
         ->capture_default_str();
-    cmd->add_option("--config", a->config, "JSON file of model settings, or a preset name (default, demo)");
+        cmd->add_option("--config", a->config, "JSON file of model settings, or a preset name (default, demo)");
+    cmd->add_option("--densify", a->densify,
+                    "Densification strategy: adc (3DGS's adaptive density control) or mcmc (relocation with a "
+                    "Gaussian budget); sets densify.strategy")
+        ->check(CLI::IsMember({"adc", "mcmc"}));
+    cmd->add_option("--max-gaussians", a->max_gaussians,
+                    "Gaussian budget: mcmc's hard cap (0: 1,000,000), adc's growth limit (0: none); sets "
+                    "densify.max_gaussians")
+        ->check(CLI::Range(0, 100000000));
     cmd->add_option("--iters", a->iterations, "Iterations (default: the config's, 30000)")
         ->check(CLI::Range(1, 10000000));
     cmd->add_flag("--scale-schedule", a->scale_schedule,

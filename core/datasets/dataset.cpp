@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include <glm/geometric.hpp>
 
+#include "core/datasets/loader_common.hpp"
 #include "core/datasets/loaders.hpp"
 #include "core/datasets/subset.hpp"
 #include "core/error.hpp"
@@ -56,6 +58,74 @@ Image Dataset::load_image(const Frame& frame) const {
     return img;
 }
 
+namespace {
+
+// Resized and undistorted as the frame's image is.
+Image to_camera(const Dataset& d, const Frame& frame, Image img) {
+    if (img.width != frame.camera.width || img.height != frame.camera.height)
+        img = resize_area(img, frame.camera.width, frame.camera.height);
+    if (d.options.undistort && !frame.camera.distortion.is_identity())
+        img = undistort_image(img, frame.camera, pinhole_of(frame.camera));
+    return img;
+}
+
+// Masks beside the images: ROOT/masks/ holding a file named as the frame's image (any image
+// extension), or with ".png" appended (IMG_0001.jpg.png), as COLMAP and nerfstudio pipelines write
+// them: first by the frame's name with its folders (cam0/0001.jpg, train/r_0), then without the
+// first folder (images/0001.jpg -> 0001.jpg), then by the image file's name.
+void find_masks(Dataset& d) {
+    namespace fs = std::filesystem;
+    const fs::path folder = d.root / "masks";
+    std::error_code ec;
+    if (!fs::is_directory(folder, ec)) return;
+    loaders::ImageResolver resolver;
+    for (auto* frames : {&d.train, &d.val, &d.test})
+        for (Frame& f : *frames) {
+            if (!f.mask.empty()) continue;
+            const fs::path name = fs::path(f.name).lexically_normal();
+            std::vector<std::string> candidates = {name.generic_string()};
+            if (name.has_parent_path()) {
+                auto it = name.begin();
+                fs::path rest;
+                for (++it; it != name.end(); ++it) rest /= *it;
+                candidates.push_back(rest.generic_string());
+            }
+            // Names without the image's extension (Blender's file_path): the image file's own name.
+            candidates.push_back(f.image.filename().generic_string());
+            for (const std::string& c : candidates) {
+                for (const std::string& n : {c, c + ".png"}) {
+                    f.mask = resolver.find(folder, n);
+                    if (!f.mask.empty()) break;
+                }
+                if (!f.mask.empty()) break;
+            }
+        }
+}
+
+} // namespace
+
+Image Dataset::load_mask(const Frame& frame, bool from_alpha) const {
+    Image mask;
+    if (from_alpha) {
+        const Image img = splatscape::load_image(frame.image);
+        if (img.channels != 4 && img.channels != 2)
+            throw Error(frame.image.string(), "alpha channel", "expected an RGBA image for masks from alpha");
+        mask = Image(img.width, img.height, 1);
+        for (size_t i = 0; i < img.pixel_count(); ++i) mask.data[i] = img.data[i * img.channels + img.channels - 1];
+    } else {
+        if (frame.mask.empty()) return {};
+        const Image img = splatscape::load_image(frame.mask);
+        mask = img.channels == 1 ? img : take_channels(img, 1);
+    }
+    return to_camera(*this, frame, std::move(mask));
+}
+
+size_t Dataset::mask_count() const {
+    size_t n = 0;
+    for (const Frame& f : train) n += f.mask.empty() ? 0 : 1;
+    return n;
+}
+
 std::string detect_dataset_format(const std::filesystem::path& p) {
     namespace fs = std::filesystem;
     if (fs::exists(p / kSubsetFile)) return "subset"; // part of another dataset (core/datasets/subset.hpp)
@@ -97,6 +167,7 @@ Dataset load_dataset(const std::filesystem::path& path, const DatasetOptions& op
     d.root = path;
     d.options = options;
     if (d.train.empty()) throw Error(path.string(), "", "the dataset has no training frames");
+    find_masks(d);
     return d;
 }
 

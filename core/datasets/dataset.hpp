@@ -19,7 +19,8 @@ namespace splatscape {
 struct Frame {
     std::string name;               // image name as the dataset gives it (for sorting and reports)
     std::filesystem::path image;    // image file
-    std::filesystem::path mask;     // optional mask file (empty: none)
+    std::filesystem::path mask;     // optional loss mask (empty: none): a transforms.json "mask_path", or
+                                    // the file of the image's name in the dataset's masks/ folder
     Camera camera;                  // at the resolution the image will be loaded at (after downscale)
     int source_width = 0;           // the image file's own size
     int source_height = 0;
@@ -61,6 +62,12 @@ struct Dataset {
     Image load_image(const Frame& frame) const;
     // The camera the loaded image corresponds to (pinhole when undistortion is applied).
     Camera render_camera(const Frame& frame) const;
+    // The frame's loss mask as one channel in [0, 1] (0: leave the pixel out), at the camera's
+    // resolution and undistorted as load_image does: its mask file (the first channel), or with
+    // `from_alpha` the image's alpha channel (Error when it has none). Empty when there is no mask.
+    Image load_mask(const Frame& frame, bool from_alpha = false) const;
+    // Training frames that have a mask file.
+    size_t mask_count() const;
 };
 
 // Detects the format from the folder (or uses options.format) and loads it.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <sstream>
 
@@ -352,15 +353,55 @@ GaussianCloud gaussians_from_ply_table(const PlyTable& t, const std::string& fil
             const auto& r = col("f_rest_" + std::to_string(ch * (k - 1) + (j - 1)));
             for (size_t i = 0; i < n; ++i) c.sh[(i * k + j) * 3 + ch] = r[i];
         }
+    if (t.has("filter_3D")) {
+        // Mip-Splatting's files keep the 3D smoothing filter apart (its standard deviation) and
+        // render with its 2D Mip filter: bake the filter as docs/rasterizer.md (step 2) specifies.
+        const auto& f = col("filter_3D");
+        for (size_t i = 0; i < n; ++i) {
+            if (!std::isfinite(f[i])) throw Error(file, "property filter_3D", cat("non-finite value at element ", i));
+            const double v = double(f[i]) * f[i];
+            double log_coef = 0.0;
+            for (int a = 0; a < 3; ++a) {
+                const double s = c.log_scales[3 * i + a], s2 = 0.5 * std::log(std::exp(2.0 * s) + v);
+                c.log_scales[3 * i + a] = float(s2);
+                log_coef += s - s2;
+            }
+            const double p = std::exp(log_coef) / (1.0 + std::exp(-double(c.opacities[i])));
+            c.opacities[i] = float(std::log(p) - std::log1p(-p));
+        }
+        c.antialiased = true;
+        c.eps2d = 0.1f;
+    }
     c.validate(file.c_str());
     return c;
 }
+
+namespace {
+
+// "comment antialiased eps2d <v>": how Splatscape writes a scene trained with the compensated 2D
+// filter (the reference layout has no field for it; other readers skip comments).
+void read_render_comment(const PlyHeader& h, GaussianCloud& c) {
+    for (const std::string& line : h.comments) {
+        std::istringstream in(line);
+        std::string word, key;
+        float eps2d = 0.0f;
+        if (in >> word && word == "antialiased") {
+            c.antialiased = true;
+            if (in >> key >> eps2d && key == "eps2d" && std::isfinite(eps2d) && eps2d >= 0.0f && eps2d < 100.0f)
+                c.eps2d = eps2d;
+        }
+    }
+}
+
+} // namespace
 
 GaussianCloud read_gaussian_ply(const uint8_t* data, size_t size, const std::string& file) {
     PlyHeader h = parse_ply_header(data, size, file);
     if (h.find("chunk") && h.find("vertex") && h.find("vertex")->find("packed_position") >= 0)
         throw Error(file, "", "this is a PlayCanvas compressed PLY, not the reference 3DGS layout");
-    return gaussians_from_ply_table(read_ply_element(data, size, file, "vertex"), file);
+    GaussianCloud c = gaussians_from_ply_table(read_ply_element(data, size, file, "vertex"), file);
+    read_render_comment(h, c);
+    return c;
 }
 
 GaussianCloud read_gaussian_ply(const std::filesystem::path& path) {
@@ -373,7 +414,9 @@ std::vector<uint8_t> encode_gaussian_ply(const GaussianCloud& c) {
     const int k = c.sh_coeffs();
     const int rest = 3 * (k - 1);
     std::ostringstream hs;
-    hs << "ply\nformat binary_little_endian 1.0\nelement vertex " << n << "\n";
+    hs << "ply\nformat binary_little_endian 1.0\n";
+    if (c.antialiased) hs << "comment antialiased eps2d " << c.eps2d << "\n";
+    hs << "element vertex " << n << "\n";
     for (const char* p : {"x", "y", "z", "nx", "ny", "nz", "f_dc_0", "f_dc_1", "f_dc_2"}) hs << "property float " << p << "\n";
     for (int i = 0; i < rest; ++i) hs << "property float f_rest_" << i << "\n";
     hs << "property float opacity\n";

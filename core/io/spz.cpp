@@ -151,10 +151,11 @@ GaussianCloud decode_arrays(const Header& h, const std::vector<const uint8_t*>& 
     const int degree = std::min(h.sh_degree, kMaxShDegree);
     if (h.sh_degree > kMaxShDegree)
         log::warn(file, ": SH degree 4 is stored; keeping bands 0-3 (this build renders up to degree 3)");
-    if (h.flags & kFlagAntialiased)
-        log::info(file, ": trained with antialiasing (mip-splatting); rendered here without the compensation");
     GaussianCloud c;
     c.resize(n, degree);
+    // Trained with the compensated 2D low-pass filter; the format does not say its size, and the
+    // viewers that read the flag use 0.3 pixels^2 (gsplat's antialiased mode).
+    c.antialiased = (h.flags & kFlagAntialiased) != 0;
     const int k = c.sh_coeffs();
     const int dim = h.sh_degree > 0 ? sh_dim(h.sh_degree) : 0;
     const uint8_t *pos = arrays[0], *alpha = arrays[1], *color = arrays[2], *scale = arrays[3], *rot = arrays[4];
@@ -413,7 +414,8 @@ std::vector<uint8_t> encode_spz(const GaussianCloud& cloud, const SpzOptions& o)
     auto arrays = encode_arrays(p, o);
     // v4 always says which frame it holds; v2/v3 cannot.
     const bool record = o.version >= 4;
-    const uint8_t flags = uint8_t((o.antialiased ? kFlagAntialiased : 0) | (record ? kFlagExtensions : 0));
+    const uint8_t flags =
+        uint8_t((o.antialiased || cloud.antialiased ? kFlagAntialiased : 0) | (record ? kFlagExtensions : 0));
     std::vector<uint8_t> out;
     put_u32(out, kSpzMagic);
     put_u32(out, uint32_t(o.version));

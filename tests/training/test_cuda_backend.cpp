@@ -109,6 +109,7 @@ struct RandomScene {
     size_t n = 0;
     int sh_stride = 16;
     std::vector<float> means, log_scales, rotations, opacities, sh, covariances, colors;
+    std::vector<float> filter; // 3D smoothing filter variances
 };
 
 RandomScene random_scene(size_t n, uint32_t seed) {
@@ -133,6 +134,8 @@ RandomScene random_scene(size_t n, uint32_t seed) {
         };
         s.covariances.insert(s.covariances.end(), {e(0, 0), e(0, 1), e(0, 2), e(1, 1), e(1, 2), e(2, 2)});
         for (int c = 0; c < 3; ++c) s.colors.push_back(0.5f + 0.5f * u(rng));
+        // About the squared scales (exp(-3.2)^2 = 1.7e-3), so the filter changes every Gaussian.
+        s.filter.push_back(1e-3f * (1.0f + 0.5f * u(rng)));
     }
     return s;
 }
@@ -143,7 +146,7 @@ kern::RasterCamera<float> scene_camera(int width, int height) {
 
 // The scene's tensors on one backend, and everything one forward and backward produce there.
 struct FrameRun {
-    Tensor means, log_scales, rotations, opacities, sh, covariances, colors;
+    Tensor means, log_scales, rotations, opacities, sh, covariances, colors, filter;
     Tensor rgb, alpha, depth;
     Tensor g_means, g_log_scales, g_rotations, g_opacities, g_sh, g_covariances, g_colors, g_norm;
     Tensor radii;
@@ -156,6 +159,8 @@ struct Options {
     bool color_input = false;
     int sh_degree = 3;
     bool antialiased = false;
+    float eps2d = 0.3f;
+    bool filter_3d = false;
     bool with_alpha_depth = true;
 };
 
@@ -171,9 +176,11 @@ FrameRun run_frame(Backend& b, const RandomScene& s, const FrameSpec& frame, con
     r.sh = make(b, s.sh, n, 48);
     r.covariances = make(b, s.covariances, n, 6);
     r.colors = make(b, s.colors, n, 3);
+    r.filter = make(b, s.filter, n, 1);
     RasterTensors in;
     in.means = &r.means;
     in.opacities = &r.opacities;
+    if (o.filter_3d) in.filter_3d = &r.filter;
     if (o.covariance_input)
         in.covariances = &r.covariances;
     else {
@@ -231,6 +238,7 @@ void compare_rasterizer(const Options& o, int width, int height, size_t n, uint3
     FrameSpec frame;
     frame.camera = scene_camera(width, height);
     frame.settings.antialiased = o.antialiased ? 1 : 0;
+    frame.settings.eps2d = o.eps2d;
     frame.background[0] = 0.2f;
     frame.background[1] = 0.4f;
     frame.background[2] = 0.9f;
@@ -312,6 +320,20 @@ TEST(CudaRasterOps, MatchesTheCpuAntialiasedWithCovariancesAndColours) {
     o.color_input = true;
     o.antialiased = true;
     compare_rasterizer(o, 130, 170, 4000, 3);
+}
+
+// Mip-Splatting's filters (docs/rasterizer.md, steps 2 and 4): the 3D filter through the log-scales
+// and through given covariances, with the 2D Mip filter.
+TEST(CudaRasterOps, MatchesTheCpuWithTheMipSplattingFilters) {
+    SKIP_WITHOUT_GPU();
+    Options o;
+    o.antialiased = true;
+    o.eps2d = 0.1f;
+    o.filter_3d = true;
+    compare_rasterizer(o, 180, 120, 5000, 4);
+    o.covariance_input = true;
+    o.sh_degree = 2;
+    compare_rasterizer(o, 150, 150, 4000, 5);
 }
 
 TEST(CudaRasterOps, EmptyAndCulledScenesRenderTheBackground) {

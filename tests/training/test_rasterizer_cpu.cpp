@@ -19,9 +19,11 @@ struct Scene {
     int n = 0;
     int sh_stride = 16;
     std::vector<T> means, log_scales, rotations, opacities, sh, covariances, colors;
-    cpu::RasterInputs<T> inputs(int degree, bool precomputed) const {
+    std::vector<T> filter; // 3D smoothing filter variances
+    cpu::RasterInputs<T> inputs(int degree, bool precomputed, bool filtered = false) const {
         cpu::RasterInputs<T> in;
         in.count = size_t(n);
+        if (filtered) in.filter_3d = filter.data();
         in.means = means.data();
         in.opacities = opacities.data();
         if (precomputed) {
@@ -57,6 +59,8 @@ Scene<double> random_scene(int n, uint32_t seed) {
             1.0);
         s.covariances.insert(s.covariances.end(), {cov.xx, cov.xy, cov.xz, cov.yy, cov.yz, cov.zz});
         for (int c = 0; c < 3; ++c) s.colors.push_back(0.5 + 0.4 * u(rng));
+        // Comparable to the squared scales (0.12^2): the filter changes every Gaussian visibly.
+        s.filter.push_back(0.006 + 0.004 * u(rng));
     }
     return s;
 }
@@ -74,6 +78,7 @@ Scene<T> cast_scene(const Scene<double>& s) {
     o.sh = c(s.sh);
     o.covariances = c(s.covariances);
     o.colors = c(s.colors);
+    o.filter = c(s.filter);
     return o;
 }
 
@@ -153,7 +158,7 @@ struct Packing {
     }
 };
 
-void check_rasterizer_gradients(bool precomputed, bool antialiased, int degree, uint32_t seed) {
+void check_rasterizer_gradients(bool precomputed, bool antialiased, int degree, uint32_t seed, bool filtered = false) {
     Scene<double> scene = random_scene(12, seed);
     const auto cam = look_at_camera<double>({0.4, -0.3, -4.0}, {0, 0, 0}, kW, kH, 30.0);
     kern::RasterSettings s;
@@ -163,7 +168,7 @@ void check_rasterizer_gradients(bool precomputed, bool antialiased, int degree, 
     cpu::RasterWorkspace<double> ws;
 
     // Analytic.
-    const auto in = scene.inputs(degree, precomputed);
+    const auto in = scene.inputs(degree, precomputed, filtered);
     const Frame<double> f = render(in, cam, s, ws);
     ASSERT_GT(ws.visible_count(), 8);
     ASSERT_GT(ws.entries(), size_t(12));
@@ -188,7 +193,7 @@ void check_rasterizer_gradients(bool precomputed, bool antialiased, int degree, 
         Scene<double> t = scene;
         pk.unpack(x, t);
         cpu::RasterWorkspace<double> tws;
-        return weighted(render(t.inputs(degree, precomputed), cam, s, tws), w);
+        return weighted(render(t.inputs(degree, precomputed, filtered), cam, s, tws), w);
     };
     // Hundreds of tiny renders: threads would only add synchronisation.
     const int threads = cpu::cpu_threads();
@@ -201,7 +206,8 @@ void check_rasterizer_gradients(bool precomputed, bool antialiased, int degree, 
     // gradient allows the O(eps/h) rounding of sums over ~1000 pixels.
     expect_gradients_near(analytic, numeric, 1e-5, 1e-7 * scale,
                           std::string("rasterizer") + (precomputed ? " (precomputed)" : "") +
-                              (antialiased ? " (antialiased)" : "") + " degree " + std::to_string(degree));
+                              (antialiased ? " (antialiased)" : "") + (filtered ? " (3D filter)" : "") + " degree " +
+                              std::to_string(degree));
     // SH coefficients beyond the active degree receive nothing.
     if (!precomputed) {
         for (int i = 0; i < scene.n; ++i)
@@ -221,6 +227,40 @@ TEST(RasterizerCpu, GradientsMatchFiniteDifferencesAntialiased) {
 
 TEST(RasterizerCpu, GradientsMatchFiniteDifferencesPrecomputed) {
     check_rasterizer_gradients(true, false, 0, 14);
+}
+
+// Mip-Splatting's 3D smoothing filter (docs/rasterizer.md, step 2): through the log-scales and,
+// for a given covariance, through Sigma + v I and its opacity factor.
+TEST(RasterizerCpu, GradientsMatchFiniteDifferences3dFilter) {
+    check_rasterizer_gradients(false, true, 1, 15, true);
+    check_rasterizer_gradients(true, false, 0, 16, true);
+}
+
+// The filter is exactly a change of scales and opacity: baking s' and logit(sigmoid(o) * coef3d)
+// into the Gaussians renders the same image without it (what every export does).
+TEST(RasterizerCpu, Baked3dFilterRendersTheSame) {
+    const Scene<double> scene = random_scene(30, 17);
+    Scene<double> baked = scene;
+    for (int i = 0; i < scene.n; ++i) {
+        double ls[3];
+        const double coef = kern::filter_3d_log_scales(&scene.log_scales[3 * i], scene.filter[i], ls);
+        for (int k = 0; k < 3; ++k) baked.log_scales[3 * i + k] = ls[k];
+        const double o = coef / (1.0 + std::exp(-scene.opacities[i]));
+        baked.opacities[i] = std::log(o / (1.0 - o));
+    }
+    const auto cam = look_at_camera<double>({0.4, -0.3, -4.0}, {0, 0, 0}, kW, kH, 30.0);
+    kern::RasterSettings s;
+    cpu::RasterWorkspace<double> ws1, ws2, ws3;
+    const auto filtered = render(scene.inputs(2, false, true), cam, s, ws1);
+    const auto plain = render(baked.inputs(2, false, false), cam, s, ws2);
+    const auto unfiltered = render(scene.inputs(2, false, false), cam, s, ws3);
+    double max_diff = 0, filter_effect = 0;
+    for (size_t i = 0; i < filtered.rgb.size(); ++i) {
+        max_diff = std::max(max_diff, std::abs(filtered.rgb[i] - plain.rgb[i]));
+        filter_effect = std::max(filter_effect, std::abs(filtered.rgb[i] - unfiltered.rgb[i]));
+    }
+    EXPECT_LT(max_diff, 1e-12);
+    EXPECT_GT(filter_effect, 0.02); // the filter does change the image
 }
 
 TEST(RasterizerCpu, FloatMatchesDouble) {

@@ -106,6 +106,28 @@ TEST_F(DynamicScene, ReachesHeldOutPsnr) {
     EXPECT_GT(own.psnr, frozen.psnr + 2.0);
 }
 
+// MCMC densification on 4D Gaussians (docs/training.md, "MCMC densification"): relocation in
+// space-time, the count within its cap.
+TEST_F(DynamicScene, McmcReachesHeldOutPsnr) {
+    TrainSetup s = setup_4d(data(), dir() / "mcmc", 800);
+    s.model_config["densify"]["strategy"] = "mcmc";
+    s.model_config["densify"]["max_gaussians"] = 15000;
+    // Growth compressed into the short schedule (the paper grows 5 % every 100 of 30,000 iterations),
+    // from 3DGS's initial scales.
+    s.model_config["densify"]["densify_every"] = 50;
+    s.model_config["densify"]["growth_rate"] = 0.2;
+    s.model_config["init_scale"] = 1.0;
+    const TrainOutcome r = train_now(s);
+    ASSERT_TRUE(r.failure.empty()) << r.failure;
+    const GaussianCloud4d cloud = read_gaussian_4d_ply(dir() / "mcmc" / "point_cloud.ply");
+    std::printf("built-in dynamic scene, gs4d with MCMC: held-out PSNR %.2f dB, %zu Gaussians (%.1f s)\n",
+                r.finished.psnr, cloud.size(), r.finished.train_seconds);
+    EXPECT_LE(cloud.size(), 15000u);
+    // Measured: 24.8 dB with 12,896 Gaussians (adc: 25.8 dB above); the paper's settings in this
+    // 800-iteration schedule (3,644 Gaussians): 22.8 dB.
+    EXPECT_GT(r.finished.psnr, 23.5);
+}
+
 TEST_F(DynamicScene, ResumeMatchesAnUninterruptedRun) {
     const int total = 300;
     TrainSetup whole = setup_4d(data(), dir() / "whole", total);

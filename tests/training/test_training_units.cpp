@@ -322,8 +322,10 @@ TEST(OpFamilies, AMissingFamilyIsReportedWhenTheModelIsCreated) {
     EXPECT_THROW(Gs4dModel(bare, Gs4dConfig{}, 1.0f), Error);
     // The CPU backend provides every family.
     CpuBackend cpu(1);
-    const std::vector<std::string> expected = {"4D slicing", "Gaussian densification", "encoding", "image loss",
-                                               "mlp",        "neighbours",             "optimizer", "raster"};
+    const std::vector<std::string> expected = {"3D smoothing filter", "4D slicing", "Gaussian densification",
+                                               "MCMC densification",  "appearance", "encoding",
+                                               "image loss",          "mlp",        "neighbours",
+                                               "optimizer",           "raster"};
     EXPECT_EQ(cpu.op_families(), expected);
 }
 

@@ -49,7 +49,10 @@ int main(int argc, char** argv) {
             Cloud4dRenderer renderer(*backend, cloud);
             image = renderer.render(cam, j.value("time", cloud.time_min), options);
         } else {
-            CloudRenderer renderer(*backend, read_scene(argv[1]));
+            const GaussianCloud cloud = read_scene(argv[1]);
+            options.antialiased = cloud.antialiased; // as the scene says it was trained
+            options.eps2d = cloud.eps2d;
+            CloudRenderer renderer(*backend, cloud);
             image = renderer.render(cam, options);
         }
         write_file_atomic(argv[3], image.data.data(), image.data.size() * sizeof(float));

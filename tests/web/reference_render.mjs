@@ -56,10 +56,12 @@ export function renderReference(scene, cam, background) {
             return acc;
         };
         let a = cov(0, 0), b = cov(0, 1), c = cov(1, 1);
-        a += 0.3;
-        c += 0.3;
+        const det0 = a * c - b * b, eps = scene.eps2d ?? 0.3;
+        a += eps;
+        c += eps;
         const det = a * c - b * b;
         if (det <= 0) continue;
+        const compensation = scene.antialiased ? Math.sqrt(Math.max(det0 / det, 0)) : 1;
         const conic = [c / det, -b / det, a / det];
         const mean = [fx * p[0] / p[2] + cx, fy * p[1] / p[2] + cy];
         const mid = 0.5 * (a + c);
@@ -71,7 +73,7 @@ export function renderReference(scene, cam, background) {
         const dir = [0, 1, 2].map((q) => mu[q] - center[q]);
         const dn = Math.hypot(...dir);
         const rgb = shColor(scene.sh.subarray(i * K * 3, (i + 1) * K * 3), K, scene.shDegree, dir.map((v) => v / dn));
-        const entry = { i, depth: Math.fround(p[2]), mean, conic, alpha: 1 / (1 + Math.exp(-scene.opacities[i])), rgb };
+        const entry = { i, depth: Math.fround(p[2]), mean, conic, alpha: compensation / (1 + Math.exp(-scene.opacities[i])), rgb };
         pre.push(entry);
         for (let ty2 = y0; ty2 < y1; ++ty2)
             for (let tx2 = x0; tx2 < x1; ++tx2) tiles[ty2 * tilesX + tx2].push(entry);

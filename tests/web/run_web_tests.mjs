@@ -206,6 +206,22 @@ async function main() {
     // The standalone page embeds SPZ v3 in RUB (core/io/html_export.cpp): its reference is that file's content.
     run([bin, 'convert', scenePly, file('scene_v3.spz'), '--spz-version', '3']);
     run([bin, 'convert', file('scene_v3.spz'), file('back_spz_v3.ply')]);
+    // Anti-aliased scenes (docs/rasterizer.md, step 4): Mip-Splatting's 2D filter (0.1) in the PLY's
+    // comment, and SPZ's antialiased flag (the format keeps no size: 0.3), on Gaussians a pixel or
+    // less wide, where the filter decides what is seen.
+    const sceneAa = file('scene_aa.ply'), scenePlainSmall = file('scene_small.ply');
+    writeGaussianPly(sceneAa, makeTestScene(800, 11, [0.003, 0.012]), ['antialiased eps2d 0.1']);
+    writeGaussianPly(scenePlainSmall, makeTestScene(800, 11, [0.003, 0.012]));
+    run([bin, 'convert', sceneAa, file('scene_aa.spz')]);
+    run([bin, 'convert', file('scene_aa.spz'), file('back_aa_spz.ply')]);
+    {
+        // The filter must change these frames, or the cases below could not tell.
+        const plainRef = referenceImages(scenePlainSmall, CAMERAS[0], 'aa-check-plain');
+        const aaRef = referenceImages(sceneAa, CAMERAS[0], 'aa-check-aa');
+        const diff = psnr(to8bit(plainRef.cpu || plainRef.js), to8bit(aaRef.cpu || aaRef.js));
+        console.log(JSON.stringify({ case: 'aa-sensitivity', psnr_plain_vs_antialiased_db: db(diff) }));
+        if (!(diff < 40)) throw new Error(`the antialiased test scene renders as the plain one (${db(diff)} dB)`);
+    }
     // A 4D scene: played by the viewer from its PLY, its compact .s4d and a standalone page (which
     // embeds the .s4d), sliced in the shader.
     write4dPly(file('scene_4d.ply'), makeTestScene4d());
@@ -259,6 +275,10 @@ async function main() {
                 cameras: cameras4d.slice(0, 2) },
             { name: '4d-html-standalone', url: pathToFileURL(file('scene_4d.html')).href, reference: 'back_4d.ply',
                 cameras: cameras4d.slice(1) },
+            { name: 'aa-ply-url', url: `${origin}/web/index.html?url=/data/scene_aa.ply`, reference: 'scene_aa.ply',
+                cameras: CAMERAS.slice(0, 1) },
+            { name: 'aa-spz-url', url: `${origin}/web/index.html?url=/data/scene_aa.spz`, reference: 'back_aa_spz.ply',
+                cameras: CAMERAS.slice(1) },
             // Blending in the 8-bit canvas, for browsers without float colour targets.
             { name: 'spz-8bit', url: `${origin}/web/index.html?url=/data/scene.spz&float=0`, reference: 'back_spz.ply',
                 cameras: CAMERAS.slice(0, 1), minPsnr: MIN_PSNR_8BIT },

@@ -16,8 +16,9 @@ function makeRng(seed) {
 }
 
 // A few dozen large, overlapping Gaussians of SH degree 3 in front of a camera at the origin that
-// looks along +z, plus one behind it and one far off to the side (both must be culled).
-export function makeTestScene(count = 48, seed = 7) {
+// looks along +z, plus one behind it and one far off to the side (both must be culled). `scales`:
+// the range of the Gaussians' scales (small ones are a pixel or less wide, as when zooming out).
+export function makeTestScene(count = 48, seed = 7, scales = [0.04, 0.45]) {
     const rnd = makeRng(seed);
     const u = (lo, hi) => lo + (hi - lo) * rnd();
     const degree = 3, K = 16;
@@ -31,7 +32,7 @@ export function makeTestScene(count = 48, seed = 7) {
         if (i === count) p = [0.2, 0.1, -1.5];       // behind the camera
         if (i === count + 1) p = [40, 0, 5];         // far outside the view
         s.positions.set(p, 3 * i);
-        for (let a = 0; a < 3; ++a) s.logScales[3 * i + a] = Math.log(u(0.04, 0.45));
+        for (let a = 0; a < 3; ++a) s.logScales[3 * i + a] = Math.log(u(scales[0], scales[1]));
         s.rotations.set([u(-1, 1), u(-1, 1), u(-1, 1), u(-1, 1)], 4 * i);
         s.opacities[i] = u(-1.5, 3.5);
         for (let c = 0; c < 3; ++c) s.sh[i * K * 3 + c] = u(-1.4, 1.4);
@@ -41,12 +42,14 @@ export function makeTestScene(count = 48, seed = 7) {
     return s;
 }
 
-export function writeGaussianPly(path, s) {
+// `comments`: header comment lines ("antialiased eps2d 0.1").
+export function writeGaussianPly(path, s, comments = []) {
     const K = (s.shDegree + 1) * (s.shDegree + 1);
     const props = ['x', 'y', 'z', 'f_dc_0', 'f_dc_1', 'f_dc_2'];
     for (let i = 0; i < 3 * (K - 1); ++i) props.push(`f_rest_${i}`);
     props.push('opacity', 'scale_0', 'scale_1', 'scale_2', 'rot_0', 'rot_1', 'rot_2', 'rot_3');
-    const header = `ply\nformat binary_little_endian 1.0\nelement vertex ${s.count}\n` +
+    const header = `ply\nformat binary_little_endian 1.0\n` + comments.map((c) => `comment ${c}\n`).join('') +
+        `element vertex ${s.count}\n` +
         props.map((p) => `property float ${p}\n`).join('') + 'end_header\n';
     const body = Buffer.alloc(s.count * props.length * 4);
     let o = 0;
@@ -65,9 +68,13 @@ export function readGaussianPly(path) {
     const end = buf.indexOf('end_header\n');
     const lines = buf.toString('latin1', 0, end).split('\n');
     const props = [];
-    let count = 0;
+    let count = 0, antialiased = false, eps2d = 0.3;
     for (const line of lines) {
         const w = line.trim().split(/\s+/);
+        if (w[0] === 'comment' && w[1] === 'antialiased') {
+            antialiased = true;
+            if (w[2] === 'eps2d') eps2d = Number(w[3]);
+        }
         if (w[0] === 'element' && w[1] === 'vertex') count = Number(w[2]);
         if (w[0] === 'property') {
             if (w[1] !== 'float') throw new Error(`${path}: expected float properties`);
@@ -81,6 +88,7 @@ export function readGaussianPly(path) {
     const s = {
         count, shDegree: degree, positions: new Float32Array(count * 3), logScales: new Float32Array(count * 3),
         rotations: new Float32Array(count * 4), opacities: new Float32Array(count), sh: new Float32Array(count * K * 3),
+        antialiased, eps2d,
     };
     let o = end + 'end_header\n'.length;
     const stride = props.length * 4;

@@ -5,9 +5,12 @@
 #include <cstring>
 
 #include "core/error.hpp"
+#include "training/cpu/appearance_ops_cpu.hpp"
 #include "training/cpu/densify_ops_cpu.hpp"
 #include "training/cpu/encoding_ops_cpu.hpp"
+#include "training/cpu/filter3d_ops_cpu.hpp"
 #include "training/cpu/image_loss_ops_cpu.hpp"
+#include "training/cpu/mcmc_ops_cpu.hpp"
 #include "training/cpu/mlp_ops_cpu.hpp"
 #include "training/cpu/neighbour_ops_cpu.hpp"
 #include "training/cpu/optimizer_ops_cpu.hpp"
@@ -35,6 +38,9 @@ CpuBackend::CpuBackend(int threads) {
     provide<EncodingOps>(std::make_unique<EncodingOpsCpu>(*this));
     provide<MlpOps>(std::make_unique<MlpOpsCpu>(*this));
     provide<NeighbourOps>(std::make_unique<NeighbourOpsCpu>(*this));
+    provide<McmcOps>(std::make_unique<McmcOpsCpu>(*this));
+    provide<Filter3dOps>(std::make_unique<Filter3dOpsCpu>());
+    provide<AppearanceOps>(std::make_unique<AppearanceOpsCpu>());
 }
 
 CpuBackend::~CpuBackend() {

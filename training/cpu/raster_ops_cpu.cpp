@@ -10,6 +10,7 @@ cpu::RasterInputs<float> raster_inputs(const RasterTensors& t) {
     in.count = t.count();
     in.means = t.means->f32();
     in.opacities = t.opacities->f32();
+    if (t.filter_3d) in.filter_3d = t.filter_3d->f32();
     if (t.covariances) {
         in.covariances = t.covariances->f32();
     } else {

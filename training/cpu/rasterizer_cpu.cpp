@@ -26,6 +26,7 @@ kern::GaussianRef<T> gaussian_ref(const RasterInputs<T>& in, size_t i) {
     g.sh = in.colors ? nullptr : in.sh + i * size_t(in.sh_stride) * 3;
     g.sh_degree = in.sh_degree;
     g.rgb = in.colors ? in.colors + 3 * i : nullptr;
+    g.filter_3d = in.filter_3d ? in.filter_3d[i] : T(0);
     return g;
 }
 

@@ -24,6 +24,7 @@ struct RasterInputs {
     int sh_stride = 1;              // coefficients stored per Gaussian, >= (sh_degree + 1)^2
     int sh_degree = 0;              // active degree
     const T* colors = nullptr;      // [N, 3]; replaces sh
+    const T* filter_3d = nullptr;   // [N] variance of the 3D smoothing filter (docs/rasterizer.md), or null
 };
 
 // Gradients with the shapes of RasterInputs; null pointers are not written. Every row is written

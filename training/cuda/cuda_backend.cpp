@@ -8,12 +8,15 @@
 #include <cstdint>
 
 #include "core/error.hpp"
+#include "training/cuda/appearance_ops_cuda.hpp"
 #include "training/cuda/cuda_check.hpp"
 #include "training/cuda/densify_ops_cuda.hpp"
 #include "training/cuda/device_cuda.hpp"
 #include "training/cuda/device_memory_cuda.hpp"
 #include "training/cuda/encoding_ops_cuda.hpp"
+#include "training/cuda/filter3d_ops_cuda.hpp"
 #include "training/cuda/image_loss_ops_cuda.hpp"
+#include "training/cuda/mcmc_ops_cuda.hpp"
 #include "training/cuda/mlp_ops_cuda.hpp"
 #include "training/cuda/neighbour_ops_cuda.hpp"
 #include "training/cuda/ops_common_cuda.hpp"
@@ -53,6 +56,9 @@ CudaBackend::CudaBackend(int device_index) : m_device(device_index) {
     provide<EncodingOps>(std::make_unique<EncodingOpsCuda>(*this));
     provide<MlpOps>(std::make_unique<MlpOpsCuda>(*this));
     provide<NeighbourOps>(std::make_unique<NeighbourOpsCuda>(*this));
+    provide<McmcOps>(std::make_unique<McmcOpsCuda>(*this));
+    provide<Filter3dOps>(std::make_unique<Filter3dOpsCuda>(*this));
+    provide<AppearanceOps>(std::make_unique<AppearanceOpsCuda>(*this));
 }
 
 CudaBackend::~CudaBackend() {

@@ -15,6 +15,7 @@ __device__ __forceinline__ kern::GaussianRef<float> gaussian_ref(const GaussianI
     g.sh = in.colors ? nullptr : in.sh + i * size_t(in.sh_stride) * 3;
     g.sh_degree = in.sh_degree;
     g.rgb = in.colors ? in.colors + 3 * i : nullptr;
+    g.filter_3d = in.filter_3d ? in.filter_3d[i] : 0.0f;
     return g;
 }
 

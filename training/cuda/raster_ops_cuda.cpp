@@ -38,6 +38,10 @@ cuda::GaussianInputs gaussian_inputs(const RasterTensors& t, const char* op) {
     in.count = n;
     in.means = t.means->f32();
     in.opacities = t.opacities->f32();
+    if (t.filter_3d) {
+        require_shape(t.filter_3d, n, 1, op, "filter_3d");
+        in.filter_3d = t.filter_3d->f32();
+    }
     if (t.covariances) {
         require_shape(t.covariances, n, 6, op, "covariances");
         in.covariances = t.covariances->f32();

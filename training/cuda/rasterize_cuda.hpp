@@ -22,6 +22,7 @@ struct GaussianInputs {
     int sh_stride = 1;
     int sh_degree = 0;
     const float* colors = nullptr; // [N, 3]
+    const float* filter_3d = nullptr; // [N] variance of the 3D smoothing filter, or null
 };
 
 // What the forward keeps per Gaussian and per pixel for the backward.

@@ -3,6 +3,7 @@
 // per Gaussian"), and the chain back from the screen-space gradients to the Gaussian's parameters.
 #include "training/kernels/composite.hpp"
 #include "training/kernels/covariance.hpp"
+#include "training/kernels/filter3d.hpp"
 #include "training/kernels/projection.hpp"
 #include "training/kernels/sh.hpp"
 
@@ -19,6 +20,7 @@ struct GaussianRef {
     const T* sh;   // [K, 3]
     int sh_degree; // active degree
     const T* rgb;  // [3] precomputed colour, replaces sh when not null
+    T filter_3d = T(0); // variance of the 3D smoothing filter (world units^2); 0: none
 };
 
 template <class T>
@@ -26,17 +28,30 @@ struct Preprocessed {
     Projected<T> proj;
     Vec3<T> rgb;
     unsigned clamped; // SH channels clamped at 0
-    T alpha_base;     // sigmoid(opacity) * compensation
+    T alpha_base;     // sigmoid(opacity) * compensation * coef3d
 };
 
+// The world covariance the projection sees (after the 3D filter, when the Gaussian has one) and
+// the filter's opacity factor coef3d (1 without a filter).
 template <class T>
-SPLATSCAPE_HD Sym3<T> gaussian_covariance(const GaussianRef<T>& g, const RasterSettings& s) {
+SPLATSCAPE_HD Sym3<T> gaussian_covariance(const GaussianRef<T>& g, const RasterSettings& s, T& coef3d) {
+    coef3d = T(1);
     if (g.cov3d) {
         const T m2 = T(s.scale_modifier) * T(s.scale_modifier);
-        return {g.cov3d[0] * m2, g.cov3d[1] * m2, g.cov3d[2] * m2, g.cov3d[3] * m2, g.cov3d[4] * m2, g.cov3d[5] * m2};
+        const Sym3<T> c = {g.cov3d[0] * m2, g.cov3d[1] * m2, g.cov3d[2] * m2,
+                           g.cov3d[3] * m2, g.cov3d[4] * m2, g.cov3d[5] * m2};
+        if (!(g.filter_3d > T(0))) return c;
+        Sym3<T> filtered;
+        coef3d = filter_3d_covariance(c, g.filter_3d, filtered);
+        return filtered;
     }
-    return covariance_3d(Vec3<T>{g.log_scale[0], g.log_scale[1], g.log_scale[2]},
-                         Quat<T>{g.rotation[0], g.rotation[1], g.rotation[2], g.rotation[3]}, T(s.scale_modifier));
+    const Quat<T> q = {g.rotation[0], g.rotation[1], g.rotation[2], g.rotation[3]};
+    if (!(g.filter_3d > T(0)))
+        return covariance_3d(Vec3<T>{g.log_scale[0], g.log_scale[1], g.log_scale[2]}, q, T(s.scale_modifier));
+    T ls[3];
+    const T m = T(s.scale_modifier);
+    coef3d = filter_3d_log_scales(g.log_scale, g.filter_3d / (m * m), ls);
+    return covariance_3d(Vec3<T>{ls[0], ls[1], ls[2]}, q, m);
 }
 
 // Returns false when the Gaussian is culled.
@@ -44,7 +59,8 @@ template <class T>
 SPLATSCAPE_HD bool preprocess_gaussian(const GaussianRef<T>& g, const RasterCamera<T>& cam, const RasterSettings& s,
                                        Preprocessed<T>& out) {
     const Vec3<T> mean = {g.mean[0], g.mean[1], g.mean[2]};
-    const Sym3<T> cov = gaussian_covariance(g, s);
+    T coef3d;
+    const Sym3<T> cov = gaussian_covariance(g, s, coef3d);
     if (!project_gaussian(mean, cov, cam, s, out.proj)) return false;
     if (g.rgb) {
         out.rgb = {g.rgb[0], g.rgb[1], g.rgb[2]};
@@ -52,7 +68,7 @@ SPLATSCAPE_HD bool preprocess_gaussian(const GaussianRef<T>& g, const RasterCame
     } else {
         out.rgb = sh_to_rgb(g.sh_degree, view_direction(mean, cam.center), g.sh, out.clamped);
     }
-    out.alpha_base = hd_sigmoid(g.opacity_logit) * out.proj.compensation;
+    out.alpha_base = hd_sigmoid(g.opacity_logit) * out.proj.compensation * coef3d;
     return true;
 }
 
@@ -76,11 +92,13 @@ SPLATSCAPE_HD void preprocess_gaussian_backward(const GaussianRef<T>& g, const R
                                                 const RasterSettings& s, const Preprocessed<T>& fwd,
                                                 const SplatGrad<T>& d, GaussianGradRef<T> out) {
     const Vec3<T> mean = {g.mean[0], g.mean[1], g.mean[2]};
-    const Sym3<T> cov = gaussian_covariance(g, s);
-    // alpha_base = sigmoid(o) * compensation
+    T coef3d;
+    const Sym3<T> cov = gaussian_covariance(g, s, coef3d);
+    // alpha_base = sigmoid(o) * compensation * coef3d
     const T sig = hd_sigmoid(g.opacity_logit);
-    *out.opacity = d.alpha_base * fwd.proj.compensation * sig * (T(1) - sig);
-    const T d_comp = d.alpha_base * sig;
+    *out.opacity = d.alpha_base * fwd.proj.compensation * coef3d * sig * (T(1) - sig);
+    const T d_comp = d.alpha_base * sig * coef3d;
+    const T d_coef3d = d.alpha_base * sig * fwd.proj.compensation;
     Vec3<T> d_mean = {T(0), T(0), T(0)};
     Sym3<T> d_cov = {T(0), T(0), T(0), T(0), T(0), T(0)};
     project_gaussian_backward(mean, cov, cam, s, Vec2<T>{d.mean2d[0], d.mean2d[1]},
@@ -96,16 +114,33 @@ SPLATSCAPE_HD void preprocess_gaussian_backward(const GaussianRef<T>& g, const R
     out.mean[0] = d_mean.x;
     out.mean[1] = d_mean.y;
     out.mean[2] = d_mean.z;
+    const bool filtered = g.filter_3d > T(0);
     if (g.cov3d) {
         const T m2 = T(s.scale_modifier) * T(s.scale_modifier);
+        if (filtered) {
+            // d_cov is the gradient of the filtered covariance; take it back to the scaled input.
+            const Sym3<T> c = {g.cov3d[0] * m2, g.cov3d[1] * m2, g.cov3d[2] * m2,
+                               g.cov3d[3] * m2, g.cov3d[4] * m2, g.cov3d[5] * m2};
+            Sym3<T> d_c = {T(0), T(0), T(0), T(0), T(0), T(0)};
+            filter_3d_covariance_backward(c, g.filter_3d, d_cov, d_coef3d, d_c);
+            d_cov = d_c;
+        }
         const T v[6] = {d_cov.xx, d_cov.xy, d_cov.xz, d_cov.yy, d_cov.yz, d_cov.zz};
         for (int i = 0; i < 6; ++i) out.cov3d[i] = v[i] * m2;
     } else {
+        const Quat<T> q = {g.rotation[0], g.rotation[1], g.rotation[2], g.rotation[3]};
+        const T m = T(s.scale_modifier);
+        T ls[3] = {g.log_scale[0], g.log_scale[1], g.log_scale[2]};
+        if (filtered) filter_3d_log_scales(g.log_scale, g.filter_3d / (m * m), ls);
         Vec3<T> d_ls;
         Quat<T> d_q;
-        covariance_3d_backward(Vec3<T>{g.log_scale[0], g.log_scale[1], g.log_scale[2]},
-                               Quat<T>{g.rotation[0], g.rotation[1], g.rotation[2], g.rotation[3]}, T(s.scale_modifier),
-                               d_cov, d_ls, d_q);
+        covariance_3d_backward(Vec3<T>{ls[0], ls[1], ls[2]}, q, m, d_cov, d_ls, d_q);
+        if (filtered) {
+            const T d_out[3] = {d_ls.x, d_ls.y, d_ls.z};
+            T d_in[3] = {T(0), T(0), T(0)};
+            filter_3d_log_scales_backward(g.log_scale, g.filter_3d / (m * m), d_out, d_coef3d, d_in);
+            d_ls = {d_in[0], d_in[1], d_in[2]};
+        }
         out.log_scale[0] = d_ls.x;
         out.log_scale[1] = d_ls.y;
         out.log_scale[2] = d_ls.z;

@@ -9,6 +9,7 @@
 #include "training/cpu/thread_pool.hpp"
 #include "training/densification.hpp"
 #include "training/models/gs4d.hpp"
+#include "training/ops/mcmc_ops.hpp"
 
 namespace splatscape {
 
@@ -54,7 +55,7 @@ void Gs3dModel::init_from_points(const PointCloud& points) {
     const int K = c.sh_coeffs();
     std::fill(c.sh.begin(), c.sh.end(), 0.0f);
     for (size_t i = 0; i < n; ++i) {
-        const float ls = std::log(std::sqrt(d2[i]));
+        const float ls = std::log(std::sqrt(d2[i]) * m_config.init_scale);
         for (int a = 0; a < 3; ++a) {
             c.log_scales[3 * i + a] = ls;
             const float col = points.colors.size() == points.positions.size() ? points.colors[3 * i + a] : 0.5f;
@@ -146,6 +147,12 @@ std::vector<Tensor> Gs3dModel::split_children(const Tensor& rows, float divisor,
         if (m_params.all()[i].name == "log_scales") out[i] = std::move(log_scales);
     }
     return out;
+}
+
+void Gs3dModel::add_position_noise(float scale, uint64_t seed, uint64_t stream) {
+    m_backend.ops<McmcOps>("gs3d").add_position_noise(m_params.get("means").value, m_params.get("log_scales").value,
+                                                      m_params.get("rotations").value, m_params.get("opacities").value,
+                                                      scale, seed, stream);
 }
 
 GaussianCloud Gs3dModel::to_cloud() const {

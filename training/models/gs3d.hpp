@@ -33,6 +33,7 @@ public:
     const Tensor& log_scales() const override { return m_params.get("log_scales").value; }
     Parameter& opacity() override { return m_params.get("opacities"); }
     std::vector<Tensor> split_children(const Tensor& rows, float divisor, uint64_t seed, uint64_t stream) override;
+    void add_position_noise(float scale, uint64_t seed, uint64_t stream) override;
     GaussianCloud to_cloud() const override;
     void from_cloud(const GaussianCloud& cloud) override;
     Json config_json() const override { return to_json(m_config); }

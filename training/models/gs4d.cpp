@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "training/models/gs3d.hpp"
 #include "training/models/gs4d_render.hpp"
+#include "training/ops/mcmc_ops.hpp"
 
 namespace splatscape {
 
@@ -193,7 +194,7 @@ void Gs4dModel::initialize(const PointCloud& given, const Bounds& bounds, uint64
     const int J = c.sh_coeffs();
     std::fill(c.sh.begin(), c.sh.end(), 0.0f);
     for (size_t i = 0; i < n; ++i) {
-        const float ls = std::log(std::sqrt(d2[i]));
+        const float ls = std::log(std::sqrt(d2[i]) * m_config.init_scale);
         for (int a = 0; a < 3; ++a) {
             c.log_scales[4 * i + a] = ls;
             const float col = points.colors.size() == points.positions.size() ? points.colors[3 * i + a] : 0.5f;
@@ -280,7 +281,14 @@ GaussianCloud Gs4dModel::to_cloud() const {
 
 std::unique_ptr<DensificationStrategy> Gs4dModel::make_densifier(const AdcConfig& config, float extent, uint64_t seed,
                                                                  bool white_background) {
+    if (config.mcmc()) return nullptr; // the shared McmcDensification, with add_position_noise below
     return std::make_unique<Gs4dDensityControl>(m_backend, *this, config, extent, seed, white_background);
+}
+
+void Gs4dModel::add_position_noise(float scale, uint64_t seed, uint64_t stream) {
+    m_backend.ops<McmcOps>("gs4d").add_position_noise_4d(m_params.get("means").value, m_params.get("log_scales").value,
+                                                         m_params.get("rot_l").value, m_params.get("rot_r").value,
+                                                         m_params.get("opacities").value, scale, seed, stream);
 }
 
 // ---- densification -------------------------------------------------------------------------------

@@ -43,6 +43,8 @@ public:
     const Tensor& log_scales() const override { return m_params.get("log_scales").value; }
     Parameter& opacity() override { return m_params.get("opacities"); }
     std::vector<Tensor> split_children(const Tensor& rows, float divisor, uint64_t seed, uint64_t stream) override;
+    // MCMC: the space-time mean moves with the 4D covariance (kern::mcmc_position_noise_4d).
+    void add_position_noise(float scale, uint64_t seed, uint64_t stream) override;
 
     // From points: spatial scales from the 3 nearest neighbours (3DGS), times uniform over the time
     // range widened by init_time_margin, temporal scale init_time_scale of the range, identity

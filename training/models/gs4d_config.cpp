@@ -53,11 +53,15 @@ void update_from_json(Gs4dConfig& c, const Json& j, const std::string& where) {
         update_from_json(c.densify, d, where, "densify.");
     }
     reject_unknown(j, seen, "", where);
+    apply_strategy_defaults(c, j);
     c.validate(where);
 }
 
 void Gs4dConfig::validate(const std::string& w) const {
     validate_gaussian_settings(*this, w);
+    // The filter of a slice is its conditional covariance plus v I (constant in time), but the 4D
+    // PLY, .s4d and the 4D viewers have no place for it and baking it needs a 4D refactorisation.
+    config_json::require(!filter_3d, w, "filter_3d", "false: the 3D smoothing filter is not available for gs4d");
     require(batch_size >= 1 && batch_size <= 64, w, "batch_size", "1 .. 64");
     require(init_time_scale > 0 && init_time_scale < 100, w, "init_time_scale", "a value in (0, 100)");
     require(init_time_margin >= 0 && init_time_margin < 10, w, "init_time_margin", "a value in [0, 10)");

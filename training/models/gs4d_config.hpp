@@ -21,7 +21,8 @@ struct Gs4dConfig {
     // on both sides, with temporal standard deviation `init_time_scale` times the range's length
     // (the reference's sqrt(duration / 5) for a unit range) and identity rotations.
     int random_points = 100000;
-    float init_opacity = 0.1f;
+    float init_opacity = 0.1f; // mcmc: 0.5
+    float init_scale = 1.0f;   // times the nearest-neighbour spatial scale (mcmc: 0.1)
     float init_time_scale = 0.4472136f;
     float init_time_margin = 0.1f;
 
@@ -66,6 +67,14 @@ struct Gs4dConfig {
     float eps2d = 0.3f;
     std::vector<float> background; // [3]; empty: the dataset's
     bool random_background = false;
+    // As gs3d's (training/config.hpp). The 3D smoothing filter is not available for gs4d: the
+    // filter of a slice is sound, but the 4D files and viewers have no place for it yet.
+    bool filter_3d = false;
+    float filter_3d_size = 0.2f;
+    std::string appearance = "none";
+    float appearance_lr_init = 0.01f;
+    float appearance_lr_final = 0.001f;
+    std::string masks = "auto";
 
     void validate(const std::string& where) const;
     // Rescales the iteration-valued schedule (LR decay, SH steps, densification window, opacity

@@ -80,9 +80,19 @@ public:
     // The dataset's time range, given before initialize() or a restore; static models ignore it.
     virtual void set_time_range(float time_min, float time_max) { (void)time_min, (void)time_max; }
     virtual GaussianCloud4d to_cloud_4d() const { throw Error(cat("the ", type(), " model is not dynamic")); }
-    // A densification strategy of the model's own, or null for AdaptiveDensityControl.
+    // A densification strategy of the model's own, or null for the shared ones
+    // (AdaptiveDensityControl, McmcDensification, by config.strategy).
     virtual std::unique_ptr<DensificationStrategy> make_densifier(const AdcConfig& config, float extent, uint64_t seed,
                                                                   bool white_background);
+    // MCMC's exploration noise (McmcDensification): adds to each mean scale * gate(opacity) * its
+    // covariance * a standard normal draw (training/kernels/mcmc.hpp) with draws numbered by
+    // (seed, stream, row). Throws for models without positions to move (the default).
+    virtual void add_position_noise(float scale, uint64_t seed, uint64_t stream) {
+        (void)scale, (void)seed, (void)stream;
+        throw Error(cat("the ", type(), " model does not support MCMC densification"));
+    }
+    // The current learning rate of the positions (MCMC's noise scales with it).
+    virtual float position_lr(int iteration) const { return learning_rates(iteration).front().lr_a; }
 };
 
 // What the trainer takes from a model's configuration.
@@ -95,6 +105,12 @@ struct TrainingRecipe {
     float eps2d = 0.3f;
     AdcConfig densify;
     int batch_size = 1; // views per optimizer step; gradients are averaged over them
+    bool filter_3d = false;
+    float filter_3d_size = 0.2f;
+    std::string appearance = "none";
+    float appearance_lr_init = 0.01f;
+    float appearance_lr_final = 0.001f;
+    std::string masks = "auto";
 };
 
 struct ModelBundle {
@@ -114,6 +130,12 @@ TrainingRecipe recipe_from(const ModelConfig& c, int batch_size = 1) {
     r.eps2d = c.eps2d;
     r.densify = c.densify;
     r.batch_size = batch_size;
+    r.filter_3d = c.filter_3d;
+    r.filter_3d_size = c.filter_3d_size;
+    r.appearance = c.appearance;
+    r.appearance_lr_init = c.appearance_lr_init;
+    r.appearance_lr_final = c.appearance_lr_final;
+    r.masks = c.masks;
     return r;
 }
 

@@ -22,6 +22,7 @@ struct RasterTensors {
     const Tensor* sh = nullptr;          // [N, K * 3], coefficient-major
     int sh_degree = 0;                   // active degree, (sh_degree + 1)^2 <= K
     const Tensor* colors = nullptr;      // [N, 3]
+    const Tensor* filter_3d = nullptr;   // [N, 1] variance of the 3D smoothing filter, or null (none)
     size_t count() const { return means ? means->rows() : 0; }
 };
 
