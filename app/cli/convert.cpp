@@ -12,7 +12,8 @@ void add_convert(CLI::App& app, Registry& registry) {
     auto args = std::make_shared<SceneOutputArgs>();
     cmd->add_option("input", args->input, "Scene file or run folder")->required();
     cmd->add_option("output", args->output, "Output file; its extension picks the format")->required();
-    cmd->add_option("--format", args->format, "Override the output format (ply, splat, spz, glb, gltf, html, s4d)");
+    cmd->add_option("--format", args->format, "Override the output format (ply, splat, spz, glb, gltf, html, s4d, tiles)");
+    add_tiled_output_options(*cmd, args->tiled);
     cmd->add_option("--spz-version", args->options.spz_version,
                     "SPZ version to write: 2, 3 (gzip, default) or 4 (zstd)")
         ->check(CLI::Range(2, 4));

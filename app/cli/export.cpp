@@ -14,7 +14,8 @@ void add_export(CLI::App& app, Registry& registry) {
     cmd->add_option("input", args->input, "Run folder (point_cloud.ply inside) or scene file")->required();
     cmd->add_option("-o,--output", args->output, "Output file")->required();
     cmd->add_option("--format", args->format,
-                    "ply, splat, spz, glb, gltf, html or s4d (default: from the output's extension)");
+                    "ply, splat, spz, glb, gltf, html, s4d or tiles (default: from the output's extension; a folder: tiles)");
+    add_tiled_output_options(*cmd, args->tiled);
     cmd->add_option("--spz-version", args->options.spz_version,
                     "SPZ version to write: 2, 3 (gzip, default) or 4 (zstd)")
         ->check(CLI::Range(2, 4));

@@ -1,4 +1,5 @@
 // splatscape info FILE|DATA: what a scene file or a dataset holds.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include "core/io/ply_4d.hpp"
 #include "core/io/s4d.hpp"
 #include "core/io/scene_io.hpp"
+#include "core/tiles/tileset.hpp"
 
 namespace splatscape::cli {
 namespace {
@@ -50,6 +52,32 @@ void print_scene(const std::filesystem::path& path) {
         }
         std::printf("mean opacity %.3f, mean scale %.4g\n", opacity / c.size(), scale / c.size());
     }
+}
+
+// A tiled scene (core/tiles/tileset.hpp): levels, tiles, splats and bytes per level.
+void print_tiled(const std::filesystem::path& path) {
+    const TileTree tree = read_tiled_scene(path);
+    const TiledSceneSummary s = summarize(tree);
+    std::printf("tiled scene %s\n", path.string().c_str());
+    std::printf("format      3D Tiles 1.1, glTF KHR_gaussian_splatting tiles (%s)\n",
+                tree.from_hierarchy ? "hierarchy.json" : "tileset.json");
+    std::printf("tiles       %zu in %d levels, SH degree %d\n", s.tiles, s.levels, tree.sh_degree);
+    const Bounds b = tree.nodes[0].box;
+    std::printf("bounds      [%.3f %.3f %.3f] .. [%.3f %.3f %.3f]\n", b.min.x, b.min.y, b.min.z, b.max.x, b.max.y,
+                b.max.z);
+    std::printf("up          %.3f %.3f %.3f\n", tree.up.x, tree.up.y, tree.up.z);
+    std::printf("level  tiles       splats        MB   geometric error (max)\n");
+    for (int l = 0; l < s.levels; ++l) {
+        double error = 0;
+        for (const TileNode& n : tree.nodes)
+            if (n.level == l) error = std::max(error, n.geometric_error);
+        std::printf("%5d %6llu %12llu %9.2f   %.4g\n", l, (unsigned long long)s.tiles_per_level[size_t(l)],
+                    (unsigned long long)s.splats_per_level[size_t(l)], double(s.bytes_per_level[size_t(l)]) / 1e6,
+                    error);
+    }
+    std::printf("total       %llu splats in all tiles, %.2f MB\n", (unsigned long long)tree.total_splats(),
+                double(s.bytes) / 1e6);
+    for (const std::string& p : tree.problems) std::printf("problem     %s\n", p.c_str());
 }
 
 void print_dataset(const std::filesystem::path& path, const DatasetOptions& options) {
@@ -95,7 +123,7 @@ void print_dataset(const std::filesystem::path& path, const DatasetOptions& opti
 } // namespace
 
 void add_info(CLI::App& app, Registry& registry) {
-    auto* cmd = app.add_subcommand("info", "Print what a scene file (.ply, .splat, ...) or a dataset folder holds");
+    auto* cmd = app.add_subcommand("info", "Print what a scene file (.ply, .splat, ...), a tiled scene or a dataset folder holds");
     auto path = std::make_shared<std::string>();
     auto options = std::make_shared<DatasetOptions>();
     cmd->add_option("path", *path, "Scene file or dataset folder")->required();
@@ -105,7 +133,9 @@ void add_info(CLI::App& app, Registry& registry) {
         registry.action = [path, options] {
             std::filesystem::path p = *path;
             if (!std::filesystem::exists(p)) throw Error(p.string(), "", "no such file or folder");
-            if (std::filesystem::is_directory(p))
+            if (is_tiled_scene(p))
+                print_tiled(p);
+            else if (std::filesystem::is_directory(p))
                 print_dataset(p, *options);
             else
                 print_scene(p);

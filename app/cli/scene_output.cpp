@@ -10,6 +10,7 @@
 #include "core/io/s4d.hpp"
 #include "core/json_util.hpp"
 #include "core/log.hpp"
+#include "core/tiles/tileset.hpp"
 #include "training/backend.hpp"
 #include "training/models/gs4d_render.hpp"
 
@@ -81,6 +82,8 @@ int export_4d(const SceneOutputArgs& args, const std::filesystem::path& source, 
 
 int convert_scene(const SceneOutputArgs& args) {
     const std::filesystem::path in = args.input, out = args.output;
+    if (is_tiled_output(args)) return write_tiled_output(args);
+    if (is_tiled_scene(in) && args.format == "html") return write_tiled_web_folder(args);
     std::string format = args.format;
     if (format.empty()) {
         format = scene_format_for(out);
@@ -98,16 +101,17 @@ int convert_scene(const SceneOutputArgs& args) {
     if (args.options.spz_version != 3 && format != "spz")
         log::warn("--spz-version only applies to spz output; ignored for ", format);
 
-    const std::filesystem::path source = resolve_scene_path(in);
-    if (is_4d_scene_file(source)) return export_4d(args, source, format);
+    const bool tiled = is_tiled_scene(in);
+    const std::filesystem::path source = tiled ? in : resolve_scene_path(in);
+    if (!tiled && is_4d_scene_file(source)) return export_4d(args, source, format);
     if (args.time || args.frames > 0)
         throw UsageError(cat(source.string(), " is a static scene: --time and --frames apply to 4D scenes"));
-    GaussianCloud cloud = read_scene(source);
+    GaussianCloud cloud = tiled ? read_tiled_input(args) : read_scene(source);
     write_scene(out, cloud, format, args.options);
     std::error_code ec;
     const auto bytes = std::filesystem::file_size(out, ec);
     std::printf("read        %s (%s, %zu gaussians, SH degree %d)\n", source.string().c_str(),
-                scene_format_for(source).c_str(), cloud.size(), cloud.sh_degree);
+                tiled ? "tiled scene" : scene_format_for(source).c_str(), cloud.size(), cloud.sh_degree);
     std::printf("wrote       %s (%s%s, %.2f MB)\n", out.string().c_str(), format.c_str(),
                 format == "spz" ? cat(" v", args.options.spz_version).c_str() : "", ec ? 0.0 : double(bytes) / 1e6);
     return 0;

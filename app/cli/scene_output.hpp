@@ -2,10 +2,25 @@
 // Shared by `export` and `convert`: read a scene (or run folder), write it in another format.
 #include <optional>
 #include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include <glm/vec3.hpp>
 
 #include "core/io/scene_io.hpp"
 
 namespace splatscape::cli {
+
+// Options of tiled output (app/cli/tiles_output.cpp) and of reading a tiled scene as input.
+struct TiledOutputArgs {
+    size_t leaf_splats = 65536;
+    bool spz = false;
+    int spz_version = 2;
+    std::vector<float> up; // the scene's up (default -y, the COLMAP convention)
+    int subtree_levels = 4;
+    std::vector<int> tiles; // with a tiled input: only these tiles (default: the leaves)
+};
 
 struct SceneOutputArgs {
     std::string input;
@@ -17,9 +32,21 @@ struct SceneOutputArgs {
     // a 4D scene is written as the 4D PLY (or a standalone HTML viewer that plays it).
     std::optional<float> time;
     int frames = 0;
+    TiledOutputArgs tiled; // tiled scenes (--format tiles, or a tiled scene as input)
 };
 
 // Returns the exit code; throws Error / UsageError for the CLI's handler.
 int convert_scene(const SceneOutputArgs& args);
+
+// Tiled scenes (app/cli/tiles_output.cpp): the options of `export` and `convert`, whether the
+// output is a tiled scene (--format tiles, or a folder / tileset.json path), writing one, and the
+// folder a tiled scene's web viewer is (--format html with a tiled input).
+void add_tiled_output_options(CLI::App& command, TiledOutputArgs& args);
+bool is_tiled_output(const SceneOutputArgs& args);
+int write_tiled_output(const SceneOutputArgs& args);
+int write_tiled_web_folder(const SceneOutputArgs& args);
+// The scene a tiled input stands for: its leaves (full detail) or the tiles listed.
+GaussianCloud read_tiled_input(const SceneOutputArgs& args);
+glm::vec3 up_option(const std::vector<float>& up); // -y when empty
 
 } // namespace splatscape::cli
