@@ -9,6 +9,8 @@
 #include "app/cli/camera_path.hpp"
 #include "app/cli/command.hpp"
 #include "app/cli/frame_renderer.hpp"
+#include "app/cli/render_tiled.hpp"
+#include "core/tiles/tileset.hpp"
 #include "core/datasets/dataset.hpp"
 #include "core/error.hpp"
 #include "core/io/scene_io.hpp"
@@ -37,6 +39,7 @@ struct RenderArgs {
     int threads = 0;
     std::optional<float> time;     // dynamic scenes: one scene time for every frame
     std::vector<float> time_range; // dynamic scenes: times from the first to the second, over the frames
+    StreamingArgs streaming;       // tiled scenes
 };
 
 glm::vec3 vec3_option(const std::vector<float>& v, const char* name) {
@@ -48,6 +51,14 @@ int run_render(const RenderArgs& a) {
     if ((a.orbit > 0) == !a.camera_path.empty())
         throw UsageError("render: give exactly one of --camera-path PATH.json and --orbit N");
     const fs::path input = a.input;
+    if (is_tiled_scene(input)) {
+        TiledRenderRequest t{a.input, a.output, a.camera_path, a.orbit, a.gpu, {}, false, a.elevation, a.radius,
+                             a.up, a.background, a.streaming};
+        if (a.width > 0) t.defaults.width = a.width;
+        if (a.height > 0) t.defaults.height = a.height;
+        if (a.fov > 0) t.defaults.fov_y_degrees = a.fov;
+        return render_tiled_scene(t);
+    }
     fs::path scene = input;
     std::optional<Dataset> dataset;
     glm::vec3 bg{0.0f};
@@ -155,7 +166,7 @@ void add_render(CLI::App& app, Registry& registry) {
         "\"look_at\": [x,y,z], \"fov_y\": 50}, ...]} with \"rotation\": [w,x,y,z] (camera-to-world, OpenCV axes)\n"
         "instead of look_at where wanted; see docs/training.md for every field. --orbit N circles the scene.");
     auto a = std::make_shared<RenderArgs>();
-    cmd->add_option("input", a->input, "Run folder or scene file (.ply, .splat, ...)")->required();
+    cmd->add_option("input", a->input, "Run folder, scene file (.ply, .splat, ...) or tiled scene folder (tileset.json)")->required();
     cmd->add_option("-o,--output", a->output, "Output folder for frame_NNNNN.png")->required();
     cmd->add_option("--camera-path", a->camera_path, "Camera path JSON file");
     cmd->add_option("--orbit", a->orbit, "Render N frames on a circle around the scene")->check(CLI::Range(1, 100000));
@@ -178,6 +189,7 @@ void add_render(CLI::App& app, Registry& registry) {
                     "Dynamic scenes: times first,last spread evenly over the frames (default: the camera path's key "
                     "times; orbits: the start of the scene's time range)")
         ->delimiter(',');
+    add_streaming_options(*cmd, a->streaming);
     cmd->callback([&registry, a] { registry.action = [a] { return run_render(*a); }; });
 }
 
