@@ -11,6 +11,9 @@ namespace splatscape {
 namespace {
 
 constexpr float kNear = 0.01f;
+// Splats reach a little past their 3-sigma boxes on screen (the rasterizer's 0.3 px dilation and
+// whole-tile rectangles): the frustum is widened by this many pixels.
+constexpr float kMarginPx = 8.0f;
 
 // Whether any part of the box may be inside the camera's view: the box is culled when all eight
 // corners are outside one of the near, left, right, top or bottom planes (camera space).
@@ -20,16 +23,16 @@ bool in_frustum(const Camera& cam, const Bounds& b) {
         const glm::vec3 w((k & 1) ? b.max.x : b.min.x, (k & 2) ? b.max.y : b.min.y, (k & 4) ? b.max.z : b.min.z);
         p[k] = cam.R * w + cam.t;
     }
-    const float W = float(cam.width), H = float(cam.height);
+    const float W = float(cam.width) + kMarginPx, H = float(cam.height) + kMarginPx, m = kMarginPx;
     auto all_outside = [&](auto&& outside) {
         for (const glm::vec3& q : p)
             if (!outside(q)) return false;
         return true;
     };
     if (all_outside([&](const glm::vec3& q) { return q.z < kNear; })) return false;
-    if (all_outside([&](const glm::vec3& q) { return cam.fx * q.x + cam.cx * q.z < 0.0f; })) return false;
+    if (all_outside([&](const glm::vec3& q) { return cam.fx * q.x + (cam.cx + m) * q.z < 0.0f; })) return false;
     if (all_outside([&](const glm::vec3& q) { return cam.fx * q.x + (cam.cx - W) * q.z > 0.0f; })) return false;
-    if (all_outside([&](const glm::vec3& q) { return cam.fy * q.y + cam.cy * q.z < 0.0f; })) return false;
+    if (all_outside([&](const glm::vec3& q) { return cam.fy * q.y + (cam.cy + m) * q.z < 0.0f; })) return false;
     if (all_outside([&](const glm::vec3& q) { return cam.fy * q.y + (cam.cy - H) * q.z > 0.0f; })) return false;
     return true;
 }
@@ -143,7 +146,10 @@ SelectionPlan LodSelector::plan(const Camera& cam, size_t max_new_loads) {
                 queue.pop();
                 const std::vector<int> kids = visible_children(t);
                 const bool force = !has_content(t) || m_state[size_t(t)] == TileResidency::Failed;
-                if (!kids.empty() && (force || m_sse[size_t(t)] > m_budget.tau_px)) {
+                const bool has_children = !nodes[size_t(t)].children.empty();
+                // A merged tile reaches further than its children: when none of them is in view, its
+                // detail is not either, and it refines to nothing.
+                if (has_children && (force || m_sse[size_t(t)] > m_budget.tau_px)) {
                     uint64_t ks = 0, kb = 0;
                     for (int c : kids) ks += splats(c), kb += cost(c);
                     const uint64_t s_after = S - splats(t) + ks;
