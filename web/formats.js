@@ -36,7 +36,7 @@ function shBasisValues(x, y, z) {
 
 // Applies p' = F p for a diagonal F of +-1 with an even number of flips (a 180-degree turn):
 // quaternion (w, F v), SH coefficient k times Y_k(F d) / Y_k(d). Its own inverse.
-function applyAxisFlip(scene, fx, fy, fz) {
+export function applyAxisFlip(scene, fx, fy, fz) {
     const d = [0.31, 0.47, 0.83];
     const a = shBasisValues(d[0], d[1], d[2]);
     const b = shBasisValues(fx * d[0], fy * d[1], fz * d[2]);
