@@ -105,6 +105,7 @@ TileStreamer::~TileStreamer() {
     m_wake.notify_all();
     for (std::thread& t : m_threads) t.join();
     finish_uploads(true);
+    m_context.wait_idle(); // frames in flight may still read the pool
 }
 
 void TileStreamer::loader_main() {
@@ -299,6 +300,7 @@ const GpuScene& TileStreamer::update(const Camera& camera, uint32_t slot) {
     e.page_table = m_page_tables[slot].address();
     e.page_shift = m_options.page_shift;
     m_scenes[slot] = std::make_unique<GpuScene>(e);
+    m_last_external = e;
 
     m_stats.resident_tiles = m_selector->resident_tiles();
     m_stats.loading_tiles = m_selector->loading_tiles();

@@ -75,6 +75,8 @@ public:
     void set_budget(uint64_t splats, uint64_t bytes, double tau_px);
     const StreamingStats& stats() const { return m_stats; }
     const TileTree& tree() const { return m_tree; }
+    // The scene update() returned last, as external buffers (for a viewport that owns a GpuScene).
+    const GpuScene::External& last_scene() const { return m_last_external; }
     const std::vector<DrawnTile>& drawn() const { return m_plan.draw; }
     const SelectionPlan& plan() const { return m_plan; }
     TileResidency state(int tile) const { return m_selector->state(tile); }
@@ -130,6 +132,7 @@ private:
     std::vector<std::thread> m_threads;
 
     SelectionPlan m_plan;
+    GpuScene::External m_last_external;
     StreamingStats m_stats;
     uint64_t m_frame = 0;
     std::vector<std::string> m_messages;

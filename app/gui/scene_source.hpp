@@ -47,6 +47,9 @@ struct LoadedScene {
     bool antialiased = false;                              // the run's rendering setting
     std::vector<std::pair<std::string, std::string>> info; // label, value
     std::vector<std::string> warnings;
+    // A tiled scene (core/tiles/tileset.hpp), streamed by the viewer (app/gui/tiled_scene_view.hpp);
+    // `cloud` then holds its root tile, for framing.
+    std::filesystem::path tileset;
 };
 
 // Throws Error naming the path when it is none of the above or cannot be read.

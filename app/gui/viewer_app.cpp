@@ -197,6 +197,12 @@ void ViewerApp::open(const std::string& path) {
 void ViewerApp::apply_scene(LoadedScene scene, bool reframe) {
     m_scene = std::move(scene);
     if (!m_session) show_cloud(m_scene->cloud);
+    m_tiles.reset();
+    if (!m_scene->tileset.empty() && !m_session) {
+        m_context->wait_idle();
+        m_tiles = std::make_unique<TiledSceneView>(*m_context, m_scene->tileset, m_options.budget_splats,
+                                                   m_options.budget_mb);
+    }
     // Dynamic scenes: the viewport slices the 4D Gaussians at the time shown (the time panel).
     m_time.reset();
     if (m_scene->cloud_4d && !m_session) {
@@ -561,6 +567,7 @@ void ViewerApp::draw_sidebar(const Layout& layout, Commands& commands) {
         draw_view_panel(s, commands);
         draw_camera_panel(s, m_inputs, commands);
         draw_stats_panel(s);
+        if (m_tiles) m_tiles->panel();
         draw_camera_path_panel(s, m_inputs, commands);
         draw_screenshot_panel(s, m_inputs, commands);
     }
@@ -798,11 +805,13 @@ void ViewerApp::frame_loop_iteration() {
         apply(command::PathPreview{true});
         m_options.play_path = false;
     }
+    if (m_tiles && m_tiles->busy()) m_dirty = true; // tiles streaming in: render again
     RenderPlan p = plan(layout);
     if (m_show_ui && (m_view.show_cameras || m_view.show_path)) {
         const ViewerSnapshot s = snapshot();
         draw_viewport_overlays(s, p.display_camera, p.render_ui);
     }
+    if (m_tiles && m_show_ui) m_tiles->draw_boxes(p.display_camera, p.render_ui);
     ImGui::Render();
 
     const bool is_settled = settled(p);
@@ -819,6 +828,7 @@ void ViewerApp::frame_loop_iteration() {
     }
     const bool capture = m_window_shot.has_value() && m_window_capture;
 
+    if (m_tiles && p.render) m_tiles->update(p.camera, frame->slot, *m_viewport);
     m_viewport->record(*frame, p.render ? &p.camera : nullptr, m_view.render, p.layout);
     if (p.render) {
         m_has_render = true;

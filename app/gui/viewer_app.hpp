@@ -19,6 +19,7 @@
 #include "app/gui/recent_files.hpp"
 #include "app/gui/scene_framing.hpp"
 #include "app/gui/scene_source.hpp"
+#include "app/gui/tiled_scene_view.hpp"
 #include "app/gui/training_monitor.hpp"
 #include "app/gui/viewer_state.hpp"
 #include "app/gui/viewport_vk.hpp"
@@ -114,6 +115,7 @@ private:
     std::unique_ptr<LiveViewHost> m_live;
     bool m_live_shown = false;
     std::unique_ptr<ViewportRenderer> m_viewport;
+    std::unique_ptr<TiledSceneView> m_tiles; // a streamed tiled scene (null otherwise)
     std::unique_ptr<ImGuiLayer> m_imgui;
     bool m_window_capture = false;
 

@@ -113,6 +113,12 @@ void ViewportRenderer::set_external_scene(const vk::GpuScene::External& scene) {
     m_scene_size = scene.count;
 }
 
+void ViewportRenderer::set_streamed_scene(const vk::GpuScene::External& scene) {
+    m_scene_4d.reset();
+    m_scene = scene.count ? std::make_unique<vk::GpuScene>(scene) : nullptr;
+    m_scene_size = scene.count;
+}
+
 void ViewportRenderer::set_reference(const Image& rgb) {
     if (rgb.empty()) {
         clear_reference();

@@ -53,6 +53,9 @@ public:
     // app/session/live_view.hpp). Waits for frames in flight first, as set_scene does, which the
     // live view's fence scheme relies on.
     void set_external_scene(const vk::GpuScene::External& scene);
+    // A streamed tiled scene's buffers for the next render (renderer/tile_streamer_vk.hpp), set every
+    // frame without waiting: the streamer keeps what frames in flight read alive.
+    void set_streamed_scene(const vk::GpuScene::External& scene);
     // A 4D scene (gs4d): each render first slices it at RenderSettings::time on the GPU
     // (renderer/slice4d_vk.hpp), leaving out Gaussians whose marginal in t is below `min_weight`.
     void set_scene_4d(const std::shared_ptr<const GaussianCloud4d>& cloud, float min_weight);
