@@ -27,6 +27,8 @@
 #         bench_train_4d.jsonl  gs4d on dnerf_lego_tiny, the paper's 30k schedule (probes, then
 #                             the held-out PSNR, SSIM and training time)
 #         bench_render.jsonl  the Vulkan renderer on the 1M-Gaussian stress scene at 1920x1080
+#         bench_tiles.jsonl   the 50M-Gaussian city streamed along its flight at 1920x1080 under a
+#                             4 GB budget: frame time median / p99, first frame, refinement after a jump
 #         render_*.png, ground_truth.png   the first held-out fox view
 #         logs.tar.gz         GoogleTest XML, nvidia-smi, the benchmarks' stderr
 #       DEVICE_CHECK_SECONDS (default 400) bounds the whole run; later steps are skipped or cut
@@ -46,14 +48,14 @@ bundle)
         cmake --preset device > /dev/null
         cmake --build "$build" -j"$(nproc)" --target test_cuda_backend test_kernels_cuda test_device_selection_cuda \
             test_slice4d_cuda test_interop_cuda test_live_view_cuda bench_train bench_train_4d bench_render test_renderer \
-            test_renderer_vs_cpu
+            test_renderer_vs_cpu test_renderer_tiles bench_tiles
     fi
     rm -rf "$bundle"
     mkdir -p "$bundle/bin" "$bundle/lib" "$bundle/data/fox/colmap/sparse/0" "$bundle/data/dnerf_lego_tiny"
     exes=(tests/training/test_cuda_backend tests/training/test_kernels_cuda tests/training/test_device_selection_cuda
           tests/training/test_slice4d_cuda tests/training/test_interop_cuda tests/training/test_live_view_cuda
           bench/bench_train bench/bench_train_4d bench/bench_render tests/renderer/test_renderer
-          tests/renderer/test_renderer_vs_cpu)
+          tests/renderer/test_renderer_vs_cpu tests/renderer/test_renderer_tiles bench/bench_tiles)
     for exe in "${exes[@]}"; do
         if [[ -f $build/$exe ]]; then
             strip -o "$bundle/bin/$(basename "$exe")" "$build/$exe"
@@ -202,13 +204,27 @@ run)
         fi
         gtest test_renderer_vs_cpu 90
         gtest test_renderer 120
+        # Streamed tiled scenes: the tests, then the 50M-Gaussian city generated on the machine (written
+        # as tiles into TMPDIR), flown at 1920x1080 under a 4 GB budget (TILES_GAUSSIANS overrides 50M).
+        gtest test_renderer_tiles 60
+        t=$(($(left) - 10))
+        if ((t > 60)) && [[ -x $bin/bench_tiles ]]; then
+            log "bench_tiles: city ${TILES_GAUSSIANS:-50M} Gaussians, 1920x1080, 4096 MiB (at most $t s)"
+            timeout "$t" "$bin/bench_tiles" --generate "${TILES_GAUSSIANS:-50M}" --out "${TMPDIR:-/tmp}/splatscape-city" \
+                --width 1920 --height 1080 --budget-mb 4096 --budget-splats "${TILES_BUDGET_SPLATS:-8M}" --frames 300 \
+                > "$out/bench_tiles.jsonl" 2> "$out/bench_tiles.err" || log "bench_tiles did not finish"
+            cut -c1-200 "$out/bench_tiles.jsonl"
+            rm -rf "${TMPDIR:-/tmp}/splatscape-city"
+        else
+            log "skip bench_tiles (out of time or not in the bundle)"
+        fi
     fi
     # The device tool brings back few files: everything but the figures, the logs and the images
     # goes into one archive.
     (
         cd "$out" || exit
         keep=()
-        for f in xml gpu.txt bench_train.err bench_train_4d.err bench_render.err; do
+        for f in xml gpu.txt bench_train.err bench_train_4d.err bench_render.err bench_tiles.err; do
             if [[ -e $f ]]; then keep+=("$f"); fi
         done
         tar czf logs.tar.gz "${keep[@]}" && rm -rf "${keep[@]}"
