@@ -20,7 +20,9 @@
 #include "core/error.hpp"
 #include "core/scene/city.hpp"
 #include "core/tiles/tileset.hpp"
+#ifdef SPLATSCAPE_HAVE_VULKAN
 #include "renderer/tiled_renderer_vk.hpp"
+#endif
 
 using namespace splatscape;
 using Clock = std::chrono::steady_clock;
@@ -55,6 +57,12 @@ size_t parse_count(std::string s) {
 
 } // namespace
 
+#ifndef SPLATSCAPE_HAVE_VULKAN
+int main() {
+    std::fprintf(stderr, "bench_tiles: this build has no Vulkan renderer\n");
+    return 1;
+}
+#else
 int main(int argc, char** argv) {
     std::string scene, generate, out = "/tmp/splatscape-bench-city";
     int width = 1920, height = 1080, frames = 300, gpu = -1, leaf = 65536;
@@ -161,3 +169,4 @@ int main(int argc, char** argv) {
     }
     return 0;
 }
+#endif
