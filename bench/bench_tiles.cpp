@@ -73,20 +73,32 @@ int main(int argc, char** argv) {
             if (i + 1 >= argc) throw UsageError(a + " needs a value");
             return argv[++i];
         };
-        if (a == "--scene") scene = next();
-        else if (a == "--generate") generate = next();
-        else if (a == "--out") out = next();
-        else if (a == "--width") width = std::stoi(next());
-        else if (a == "--height") height = std::stoi(next());
-        else if (a == "--frames") frames = std::stoi(next());
-        else if (a == "--gpu") gpu = std::stoi(next());
-        else if (a == "--leaf-splats") leaf = std::stoi(next());
-        else if (a == "--budget-mb") budget_mb = std::stod(next());
-        else if (a == "--budget-splats") budget_splats = double(parse_count(next()));
-        else if (a == "--tau") tau = std::stod(next());
+        if (a == "--scene")
+            scene = next();
+        else if (a == "--generate")
+            generate = next();
+        else if (a == "--out")
+            out = next();
+        else if (a == "--width")
+            width = std::stoi(next());
+        else if (a == "--height")
+            height = std::stoi(next());
+        else if (a == "--frames")
+            frames = std::stoi(next());
+        else if (a == "--gpu")
+            gpu = std::stoi(next());
+        else if (a == "--leaf-splats")
+            leaf = std::stoi(next());
+        else if (a == "--budget-mb")
+            budget_mb = std::stod(next());
+        else if (a == "--budget-splats")
+            budget_splats = double(parse_count(next()));
+        else if (a == "--tau")
+            tau = std::stod(next());
         else {
-            std::fprintf(stderr, "usage: bench_tiles (--generate N [--out DIR] | --scene DIR) [--width W] [--height H] "
-                                 "[--frames N] [--budget-mb MB] [--budget-splats N] [--tau PX] [--leaf-splats N] [--gpu N]\n");
+            std::fprintf(stderr,
+                         "usage: bench_tiles (--generate N [--out DIR] | --scene DIR) [--width W] [--height H] "
+                         "[--frames N] [--budget-mb MB] [--budget-splats N] [--tau PX] [--leaf-splats N] [--gpu N]\n");
             return 2;
         }
     }
@@ -149,8 +161,8 @@ int main(int argc, char** argv) {
         figure("gpu_ms_median", percentile(gpu_ms, 0.5), "ms", res + device);
         figure("drawn_splats_max", double(most_drawn), "splats");
         figure("resident_bytes_max", double(most_resident), "bytes",
-               ", \"pool_bytes\": " + std::to_string(r.stats().pool_bytes) + ", \"gpu_memory_bytes\": " +
-                   std::to_string(r.gpu_memory_bytes()));
+               ", \"pool_bytes\": " + std::to_string(r.stats().pool_bytes) +
+                   ", \"gpu_memory_bytes\": " + std::to_string(r.gpu_memory_bytes()));
 
         // A jump across the city: frames until the new view is fully refined.
         const Camera there = flight(0.5);
@@ -160,7 +172,8 @@ int main(int argc, char** argv) {
             r.render_frame(there, settings);
             if (r.stats().refined) break;
         }
-        figure("refine_after_jump_ms", ms_since(jump), "ms", ", \"frames\": " + std::to_string(jump_frames + 1) + device);
+        figure("refine_after_jump_ms", ms_since(jump), "ms",
+               ", \"frames\": " + std::to_string(jump_frames + 1) + device);
         figure("tiles_read", double(r.stats().loaded_total), "tiles",
                ", \"bytes_read\": " + std::to_string(r.stats().bytes_read));
     } catch (const std::exception& e) {

@@ -40,8 +40,8 @@ TileStreamer::TileStreamer(Context& context, TileTree tree, const StreamingOptio
     const uint64_t max_pages = context.max_buffer_size() / (uint64_t(m_page_splats) * largest_row);
     m_pages = std::min(budget / page_bytes(), max_pages);
     if (m_pages == 0)
-        throw Error(cat("a memory budget of ", format_bytes(budget), " holds no page of ", m_page_splats,
-                        " splats (", format_bytes(page_bytes()), "): raise --budget-mb"));
+        throw Error(cat("a memory budget of ", format_bytes(budget), " holds no page of ", m_page_splats, " splats (",
+                        format_bytes(page_bytes()), "): raise --budget-mb"));
     if (m_pages > uint64_t(UINT32_MAX) >> options.page_shift) m_pages = uint64_t(UINT32_MAX) >> options.page_shift;
     const uint64_t n = m_pages * m_page_splats;
     m_means = Buffer(context, n * 16, kPoolUsage, MemoryUsage::GpuOnly, "tile pool means", true);
@@ -61,7 +61,8 @@ TileStreamer::TileStreamer(Context& context, TileTree tree, const StreamingOptio
     uint64_t largest_tile = 0;
     for (const TileNode& t : m_tree.nodes) largest_tile = std::max(largest_tile, t.splats);
     const uint64_t staging =
-        std::max<uint64_t>(options.upload_bytes_per_frame / kBatches, std::max<uint64_t>(largest_tile, 1 << 16) * page_bytes() / m_page_splats);
+        std::max<uint64_t>(options.upload_bytes_per_frame / kBatches,
+                           std::max<uint64_t>(largest_tile, 1 << 16) * page_bytes() / m_page_splats);
     m_batches.resize(kBatches);
     for (UploadBatch& b : m_batches) {
         b.staging = Buffer(context, staging, VK_BUFFER_USAGE_TRANSFER_SRC_BIT, MemoryUsage::Upload, "tile staging");
@@ -88,7 +89,8 @@ TileStreamer::TileStreamer(Context& context, TileTree tree, const StreamingOptio
     sb.tau_px = options.tau_px;
     sb.fade_frames = options.fade_frames;
     const uint64_t pb = page_bytes(), ps = m_page_splats;
-    m_selector = std::make_unique<LodSelector>(m_tree, sb, [pb, ps](uint64_t splats) { return div_up(splats, ps) * pb; });
+    m_selector =
+        std::make_unique<LodSelector>(m_tree, sb, [pb, ps](uint64_t splats) { return div_up(splats, ps) * pb; });
     m_messages = m_tree.problems;
     m_stats.tiles = m_tree.nodes.size();
     m_stats.pool_bytes = m_pages * page_bytes();
@@ -213,9 +215,10 @@ void TileStreamer::start_uploads() {
             for (int a = 0; a < 4; ++a) {
                 std::memcpy(b.staging.mapped() + used, src[a], l.count * rows[a]);
                 for (uint64_t k = 0; k < need; ++k) {
-                    const uint64_t first = k * m_page_splats, count = std::min<uint64_t>(m_page_splats, l.count - first);
-                    copies[a].push_back({used + first * rows[a], uint64_t(pages[k]) * m_page_splats * rows[a],
-                                         count * rows[a]});
+                    const uint64_t first = k * m_page_splats,
+                                   count = std::min<uint64_t>(m_page_splats, l.count - first);
+                    copies[a].push_back(
+                        {used + first * rows[a], uint64_t(pages[k]) * m_page_splats * rows[a], count * rows[a]});
                 }
                 used += l.count * rows[a];
             }
@@ -234,7 +237,8 @@ void TileStreamer::start_uploads() {
         const Buffer* dst[4] = {&m_means, &m_scales, &m_rotations, &m_sh};
         for (int a = 0; a < 4; ++a)
             if (!copies[a].empty())
-                vkCmdCopyBuffer(b.cmd, b.staging.handle(), dst[a]->handle(), uint32_t(copies[a].size()), copies[a].data());
+                vkCmdCopyBuffer(b.cmd, b.staging.handle(), dst[a]->handle(), uint32_t(copies[a].size()),
+                                copies[a].data());
         SPLATSCAPE_VK_CHECK(vkEndCommandBuffer(b.cmd));
         VkFence fence = b.fence;
         SPLATSCAPE_VK_CHECK(vkResetFences(m_context.device(), 1, &fence));

@@ -35,13 +35,13 @@ namespace splatscape::vk {
 class Context;
 
 struct StreamingOptions {
-    uint64_t budget_splats = 0;    // drawn at once; 0: no limit
-    uint64_t budget_bytes = 0;     // the page pool; 0: a quarter of the device's memory, at most 4 GiB
-    double tau_px = 2.0;           // screen-space error to refine to, in pixels
-    int fade_frames = 8;           // cross-fade between levels (0: swap at once)
+    uint64_t budget_splats = 0; // drawn at once; 0: no limit
+    uint64_t budget_bytes = 0;  // the page pool; 0: a quarter of the device's memory, at most 4 GiB
+    double tau_px = 2.0;        // screen-space error to refine to, in pixels
+    int fade_frames = 8;        // cross-fade between levels (0: swap at once)
     int loader_threads = 2;
-    uint32_t page_shift = 12;      // 4096 splats a page
-    size_t max_in_flight = 8;      // tiles requested and not yet resident
+    uint32_t page_shift = 12; // 4096 splats a page
+    size_t max_in_flight = 8; // tiles requested and not yet resident
     uint64_t upload_bytes_per_frame = uint64_t(256) << 20;
 };
 

@@ -52,8 +52,8 @@ RenderOutput TiledSceneRenderer::draw(const vk::GpuScene& scene, const Camera& c
         const uint32_t before = s.renderer.instance_capacity();
         s.renderer.prepare(scene, w, h);
         if (attempt > 0 && s.renderer.instance_capacity() <= before)
-            throw Error(cat("the frame needs ", result.stats.instances, " (tile, Gaussian) pairs; the device has room for ",
-                            before));
+            throw Error(cat("the frame needs ", result.stats.instances,
+                            " (tile, Gaussian) pairs; the device has room for ", before));
         s.context.submit_and_wait([&](VkCommandBuffer cmd) {
             s.renderer.record(cmd, scene, camera, settings, nullptr, s.timer.enabled() ? &s.timer : nullptr);
             VkBufferCopy copy{0, 0, VkDeviceSize(w) * h * 16};

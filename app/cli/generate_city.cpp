@@ -38,7 +38,9 @@ size_t parse_count(const std::string& text) {
 
 void add_city_options(CLI::App& cmd, CityArgs& a) {
     const std::string group = "city";
-    cmd.add_option("--blocks", a.dataset.city.blocks, "city: blocks along each side")->capture_default_str()->group(group);
+    cmd.add_option("--blocks", a.dataset.city.blocks, "city: blocks along each side")
+        ->capture_default_str()
+        ->group(group);
     cmd.add_option("--gaussians", a.gaussians,
                    "city: write the city directly as a tiled Gaussian scene of this many Gaussians (e.g. 2M, 50M) "
                    "instead of a dataset")

@@ -32,10 +32,12 @@ void add_streaming_options(CLI::App& cmd, StreamingArgs& a) {
                  "Render each frame as a viewer shows it, without waiting for tiles in flight (default: each frame "
                  "fully refined)")
         ->group(group);
-    cmd.add_option("--fade-frames", a.fade_frames, "Cross-fade between levels over N frames (default 8 with --realtime, else 0)")
+    cmd.add_option("--fade-frames", a.fade_frames,
+                   "Cross-fade between levels over N frames (default 8 with --realtime, else 0)")
         ->check(CLI::Range(0, 1000))
         ->group(group);
-    cmd.add_option("--stream-stats", a.stats, "Write per-frame streaming figures (JSON lines) to this file")->group(group);
+    cmd.add_option("--stream-stats", a.stats, "Write per-frame streaming figures (JSON lines) to this file")
+        ->group(group);
 }
 
 int render_tiled_scene(const TiledRenderRequest& r) {
@@ -51,8 +53,9 @@ int render_tiled_scene(const TiledRenderRequest& r) {
     if (r.up.size() == 3) up = glm::normalize(glm::vec3(r.up[0], r.up[1], r.up[2]));
     const float radius = r.radius > 0 ? r.radius : 0.75f * glm::length(box.size());
     const std::vector<PathFrame> frames =
-        r.orbit > 0 ? orbit_frames(box.center(), up, radius, r.elevation > -1000 ? r.elevation : 30.0f, r.orbit, r.defaults)
-                    : read_camera_path(r.camera_path, r.defaults);
+        r.orbit > 0
+            ? orbit_frames(box.center(), up, radius, r.elevation > -1000 ? r.elevation : 30.0f, r.orbit, r.defaults)
+            : read_camera_path(r.camera_path, r.defaults);
     vk::StreamingOptions o;
     o.budget_splats = uint64_t(r.streaming.budget_splats);
     o.budget_bytes = uint64_t(r.streaming.budget_mb * 1048576.0);
@@ -74,8 +77,9 @@ int render_tiled_scene(const TiledRenderRequest& r) {
     ProgressBar bar("render", frames.size(), "frame");
     for (size_t i = 0; i < frames.size(); ++i) {
         bool refined = true;
-        const RenderOutput img = r.streaming.realtime ? renderer.render_frame(frames[i].camera, settings)
-                                                      : renderer.render_settled(frames[i].camera, settings, 600.0, &refined);
+        const RenderOutput img = r.streaming.realtime
+                                     ? renderer.render_frame(frames[i].camera, settings)
+                                     : renderer.render_settled(frames[i].camera, settings, 600.0, &refined);
         if (!refined) log::warn("frame ", i, ": not fully refined after 600 s");
         for (const std::string& m : renderer.streamer().take_messages()) log::warn(m);
         char name[32];
@@ -83,11 +87,12 @@ int render_tiled_scene(const TiledRenderRequest& r) {
         save_image(out / name, img.image);
         const vk::StreamingStats& s = renderer.stats();
         if (stats_file)
-            stats_file << "{\"frame\": " << i << ", \"drawn_tiles\": " << s.drawn_tiles << ", \"drawn_splats\": "
-                       << s.drawn_splats << ", \"resident_tiles\": " << s.resident_tiles << ", \"resident_splats\": "
-                       << s.resident_splats << ", \"resident_bytes\": " << s.resident_bytes << ", \"loading\": "
-                       << s.loading_tiles << ", \"loaded_total\": " << s.loaded_total << ", \"refined\": "
-                       << (s.refined ? "true" : "false") << ", \"gpu_ms\": " << img.stats.gpu_ms << "}\n";
+            stats_file << "{\"frame\": " << i << ", \"drawn_tiles\": " << s.drawn_tiles
+                       << ", \"drawn_splats\": " << s.drawn_splats << ", \"resident_tiles\": " << s.resident_tiles
+                       << ", \"resident_splats\": " << s.resident_splats << ", \"resident_bytes\": " << s.resident_bytes
+                       << ", \"loading\": " << s.loading_tiles << ", \"loaded_total\": " << s.loaded_total
+                       << ", \"refined\": " << (s.refined ? "true" : "false") << ", \"gpu_ms\": " << img.stats.gpu_ms
+                       << "}\n";
         bar.update(i + 1);
     }
     bar.finish();

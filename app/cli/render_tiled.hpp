@@ -11,12 +11,12 @@
 namespace splatscape::cli {
 
 struct StreamingArgs {
-    double budget_splats = 0;  // drawn at once (0: no limit)
-    double budget_mb = 0;      // GPU memory for resident tiles (0: a quarter of the device's, at most 4 GiB)
-    double tau = 2.0;          // pixels
-    bool realtime = false;     // frames as a viewer shows them (no waiting for tiles)
-    int fade_frames = -1;      // -1: 0 when settling, 8 in real time
-    std::string stats;         // JSON lines of per-frame streaming figures
+    double budget_splats = 0; // drawn at once (0: no limit)
+    double budget_mb = 0;     // GPU memory for resident tiles (0: a quarter of the device's, at most 4 GiB)
+    double tau = 2.0;         // pixels
+    bool realtime = false;    // frames as a viewer shows them (no waiting for tiles)
+    int fade_frames = -1;     // -1: 0 when settling, 8 in real time
+    std::string stats;        // JSON lines of per-frame streaming figures
 };
 
 void add_streaming_options(CLI::App& command, StreamingArgs& args);

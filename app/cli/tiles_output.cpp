@@ -117,13 +117,15 @@ int write_tiled_web_folder(const SceneOutputArgs& args) {
     const fs::path src = fs::is_directory(in) ? in : in.parent_path();
     std::error_code ec;
     fs::create_directories(out, ec);
-    if (!fs::is_directory(out)) throw Error(out.string(), "", "cannot create the folder (a tiled scene's page is a folder)");
+    if (!fs::is_directory(out))
+        throw Error(out.string(), "", "cannot create the folder (a tiled scene's page is a folder)");
     if (!fs::equivalent(src, out, ec)) {
         for (const char* name : {kTilesetFile, kHierarchyFile})
             if (fs::exists(src / name)) fs::copy_file(src / name, out / name, fs::copy_options::overwrite_existing);
         for (const char* folder : {"tiles", "subtrees"})
             if (fs::is_directory(src / folder))
-                fs::copy(src / folder, out / folder, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+                fs::copy(src / folder, out / folder,
+                         fs::copy_options::recursive | fs::copy_options::overwrite_existing);
     }
     // The viewer's files as they are (the page is served over HTTP, so modules load), with the page
     // pointed at the tileset.

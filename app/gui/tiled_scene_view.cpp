@@ -12,8 +12,9 @@ namespace {
 
 // One colour per level, repeating.
 ImU32 level_colour(int level) {
-    static const ImU32 colours[] = {IM_COL32(255, 90, 80, 200),  IM_COL32(255, 180, 60, 200), IM_COL32(240, 240, 80, 200),
-                                    IM_COL32(90, 220, 90, 200),  IM_COL32(70, 200, 230, 200), IM_COL32(110, 120, 255, 200),
+    static const ImU32 colours[] = {IM_COL32(255, 90, 80, 200),  IM_COL32(255, 180, 60, 200),
+                                    IM_COL32(240, 240, 80, 200), IM_COL32(90, 220, 90, 200),
+                                    IM_COL32(70, 200, 230, 200), IM_COL32(110, 120, 255, 200),
                                     IM_COL32(220, 110, 240, 200)};
     return colours[size_t(level) % (sizeof(colours) / sizeof(colours[0]))];
 }
@@ -84,8 +85,10 @@ void TiledSceneView::draw_boxes(const Camera& camera, const UiRect& rect) const 
             // Clip the edge at the near plane.
             if (a.z < near) a += (b - a) * ((near - a.z) / (b.z - a.z));
             if (b.z < near) b += (a - b) * ((near - b.z) / (a.z - b.z));
-            const ImVec2 pa{rect.x + sx * (camera.fx * a.x / a.z + camera.cx), rect.y + sy * (camera.fy * a.y / a.z + camera.cy)};
-            const ImVec2 pb{rect.x + sx * (camera.fx * b.x / b.z + camera.cx), rect.y + sy * (camera.fy * b.y / b.z + camera.cy)};
+            const ImVec2 pa{rect.x + sx * (camera.fx * a.x / a.z + camera.cx),
+                            rect.y + sy * (camera.fy * a.y / a.z + camera.cy)};
+            const ImVec2 pb{rect.x + sx * (camera.fx * b.x / b.z + camera.cx),
+                            rect.y + sy * (camera.fy * b.y / b.z + camera.cy)};
             list->AddLine(pa, pb, level_colour(n.level), 1.0f);
         }
     }

@@ -10,8 +10,8 @@ bool draw_tiles_panel(TilesPanelState& s) {
     const vk::StreamingStats& t = s.stats;
     bool changed = false;
     ImGui::Text("%zu tiles in %d levels", t.tiles, s.levels);
-    changed |= ImGui::SliderFloat("splat budget (M)", &s.budget_msplats, 0.0f, 100.0f, s.budget_msplats > 0 ? "%.2f" : "no limit",
-                                  ImGuiSliderFlags_Logarithmic);
+    changed |= ImGui::SliderFloat("splat budget (M)", &s.budget_msplats, 0.0f, 100.0f,
+                                  s.budget_msplats > 0 ? "%.2f" : "no limit", ImGuiSliderFlags_Logarithmic);
     changed |= ImGui::SliderFloat("memory (MiB)", &s.budget_mb, 1.0f, s.pool_mb, "%.0f");
     changed |= ImGui::SliderFloat("error (px)", &s.tau, 0.25f, 32.0f, "%.2f", ImGuiSliderFlags_Logarithmic);
     ImGui::Checkbox("tile boxes (colour = level)", &s.show_boxes);

@@ -158,7 +158,8 @@ SceneDescription city_description(const CityOptions& o) {
             // Trees along two sides of the pavement.
             for (int side = 0; side < 2; ++side)
                 for (float s = -half + 5.0f; s <= half - 5.0f; s += 12.0f) {
-                    const glm::vec2 p = side == 0 ? glm::vec2(cx + s, cy - half + 2.0f) : glm::vec2(cx - half + 2.0f, cy + s);
+                    const glm::vec2 p =
+                        side == 0 ? glm::vec2(cx + s, cy - half + 2.0f) : glm::vec2(cx - half + 2.0f, cy + s);
                     const float tall = rng.uniform(0.8f, 1.2f);
                     Primitive trunk;
                     trunk.name = "trunk";
@@ -198,7 +199,9 @@ void write_city_flight(const fs::path& path, const CityOptions& o, int frames, f
         const glm::vec3 eye = flight_point(o, u);
         glm::vec3 target = flight_point(o, u + 0.04f);
         target.z = std::max(0.0f, eye.z - 22.0f);
-        keys.push_back({{"t", double(i) / 30.0}, {"position", vec_json(eye)}, {"look_at", vec_json(target)},
+        keys.push_back({{"t", double(i) / 30.0},
+                        {"position", vec_json(eye)},
+                        {"look_at", vec_json(target)},
                         {"fov_y", fov_y_degrees}});
     }
     save_json(path, {{"fps", 30}, {"interpolation", "smooth"}, {"up", {0, 0, 1}}, {"keyframes", keys}});
@@ -229,9 +232,8 @@ CityDatasetStats generate_city_dataset(const CityDatasetOptions& o, const fs::pa
         train.push_back({cat("train/r_", i), c});
     }
     for (int i = 0; i < o.test_views; ++i)
-        test.push_back({cat("test/r_", i),
-                        city_flight_camera(o.city, (float(i) + 0.5f) / float(o.test_views), o.width, o.height,
-                                           o.fov_y_degrees)});
+        test.push_back({cat("test/r_", i), city_flight_camera(o.city, (float(i) + 0.5f) / float(o.test_views), o.width,
+                                                              o.height, o.fov_y_degrees)});
     std::vector<View*> all;
     for (auto& v : train) all.push_back(&v);
     for (auto& v : test) all.push_back(&v);
@@ -254,14 +256,15 @@ CityDatasetStats generate_city_dataset(const CityDatasetOptions& o, const fs::pa
     save_json(dir / "transforms_test.json", transforms(test));
     save_json(dir / "transforms_val.json", transforms(test));
     write_city_flight(dir / "flight.json", o.city, o.flight_frames, o.fov_y_degrees);
-    save_json(dir / "scene.json", {{"scene", "city"},
-                                   {"frame", "world +z up, ground z = 0, metres; transform_matrix is OpenGL camera-to-world"},
-                                   {"blocks", o.city.blocks},
-                                   {"block_size", o.city.block_size},
-                                   {"street_width", o.city.street_width},
-                                   {"extent", o.city.extent()},
-                                   {"seed", o.city.seed},
-                                   {"primitives", description.primitives.size()}});
+    save_json(dir / "scene.json",
+              {{"scene", "city"},
+               {"frame", "world +z up, ground z = 0, metres; transform_matrix is OpenGL camera-to-world"},
+               {"blocks", o.city.blocks},
+               {"block_size", o.city.block_size},
+               {"street_width", o.city.street_width},
+               {"extent", o.city.extent()},
+               {"seed", o.city.seed},
+               {"primitives", description.primitives.size()}});
     CityDatasetStats s;
     s.images = all.size();
     s.primitives = description.primitives.size();

@@ -27,9 +27,9 @@
 namespace splatscape {
 
 struct CityOptions {
-    int blocks = 6;              // blocks along x and along y
-    float block_size = 60.0f;    // metres, pavement included
-    float street_width = 14.0f;  // metres
+    int blocks = 6;             // blocks along x and along y
+    float block_size = 60.0f;   // metres, pavement included
+    float street_width = 14.0f; // metres
     uint64_t seed = 0;
 
     float extent() const { return float(blocks) * (block_size + street_width) + street_width; }

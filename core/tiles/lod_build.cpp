@@ -51,8 +51,10 @@ void jacobi3(double A[3][3], double V[3][3]) {
 void rotation_of(const float* q, double R[3][3]) {
     double w = q[0], x = q[1], y = q[2], z = q[3];
     const double n = std::sqrt(w * w + x * x + y * y + z * z);
-    if (n > 0) w /= n, x /= n, y /= n, z /= n;
-    else w = 1, x = y = z = 0;
+    if (n > 0)
+        w /= n, x /= n, y /= n, z /= n;
+    else
+        w = 1, x = y = z = 0;
     R[0][0] = 1 - 2 * (y * y + z * z), R[0][1] = 2 * (x * y - w * z), R[0][2] = 2 * (x * z + w * y);
     R[1][0] = 2 * (x * y + w * z), R[1][1] = 1 - 2 * (x * x + z * z), R[1][2] = 2 * (y * z - w * x);
     R[2][0] = 2 * (x * z - w * y), R[2][1] = 2 * (y * z + w * x), R[2][2] = 1 - 2 * (x * x + y * y);
@@ -64,7 +66,9 @@ void covariance_of(const GaussianCloud& c, size_t i, double cov[6]) {
     rotation_of(&c.rotations[4 * i], R);
     double s2[3];
     for (int a = 0; a < 3; ++a) s2[a] = std::exp(2.0 * double(c.log_scales[3 * i + a]));
-    auto e = [&](int r, int col) { return R[r][0] * R[col][0] * s2[0] + R[r][1] * R[col][1] * s2[1] + R[r][2] * R[col][2] * s2[2]; };
+    auto e = [&](int r, int col) {
+        return R[r][0] * R[col][0] * s2[0] + R[r][1] * R[col][1] * s2[1] + R[r][2] * R[col][2] * s2[2];
+    };
     cov[0] = e(0, 0), cov[1] = e(0, 1), cov[2] = e(0, 2), cov[3] = e(1, 1), cov[4] = e(1, 2), cov[5] = e(2, 2);
 }
 
@@ -270,8 +274,8 @@ GaussianCloud merge_gaussians(const GaussianCloud& c, size_t target, double* err
         const double area = projected_area(&out.log_scales[3 * g]);
         const double alpha = std::clamp(coverage / std::max(area, 1e-30), 1e-4, 0.995);
         out.opacities[g] = float(std::log(alpha / (1.0 - alpha)));
-        double S[3][3] = {{spread[0], spread[1], spread[2]}, {spread[1], spread[3], spread[4]},
-                          {spread[2], spread[4], spread[5]}};
+        double S[3][3] = {
+            {spread[0], spread[1], spread[2]}, {spread[1], spread[3], spread[4]}, {spread[2], spread[4], spread[5]}};
         double V[3][3];
         jacobi3(S, V);
         group_error[g] = 2.0 * std::sqrt(std::max({S[0][0], S[1][1], S[2][2], 0.0}));
@@ -284,8 +288,9 @@ GaussianCloud merge_gaussians(const GaussianCloud& c, size_t target, double* err
     return out;
 }
 
-std::vector<LodNodeInfo> build_lod_hierarchy(const GaussianCloud& cloud, const LodBuildOptions& o,
-                                             const std::function<void(const LodNodeInfo&, const GaussianCloud&)>& emit) {
+std::vector<LodNodeInfo>
+build_lod_hierarchy(const GaussianCloud& cloud, const LodBuildOptions& o,
+                    const std::function<void(const LodNodeInfo&, const GaussianCloud&)>& emit) {
     if (o.leaf_splats < 16) throw UsageError(cat("--leaf-splats ", o.leaf_splats, " is too small (at least 16)"));
     if (cloud.size() > size_t(UINT32_MAX)) throw Error(cat(cloud.size(), " Gaussians are more than a hierarchy holds"));
     const size_t n = cloud.size();

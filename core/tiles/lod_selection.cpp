@@ -138,7 +138,9 @@ SelectionPlan LodSelector::plan(const Camera& cam, size_t max_new_loads) {
         uint64_t S = splats(0), B = cost(0);
         if (S <= m_budget.max_splats && B <= m_budget.max_bytes) {
             using Entry = std::pair<double, int>;
-            auto cmp = [](const Entry& a, const Entry& b) { return a.first < b.first || (a.first == b.first && a.second > b.second); };
+            auto cmp = [](const Entry& a, const Entry& b) {
+                return a.first < b.first || (a.first == b.first && a.second > b.second);
+            };
             std::priority_queue<Entry, std::vector<Entry>, decltype(cmp)> queue(cmp);
             queue.push({m_sse[0], 0});
             while (!queue.empty()) {
@@ -173,7 +175,8 @@ SelectionPlan LodSelector::plan(const Camera& cam, size_t max_new_loads) {
     std::vector<char> drawn_before(n, 0);
     for (size_t t = 0; t < n; ++t) drawn_before[t] = m_fade[t] > 0.0f;
     for (size_t t = 0; t < n; ++t)
-        if ((desired[t] || ancestor[t] || drawn_before[t]) && m_state[t] == TileResidency::Resident) m_last_used[t] = m_frame;
+        if ((desired[t] || ancestor[t] || drawn_before[t]) && m_state[t] == TileResidency::Resident)
+            m_last_used[t] = m_frame;
     auto evictable = [&](int tier) {
         std::vector<int> out;
         for (size_t t = 0; t < n; ++t) {
@@ -184,8 +187,11 @@ SelectionPlan LodSelector::plan(const Camera& cam, size_t max_new_loads) {
             if (tier == 3 && wanted) out.push_back(int(t));
         }
         std::sort(out.begin(), out.end(), [&](int a, int b) {
-            if (tier == 3) return nodes[size_t(a)].level > nodes[size_t(b)].level || (nodes[size_t(a)].level == nodes[size_t(b)].level && a > b);
-            return m_last_used[size_t(a)] < m_last_used[size_t(b)] || (m_last_used[size_t(a)] == m_last_used[size_t(b)] && a < b);
+            if (tier == 3)
+                return nodes[size_t(a)].level > nodes[size_t(b)].level ||
+                       (nodes[size_t(a)].level == nodes[size_t(b)].level && a > b);
+            return m_last_used[size_t(a)] < m_last_used[size_t(b)] ||
+                   (m_last_used[size_t(a)] == m_last_used[size_t(b)] && a < b);
         });
         return out;
     };
@@ -316,7 +322,8 @@ SelectionPlan LodSelector::plan(const Camera& cam, size_t max_new_loads) {
             pending = true;
     bool all_desired_drawn = true;
     for (int t : plan.desired)
-        if (has_content(t) && m_state[size_t(t)] != TileResidency::Failed && !drawn[size_t(t)]) all_desired_drawn = false;
+        if (has_content(t) && m_state[size_t(t)] != TileResidency::Failed && !drawn[size_t(t)])
+            all_desired_drawn = false;
     plan.refined = !pending && !fading && all_desired_drawn;
     return plan;
 }

@@ -47,13 +47,13 @@ struct DrawnTile {
 };
 
 struct SelectionPlan {
-    std::vector<DrawnTile> draw;      // parents before children, ties by id
-    std::vector<int> load;            // to request now, most wanted first
-    std::vector<int> evict;           // dropped now (already Absent here): the caller frees them
-    std::vector<int> desired;         // the desired cut
+    std::vector<DrawnTile> draw; // parents before children, ties by id
+    std::vector<int> load;       // to request now, most wanted first
+    std::vector<int> evict;      // dropped now (already Absent here): the caller frees them
+    std::vector<int> desired;    // the desired cut
     uint64_t drawn_splats = 0;
     uint64_t desired_splats = 0;
-    bool refined = false;             // every desired tile is drawn, nothing fades, nothing is pending
+    bool refined = false; // every desired tile is drawn, nothing fades, nothing is pending
 };
 
 class LodSelector {
@@ -97,11 +97,11 @@ private:
     std::vector<uint64_t> m_charged;      // bytes reserved for each resident or loading tile
     std::vector<uint64_t> m_last_used;    // frame a tile was last kept
     std::vector<double> m_sse;
-    std::vector<float> m_fade;            // current fade of drawn tiles (0: not drawn)
-    std::vector<int> m_fading_out;        // tiles leaving the draw set, still fading
+    std::vector<float> m_fade;     // current fade of drawn tiles (0: not drawn)
+    std::vector<int> m_fading_out; // tiles leaving the draw set, still fading
     uint64_t m_resident_bytes = 0;
     uint64_t m_frame = 0;
-    uint64_t m_unknown_splats = 65536;    // estimate for tiles whose count is unknown
+    uint64_t m_unknown_splats = 65536; // estimate for tiles whose count is unknown
 };
 
 } // namespace splatscape

@@ -155,8 +155,8 @@ std::optional<GaussianCloud> decode_spz_tile(const uint8_t* data, size_t size, c
             const size_t off = bv.value("byteOffset", size_t(0)), len = bv.value("byteLength", size_t(0));
             SPLATSCAPE_REQUIRE(bv.value("buffer", 0) == 0 && bin, file, field,
                                "the SPZ data must be in the GLB's binary chunk");
-            SPLATSCAPE_REQUIRE(off <= bin_len && len <= bin_len - off, file, field, "buffer view ", view,
-                               " (offset ", off, ", length ", len, ") runs past the ", bin_len, "-byte binary chunk");
+            SPLATSCAPE_REQUIRE(off <= bin_len && len <= bin_len - off, file, field, "buffer view ", view, " (offset ",
+                               off, ", length ", len, ") runs past the ", bin_len, "-byte binary chunk");
             GaussianCloud c = decode_spz(bin + off, len, file + ": " + field);
             apply_axis_flip(c, kInternalToSpzInGltf);
             parts.push_back(std::move(c));

@@ -22,8 +22,8 @@ namespace splatscape {
 constexpr const char* kSpzCompressionExtension = "KHR_gaussian_splatting_compression_spz_2";
 
 struct TileEncoding {
-    bool spz = false;     // SPZ-compressed (smaller, quantised as SPZ quantises: core/io/spz.hpp)
-    int spz_version = 2;  // 2 or 3 inside the glTF
+    bool spz = false;    // SPZ-compressed (smaller, quantised as SPZ quantises: core/io/spz.hpp)
+    int spz_version = 2; // 2 or 3 inside the glTF
 };
 
 std::vector<uint8_t> encode_tile(const GaussianCloud& cloud, const TileEncoding& encoding);

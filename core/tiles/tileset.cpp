@@ -139,7 +139,8 @@ struct TilesetReader {
         glm::dmat4 m;
         for (int c = 0; c < 4; ++c)
             for (int r = 0; r < 4; ++r) {
-                SPLATSCAPE_REQUIRE(t[size_t(4 * c + r)].is_number() && std::isfinite(t[size_t(4 * c + r)].get<double>()),
+                SPLATSCAPE_REQUIRE(t[size_t(4 * c + r)].is_number() &&
+                                       std::isfinite(t[size_t(4 * c + r)].get<double>()),
                                    file, "transform", "expected finite numbers");
                 m[c][r] = t[size_t(4 * c + r)].get<double>();
             }
@@ -223,7 +224,8 @@ struct TilesetReader {
             if (t.contains("content")) content = &t["content"];
             if (t.contains("contents") && t["contents"].is_array() && !t["contents"].empty()) {
                 content = &t["contents"][0];
-                if (t["contents"].size() > 1) once("contents", cat(name, ": only the first of a tile's contents is read"));
+                if (t["contents"].size() > 1)
+                    once("contents", cat(name, ": only the first of a tile's contents is read"));
             }
             if (content) {
                 SPLATSCAPE_REQUIRE(content->is_object(), name, "content", "expected an object");
@@ -232,7 +234,8 @@ struct TilesetReader {
                                    "expected a string");
                 uri = (*content)[key].get<std::string>();
                 SPLATSCAPE_REQUIRE(uri.find("://") == std::string::npos && !uri.empty() && uri[0] != '/', name,
-                                   "content.uri", "'", uri, "': only relative paths inside the tileset's folder are read");
+                                   "content.uri", "'", uri,
+                                   "': only relative paths inside the tileset's folder are read");
             }
             const fs::path content_path = (file.parent_path() / uri).lexically_normal();
             if (!uri.empty() && lower_extension(uri) == ".json") {
@@ -290,8 +293,8 @@ bool read_hierarchy(const fs::path& path, TileTree& tree) {
     for (int a = 0; a < 3; ++a) tree.up[a] = up[size_t(a)].get<float>();
     const Json& nodes = json_member(doc, "nodes", "", name);
     SPLATSCAPE_REQUIRE(nodes.is_array() && !nodes.empty(), name, "nodes", "expected a non-empty array");
-    SPLATSCAPE_REQUIRE(nodes.size() <= kMaxTiles, name, "nodes", nodes.size(), " tiles is more than the ",
-                       kMaxTiles, " supported");
+    SPLATSCAPE_REQUIRE(nodes.size() <= kMaxTiles, name, "nodes", nodes.size(), " tiles is more than the ", kMaxTiles,
+                       " supported");
     std::vector<TileNode> out(nodes.size());
     for (size_t i = 0; i < nodes.size(); ++i) {
         const Json& n = nodes[i];
@@ -344,13 +347,14 @@ void apply_transform(GaussianCloud& c, const glm::dmat4& m, const std::string& f
     const int K = c.sh_coeffs();
     const float log_s = float(std::log(s0));
     for (size_t i = 0; i < c.size(); ++i) {
-        const glm::dvec3 p = glm::dvec3(m * glm::dvec4(c.positions[3 * i], c.positions[3 * i + 1], c.positions[3 * i + 2], 1.0));
+        const glm::dvec3 p =
+            glm::dvec3(m * glm::dvec4(c.positions[3 * i], c.positions[3 * i + 1], c.positions[3 * i + 2], 1.0));
         for (int a = 0; a < 3; ++a) {
             c.positions[3 * i + a] = float(p[a]);
             c.log_scales[3 * i + a] += log_s;
         }
-        const glm::dquat r = q * glm::dquat(c.rotations[4 * i], c.rotations[4 * i + 1], c.rotations[4 * i + 2],
-                                            c.rotations[4 * i + 3]);
+        const glm::dquat r =
+            q * glm::dquat(c.rotations[4 * i], c.rotations[4 * i + 1], c.rotations[4 * i + 2], c.rotations[4 * i + 3]);
         c.rotations[4 * i] = float(r.w), c.rotations[4 * i + 1] = float(r.x);
         c.rotations[4 * i + 2] = float(r.y), c.rotations[4 * i + 3] = float(r.z);
         for (int l = 1; l <= c.sh_degree; ++l) {
@@ -388,7 +392,8 @@ uint64_t TileTree::total_splats() const {
 TiledSceneSummary write_tiled_scene(const GaussianCloud& cloud, const fs::path& dir, const TiledSceneOptions& o) {
     const auto t0 = std::chrono::steady_clock::now();
     cloud.validate("tiled scene input");
-    if (glm::length(o.up) < 1e-6f || !std::isfinite(glm::length(o.up))) throw UsageError("--up must be a non-zero vector");
+    if (glm::length(o.up) < 1e-6f || !std::isfinite(glm::length(o.up)))
+        throw UsageError("--up must be a non-zero vector");
     std::error_code ec;
     if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
         throw Error(dir.string(), "", "exists and is not a folder (a tiled scene is written as a folder)");
@@ -440,7 +445,8 @@ TiledSceneSummary write_tiled_scene(const GaussianCloud& cloud, const fs::path& 
     Writer writer{nodes, bytes, o, dir};
     Json root = writer.tile(0, 0);
     const glm::dmat3 U = rotation_between(M() * glm::dvec3(up), glm::dvec3(0, 0, 1));
-    if (glm::length(glm::dvec3(U[0]) - glm::dvec3(1, 0, 0)) + glm::length(glm::dvec3(U[1]) - glm::dvec3(0, 1, 0)) > 1e-9) {
+    if (glm::length(glm::dvec3(U[0]) - glm::dvec3(1, 0, 0)) + glm::length(glm::dvec3(U[1]) - glm::dvec3(0, 1, 0)) >
+        1e-9) {
         Json t = Json::array();
         for (int c = 0; c < 4; ++c)
             for (int r = 0; r < 4; ++r) t.push_back(c < 3 && r < 3 ? U[c][r] : (c == r ? 1.0 : 0.0));
@@ -501,15 +507,16 @@ TileTree read_tiled_scene(const fs::path& path) {
     SPLATSCAPE_REQUIRE(doc.contains("asset") && doc["asset"].is_object() && doc["asset"].contains("version"), name,
                        "asset.version", "missing: not a 3D Tiles tileset");
     const std::string version = doc["asset"]["version"].is_string() ? doc["asset"]["version"].get<std::string>() : "";
-    if (version != "1.0" && version != "1.1") tree.problems.push_back(cat(name, ": asset.version '", version,
-                                                                          "' read as 1.1"));
+    if (version != "1.0" && version != "1.1")
+        tree.problems.push_back(cat(name, ": asset.version '", version, "' read as 1.1"));
     const Json* extras = nullptr;
     if (doc["asset"].contains("extras") && doc["asset"]["extras"].contains("splatscape"))
         extras = &doc["asset"]["extras"]["splatscape"];
     glm::dmat3 U(1.0);
     if (extras && extras->contains("up") && (*extras)["up"].is_array() && (*extras)["up"].size() == 3) {
         glm::vec3 up;
-        for (int a = 0; a < 3; ++a) up[a] = (*extras)["up"][size_t(a)].is_number() ? (*extras)["up"][size_t(a)].get<float>() : 0.0f;
+        for (int a = 0; a < 3; ++a)
+            up[a] = (*extras)["up"][size_t(a)].is_number() ? (*extras)["up"][size_t(a)].get<float>() : 0.0f;
         if (glm::length(up) > 1e-6f && std::isfinite(glm::length(up))) {
             tree.up = glm::normalize(up);
             U = rotation_between(M() * glm::dvec3(tree.up), glm::dvec3(0, 0, 1));
@@ -519,9 +526,10 @@ TileTree read_tiled_scene(const fs::path& path) {
         tree.sh_degree = std::clamp((*extras)["shDegree"].get<int>(), 0, 3);
 
     // The one-file hierarchy, when it is there and sound.
-    const fs::path hierarchy = tree.base / (extras && extras->contains("hierarchy") && (*extras)["hierarchy"].is_string()
-                                                ? (*extras)["hierarchy"].get<std::string>()
-                                                : std::string(kHierarchyFile));
+    const fs::path hierarchy =
+        tree.base / (extras && extras->contains("hierarchy") && (*extras)["hierarchy"].is_string()
+                         ? (*extras)["hierarchy"].get<std::string>()
+                         : std::string(kHierarchyFile));
     try {
         TileTree h = tree;
         if (hierarchy.filename().string().find("..") == std::string::npos && read_hierarchy(hierarchy, h)) return h;
@@ -535,8 +543,8 @@ TileTree read_tiled_scene(const fs::path& path) {
     std::error_code ec2;
     reader.stack.push_back(fs::weakly_canonical(tileset, ec2));
     reader.read_tile(doc["root"], -1, 0, glm::dmat4(1.0), tileset);
-    SPLATSCAPE_REQUIRE(!tree.nodes.empty(), name, "root",
-                       "no tile could be read", tree.problems.empty() ? "" : (": " + tree.problems.front()));
+    SPLATSCAPE_REQUIRE(!tree.nodes.empty(), name, "root", "no tile could be read",
+                       tree.problems.empty() ? "" : (": " + tree.problems.front()));
     return tree;
 }
 

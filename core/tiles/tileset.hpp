@@ -53,26 +53,26 @@ struct TileNode {
     int parent = -1;
     std::vector<int> children;
     int level = 0;
-    Bounds box;                    // internal frame, axis-aligned
-    double geometric_error = 0.0;  // scene units: the size of the detail this tile leaves out
-    std::string uri;               // content, relative to TileTree::base ("" for none)
-    uint64_t splats = 0;           // from hierarchy.json or the writer (0: unknown until loaded)
-    uint64_t bytes = 0;            // content file size (0: unknown)
-    bool transformed = false;      // content needs `transform` (foreign tilesets with transforms)
-    glm::dmat4 transform{1.0};     // decoded content (internal frame) -> internal frame of the scene
+    Bounds box;                   // internal frame, axis-aligned
+    double geometric_error = 0.0; // scene units: the size of the detail this tile leaves out
+    std::string uri;              // content, relative to TileTree::base ("" for none)
+    uint64_t splats = 0;          // from hierarchy.json or the writer (0: unknown until loaded)
+    uint64_t bytes = 0;           // content file size (0: unknown)
+    bool transformed = false;     // content needs `transform` (foreign tilesets with transforms)
+    glm::dmat4 transform{1.0};    // decoded content (internal frame) -> internal frame of the scene
 };
 
 struct TileTree {
-    std::vector<TileNode> nodes;           // nodes[0] is the root; parents come before children
-    std::filesystem::path base;            // folder content URIs are relative to
-    int sh_degree = 3;                     // the highest SH degree of any tile (3 when unknown)
-    glm::vec3 up{0.0f, -1.0f, 0.0f};       // the scene's up in the internal frame
-    bool from_hierarchy = false;           // read from hierarchy.json (else from tileset.json)
-    std::vector<std::string> problems;     // what was skipped while reading, one message each
+    std::vector<TileNode> nodes;       // nodes[0] is the root; parents come before children
+    std::filesystem::path base;        // folder content URIs are relative to
+    int sh_degree = 3;                 // the highest SH degree of any tile (3 when unknown)
+    glm::vec3 up{0.0f, -1.0f, 0.0f};   // the scene's up in the internal frame
+    bool from_hierarchy = false;       // read from hierarchy.json (else from tileset.json)
+    std::vector<std::string> problems; // what was skipped while reading, one message each
 
     bool empty() const { return nodes.empty(); }
-    int depth() const;                     // levels (1 for a root alone)
-    uint64_t total_splats() const;         // of all tiles (as known)
+    int depth() const;             // levels (1 for a root alone)
+    uint64_t total_splats() const; // of all tiles (as known)
 };
 
 struct TiledSceneOptions {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <random>
 
 #include <glm/geometric.hpp>
@@ -65,8 +66,9 @@ TEST(LodBuild, LeavesPartitionTheInputAndTilesStayWithinTheLeafSize) {
     LodBuildOptions o;
     o.leaf_splats = 300;
     std::map<int, GaussianCloud> contents;
+    std::mutex mutex; // emit is called from several threads
     const auto nodes = build_lod_hierarchy(c, o, [&](const LodNodeInfo& n, const GaussianCloud& content) {
-#pragma omp critical
+        std::lock_guard lock(mutex);
         contents[n.id] = content;
     });
     size_t leaf_total = 0;
@@ -106,7 +108,8 @@ TEST(LodBuild, MomentMatchingKeepsTheMixturesMeanAndCovariance) {
     const GaussianCloud m = merge_gaussians(c, 1, &error);
     ASSERT_EQ(m.size(), 1u);
     EXPECT_NEAR(m.positions[0], 0.0f, 1e-6f);
-    std::vector<float> var = {std::exp(2 * m.log_scales[0]), std::exp(2 * m.log_scales[1]), std::exp(2 * m.log_scales[2])};
+    std::vector<float> var = {std::exp(2 * m.log_scales[0]), std::exp(2 * m.log_scales[1]),
+                              std::exp(2 * m.log_scales[2])};
     std::sort(var.begin(), var.end());
     EXPECT_NEAR(var[2], s * s + d * d, 1e-5f);
     EXPECT_NEAR(var[0], s * s, 1e-6f);
@@ -192,8 +195,8 @@ TEST(Tileset, FrameIsThreeDTilesZUpWithTheGltfContentTransform) {
     EXPECT_NEAR(up_world.z, 1.0, 1e-9) << "the scene's up is +z for 3D Tiles viewers";
     // The content: an SPZ payload holding glTF-frame values (-x, -y, z) as they are (as CesiumJS reads it).
     const auto bytes = read_file_bytes(dir / "tiles/0.glb");
-    const uint32_t json_len = uint32_t(bytes[12]) | uint32_t(bytes[13]) << 8 | uint32_t(bytes[14]) << 16 |
-                              uint32_t(bytes[15]) << 24;
+    const uint32_t json_len =
+        uint32_t(bytes[12]) | uint32_t(bytes[13]) << 8 | uint32_t(bytes[14]) << 16 | uint32_t(bytes[15]) << 24;
     const Json doc = parse_json(std::string(bytes.begin() + 20, bytes.begin() + 20 + json_len), "tile");
     EXPECT_TRUE(doc["extensionsRequired"].dump().find(kSpzCompressionExtension) != std::string::npos);
     const size_t bin = 20 + json_len + 8;

@@ -33,9 +33,9 @@ protected:
         write_tiled_scene(city_gaussians(city, 40000), dir.path() / "city", o);
     }
     int view(const std::string& args, std::string* output) {
-        return run_command(cat("XDG_CONFIG_HOME=", (dir / "config").string(), " SPLATSCAPE_VK_VALIDATION=",
-                               validation_wanted() ? 1 : 0, " ", splatscape_exe().string(), " view ", args,
-                               validation_wanted() ? " --validation" : ""),
+        return run_command(cat("XDG_CONFIG_HOME=", (dir / "config").string(),
+                               " SPLATSCAPE_VK_VALIDATION=", validation_wanted() ? 1 : 0, " ",
+                               splatscape_exe().string(), " view ", args, validation_wanted() ? " --validation" : ""),
                            output);
     }
     TempDir dir{"gui_tiles"};
@@ -72,10 +72,10 @@ TEST_F(GuiTilesTest, MissingTileIsReportedAndTheRestShown) {
     fs::remove(dir.path() / "city" / "tiles" / "0.glb");
     std::string output;
     const fs::path shot = dir / "missing.png";
-    ASSERT_EQ(view(cat((dir / "city").string(), " --window-size 640x400 --exit-after-frames 2 --screenshot ",
-                       shot.string()),
-                   &output),
-              0)
+    ASSERT_EQ(
+        view(cat((dir / "city").string(), " --window-size 640x400 --exit-after-frames 2 --screenshot ", shot.string()),
+             &output),
+        0)
         << output;
     EXPECT_NE(output.find("0.glb"), std::string::npos) << output;
     EXPECT_GT(lit_fraction(load_image(shot, 3)), 0.12) << "the other tiles are drawn";

@@ -104,7 +104,8 @@ TEST_F(TiledRenderTest, UnlimitedBudgetStreamsTheWholeScene) {
                     (unsigned long long)streamed.stats().drawn_splats);
         EXPECT_GE(db, 45.0);
         for (const DrawnTile& d : streamed.streamer().drawn())
-            EXPECT_TRUE(streamed.streamer().tree().nodes[size_t(d.tile)].children.empty()) << "only leaves with tau = 0";
+            EXPECT_TRUE(streamed.streamer().tree().nodes[size_t(d.tile)].children.empty())
+                << "only leaves with tau = 0";
     }
     EXPECT_EQ(streamed.validation_errors(), 0u);
 }
