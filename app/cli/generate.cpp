@@ -28,7 +28,7 @@ int run_generate(const GenerateArgs& args) {
             throw UsageError(cat(dir.string(), ": the folder is not empty; choose another or pass --force"));
         auto set = [&](const char* o) { return args.command->count(o) > 0; };
         return run_generate_city(args.city, dir, args.options, set("--width"), set("--height"), set("--train"),
-                                 set("--test"));
+                                 set("--test"), set("--points"));
     }
     SyntheticSceneOptions options = args.options;
     options.kind = parse_synthetic_scene_kind(args.name);

@@ -57,7 +57,7 @@ void add_city_options(CLI::App& cmd, CityArgs& a) {
 }
 
 int run_generate_city(CityArgs a, const fs::path& dir, const SyntheticSceneOptions& common, bool width_set,
-                      bool height_set, bool train_set, bool test_set) {
+                      bool height_set, bool train_set, bool test_set, bool points_set) {
     a.dataset.city.seed = common.seed;
     a.dataset.city.validate();
     if (width_set) a.dataset.width = common.width;
@@ -65,6 +65,7 @@ int run_generate_city(CityArgs a, const fs::path& dir, const SyntheticSceneOptio
     if (train_set) a.dataset.train_views = common.train_views;
     if (test_set) a.dataset.test_views = common.test_views;
     a.dataset.samples_per_axis = std::max(1, std::min(common.samples_per_axis, 2));
+    if (points_set) a.dataset.points = common.points;
     if (!a.gaussians.empty()) {
         const size_t count = parse_count(a.gaussians);
         log::info("generating the city (", a.dataset.city.blocks, "x", a.dataset.city.blocks, " blocks, ",

@@ -20,6 +20,6 @@ struct CityArgs {
 void add_city_options(CLI::App& command, CityArgs& args);
 // `common` carries the options `generate` shares between scenes (seed, size, views), used when set.
 int run_generate_city(CityArgs args, const std::filesystem::path& dir, const SyntheticSceneOptions& common,
-                      bool width_set, bool height_set, bool train_set, bool test_set);
+                      bool width_set, bool height_set, bool train_set, bool test_set, bool points_set);
 
 } // namespace splatscape::cli

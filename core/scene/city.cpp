@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/image.hpp"
+#include "core/io/ply.hpp"
 #include "core/json_util.hpp"
 #include "core/scene/random.hpp"
 
@@ -256,6 +257,15 @@ CityDatasetStats generate_city_dataset(const CityDatasetOptions& o, const fs::pa
     save_json(dir / "transforms_test.json", transforms(test));
     save_json(dir / "transforms_val.json", transforms(test));
     write_city_flight(dir / "flight.json", o.city, o.flight_frames, o.fov_y_degrees);
+    if (o.points > 0) {
+        // Surface points with their lit colour, to start training from (as `generate shapes` writes).
+        const GaussianCloud g = city_gaussians(o.city, size_t(o.points));
+        PointCloud points;
+        points.positions = g.positions;
+        points.colors.resize(g.size() * 3);
+        for (size_t i = 0; i < g.size() * 3; ++i) points.colors[i] = rgb_from_sh_dc(g.sh[i]);
+        write_point_ply(dir / "points3d.ply", points);
+    }
     save_json(dir / "scene.json",
               {{"scene", "city"},
                {"frame", "world +z up, ground z = 0, metres; transform_matrix is OpenGL camera-to-world"},

@@ -45,6 +45,7 @@ struct CityDatasetOptions {
     int samples_per_axis = 2;
     float fov_y_degrees = 60.0f;
     int flight_frames = 600; // camera path keys (30 per second)
+    int points = 20000;      // points3d.ply: surface points for initialisation (0: no file)
 };
 
 scene::SceneDescription city_description(const CityOptions& options);
@@ -59,7 +60,7 @@ struct CityDatasetStats {
     size_t primitives = 0;
     double seconds = 0.0;
 };
-// transforms_{train,val,test}.json, {train,test}/r_N.png, flight.json and scene.json in `dir`.
+// transforms_{train,val,test}.json, {train,test}/r_N.png, points3d.ply, flight.json and scene.json in `dir`.
 CityDatasetStats generate_city_dataset(const CityDatasetOptions& options, const std::filesystem::path& dir);
 
 // `count` Gaussians on the city's surfaces (threads: OpenMP; the same options give the same cloud).

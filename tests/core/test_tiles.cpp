@@ -10,6 +10,7 @@
 #include <glm/geometric.hpp>
 #include <gtest/gtest.h>
 
+#include "core/datasets/dataset.hpp"
 #include "core/file_util.hpp"
 #include "core/io/frame_convert.hpp"
 #include "core/io/spz.hpp"
@@ -436,6 +437,45 @@ TEST(LodSelection, ErrorThresholdAndSplatBudgetBoundTheCut) {
     }
     EXPECT_TRUE(std::is_sorted(desired.begin(), desired.end())) << "more budget, a finer cut";
     EXPECT_GT(desired.back(), desired.front());
+}
+
+} // namespace
+} // namespace splatscape
+
+namespace splatscape {
+namespace {
+
+TEST(City, DatasetWithAFlightLoadsAsABlenderDataset) {
+    test::TempDir dir("city_dataset");
+    CityDatasetOptions o;
+    o.width = 48;
+    o.height = 36;
+    o.train_views = 4;
+    o.test_views = 1;
+    o.samples_per_axis = 1;
+    o.points = 500;
+    o.flight_frames = 30;
+    const CityDatasetStats s = generate_city_dataset(o, dir.path());
+    EXPECT_EQ(s.images, 5u);
+    const Dataset d = load_dataset(dir.path(), {});
+    EXPECT_EQ(d.train.size(), 4u);
+    EXPECT_EQ(d.test.size(), 1u);
+    EXPECT_EQ(d.points.size(), 500u);
+    const Json flight = load_json(dir / "flight.json");
+    EXPECT_EQ(flight["keyframes"].size(), 30u);
+    // The flight stays over the city, between 12 and 60 m up, and its cameras look down ahead.
+    for (float u : {0.0f, 0.3f, 0.62f, 0.9f}) {
+        const Camera c = city_flight_camera(o.city, u, 64, 48, 60.0f);
+        EXPECT_GE(c.center().z, 11.9f);
+        EXPECT_LE(c.center().z, 60.1f);
+        EXPECT_LT(std::abs(c.center().x), 0.5f * o.city.extent());
+        EXPECT_LT(c.forward().z, 0.0f);
+    }
+    // Gaussians lie on the surfaces: none below the ground, none above the tallest building.
+    const GaussianCloud g = city_gaussians(o.city, 20000);
+    const Bounds b = g.bounds();
+    EXPECT_GE(b.min.z, -1e-3f);
+    EXPECT_LE(b.max.z, 90.0f);
 }
 
 } // namespace
