@@ -24,6 +24,11 @@ public:
         // float [N, 6] xx xy xz yy yz zz replacing log_scales and rotations (a 4D slice,
         // renderer/slice4d_vk.hpp); xx < 0 marks a Gaussian left out of the slice.
         VkDeviceAddress cov3d = 0;
+        // Streamed scenes (renderer/tile_streamer_vk.hpp): `count` draw slots in pages of
+        // 2^page_shift, each page mapped onto a page of the buffers above by this table (uvec4 per
+        // page: pool page, splats used, fade as float bits, 0); 0 for a plain scene.
+        VkDeviceAddress page_table = 0;
+        uint32_t page_shift = 0;
     };
     explicit GpuScene(const External& external)
         : m_count(external.count), m_sh_degree(external.sh_degree), m_external(external) {}
@@ -48,6 +53,8 @@ public:
     }
     // Precomputed covariances, or 0 when the scene has scales and rotations.
     VkDeviceAddress cov3d() const { return m_external.cov3d; }
+    VkDeviceAddress page_table() const { return m_external.page_table; }
+    uint32_t page_shift() const { return m_external.page_shift; }
     VkDeviceSize bytes() const;
 
 private:

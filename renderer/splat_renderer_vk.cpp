@@ -159,6 +159,8 @@ void SplatRenderer::record(VkCommandBuffer cmd, const GpuScene& scene, const Cam
     f.rotations = scene.rotations();
     f.sh = scene.sh();
     f.cov3d = scene.cov3d();
+    f.page_table = scene.page_table();
+    f.page_shift = scene.page_shift();
     f.splat_geom = m_geom.address();
     f.splat_color = m_color.address();
     f.tile_rect = m_rect.address();

@@ -14,12 +14,14 @@
 #       and its COLMAP model), dnerf_lego_tiny and the donut PLY the Vulkan-vs-CPU test renders.
 #       Prints the bundle's size, which must stay under 64 MiB. Nothing in the bundle names a path
 #       of this machine: the executables find their data through SPLATSCAPE_DATASETS and flags.
-#   scripts/device-check.sh run [all|tests|bench|4d|neural|mcmc|profile]
+#   scripts/device-check.sh run [all|tests|bench|4d|neural|tiles|mcmc|profile]
 #       On the GPU machine, from the checkout root with .device/check carried along: the tests, the
 #       benchmarks (with the Vulkan renderer's tests after them), both (default), or only what 4DGS
-#       runs on CUDA (its tests and the dnerf_lego_tiny benchmark), or (mcmc) fox with MCMC at caps of
-#       100K, 300K and 1M and with the Mip-Splatting filters, or (profile) a per-phase profile of the
-#       defaults on fox (the block at the end of `run`). Writes to $OUT
+#       runs on CUDA (its tests and the dnerf_lego_tiny benchmark), or only the neural building blocks
+#       (their tests and bench_neural), or only the streamed tiled scenes (their tests and bench_tiles
+#       on the 50M-Gaussian city), or (mcmc) fox with MCMC at caps of 100K, 300K and 1M and with the
+#       Mip-Splatting filters, or (profile) a per-phase profile of the defaults on fox (the block at
+#       the end of `run`). Writes to $OUT
 #       (default /tmp/device-check) as it goes, so a run cut short still leaves its results:
 #         gpu.txt             nvidia-smi
 #         steps.log           what ran, when, and the GPU; ends with the summary
@@ -34,6 +36,10 @@
 #         bench_render.jsonl  the Vulkan renderer on the 1M-Gaussian stress scene at 1920x1080
 #         bench_neural.jsonl  the neural building blocks (docs/neural.md): hash encoding and MLP at
 #                             2^18 rows, kNN at 2^20 points (also: `run neural`, with their tests)
+#         bench_tiles.jsonl   the city streamed along its flight at 1920x1080 under a 4 GB budget
+#                             (10M Gaussians in `all` and `bench`, so that it fits beside the other
+#                             benchmarks; 50M in `tiles`; TILES_GAUSSIANS overrides): frame time
+#                             median / p99, first frame, refinement after a jump
 #         render_*.png, ground_truth.png   the first held-out fox view
 #         logs.tar.gz         GoogleTest XML, nvidia-smi, the benchmarks' stderr
 #       DEVICE_CHECK_SECONDS (default 400) bounds the whole run; later steps are skipped or cut
@@ -62,7 +68,7 @@ bundle)
         cmake --preset device > /dev/null
         cmake --build "$build" -j"$(nproc)" --target test_cuda_backend test_kernels_cuda test_device_selection_cuda \
             test_slice4d_cuda test_interop_cuda test_live_view_cuda bench_train bench_train_4d bench_render test_renderer \
-            test_renderer_vs_cpu
+            test_renderer_vs_cpu test_renderer_tiles bench_tiles
         # The neural building blocks (docs/neural.md).
         cmake --build "$build" -j"$(nproc)" --target test_neural_cuda bench_neural
     fi
@@ -71,7 +77,7 @@ bundle)
     exes=(tests/training/test_cuda_backend tests/training/test_kernels_cuda tests/training/test_device_selection_cuda
           tests/training/test_slice4d_cuda tests/training/test_interop_cuda tests/training/test_live_view_cuda
           bench/bench_train bench/bench_train_4d bench/bench_render tests/renderer/test_renderer
-          tests/renderer/test_renderer_vs_cpu)
+          tests/renderer/test_renderer_vs_cpu tests/renderer/test_renderer_tiles bench/bench_tiles)
     exes+=(tests/training/test_neural_cuda bench/bench_neural)
     for exe in "${exes[@]}"; do
         if [[ -f $build/$exe ]]; then
@@ -198,6 +204,27 @@ run)
         cut -c1-200 "$out/bench_train_4d.jsonl"
         tail -5 "$out/bench_train_4d.err"
     }
+    # bench_tiles SECONDS GAUSSIANS: the city generated on the machine (written as tiles into TMPDIR),
+    # flown along its flight at 1920x1080 under a 4 GB budget.
+    bench_tiles() {
+        local t=$1 n=$2
+        if [[ ! -x $bin/bench_tiles ]]; then step_missing bench_tiles; return; fi
+        if ((t < 45)); then step_dropped bench_tiles; return; fi
+        log "bench_tiles: city $n Gaussians, 1920x1080, 4096 MiB (at most $t s)"
+        local rc=0
+        timeout "$t" "$bin/bench_tiles" --generate "$n" --out "${TMPDIR:-/tmp}/splatscape-city" --width 1920 \
+            --height 1080 --budget-mb 4096 --budget-splats "${TILES_BUDGET_SPLATS:-8M}" --frames 300 \
+            > "$out/bench_tiles.jsonl" 2> "$out/bench_tiles.err" || rc=$?
+        if ((rc == 124)); then
+            dropped+=("bench_tiles (cut short after $t s)")
+            log "bench_tiles CUT SHORT after $t s"
+        elif ((rc != 0)); then
+            failed+=(bench_tiles)
+            log "bench_tiles FAILED (exit status $rc)"
+        fi
+        cut -c1-200 "$out/bench_tiles.jsonl"
+        rm -rf "${TMPDIR:-/tmp}/splatscape-city"
+    }
     what=${2:-all}
     nvidia-smi > "$out/gpu.txt" 2>&1 || true
     nvidia-smi -L 2>&1 | tee -a "$out/steps.log"
@@ -241,7 +268,12 @@ run)
         # Time kept back for the 4D benchmark that follows.
         reserve=0
         [[ -x $bin/bench_train_4d ]] && reserve=150
-        t=$(($(left) - 60 - reserve))
+        # And for the streamed tiled scenes at the end: their tests, and bench_tiles on a 10M city
+        # (generated and written as tiles in about a minute on 16 cores, then 300 frames).
+        tiles_reserve=0
+        [[ -x $bin/test_renderer_tiles ]] && tiles_reserve=$((tiles_reserve + 40))
+        [[ -x $bin/bench_tiles ]] && tiles_reserve=$((tiles_reserve + ${TILES_SECONDS:-120}))
+        t=$(($(left) - 60 - reserve - tiles_reserve))
         if [[ ! -x $bin/bench_train ]]; then
             step_missing bench_train
         elif ((t < 60)); then
@@ -262,10 +294,10 @@ run)
             grep -E "train_seconds|heldout_psnr|ms_|peak" "$out/bench_train.jsonl" | cut -c1-150
             cat "$out/bench_train.err"
         fi
-        t=$(($(left) - 60))
+        t=$(($(left) - 60 - tiles_reserve))
         ((t > 240)) && t=240
         bench_4d "$t"
-        t=$(($(left) - 10))
+        t=$(($(left) - 10 - tiles_reserve))
         if [[ ${SKIP_RENDER_BENCH:-0} == 1 ]]; then
             log "bench_render not run (SKIP_RENDER_BENCH=1)"
         elif [[ ! -x $bin/bench_render ]]; then
@@ -288,6 +320,13 @@ run)
         fi
         gtest test_renderer_vs_cpu 90
         gtest test_renderer 120
+        # Streamed tiled scenes: their tests, then the city flown under a budget.
+        gtest test_renderer_tiles 40
+        bench_tiles $(($(left) - 10)) "${TILES_GAUSSIANS:-10M}"
+    fi
+    if [[ $what == tiles ]]; then
+        gtest test_renderer_tiles 60
+        bench_tiles $(($(left) - 10)) "${TILES_GAUSSIANS:-50M}"
     fi
     # The neural building blocks' throughput on the GPU (about 20 s): one JSON line per figure.
     if [[ $what == all || $what == bench || $what == neural ]]; then
@@ -365,7 +404,7 @@ run)
         cd "$out" || exit
         keep=()
         for f in xml gpu.txt bench_train.err bench_train_4d.err bench_render.err bench_neural.err bench_train_mcmc.err \
-            bench_profile.err; do
+            bench_profile.err bench_tiles.err; do
             if [[ -e $f ]]; then keep+=("$f"); fi
         done
         tar czf logs.tar.gz "${keep[@]}" && rm -rf "${keep[@]}"
@@ -384,7 +423,7 @@ run)
     exit $status
     ;;
 *)
-    echo "usage: scripts/device-check.sh bundle [BUILD_DIR] | run [all|tests|bench|4d|neural|mcmc|profile]" >&2
+    echo "usage: scripts/device-check.sh bundle [BUILD_DIR] | run [all|tests|bench|4d|neural|tiles|mcmc|profile]" >&2
     exit 2
     ;;
 esac

@@ -18,6 +18,7 @@ layout(buffer_reference, scalar, buffer_reference_align = 4) buffer UintBuf { ui
 layout(buffer_reference, scalar, buffer_reference_align = 4) buffer FloatBuf { float v[]; };
 layout(buffer_reference, scalar, buffer_reference_align = 8) buffer Uvec2Buf { uvec2 v[]; };
 layout(buffer_reference, scalar, buffer_reference_align = 16) buffer Vec4Buf { vec4 v[]; };
+layout(buffer_reference, scalar, buffer_reference_align = 16) buffer Uvec4Buf { uvec4 v[]; };
 
 // Position of this invocation in subgroup-major order. Scans and the key generation order their
 // elements this way so that subgroup operations see consecutive elements (Vulkan does not promise

@@ -14,13 +14,24 @@ void main() {
     float depth = 0.0;
     if (i < n) {
         UintBuf flags = UintBuf(frame.f.visible_flags);
-        vec4 mo = Vec4Buf(frame.f.means_opacity).v[i];
+        // Streamed scenes draw pages of a pool: slot i -> pool element src (see FrameParams).
+        uint src = i;
+        float fade = 1.0;
+        bool present = true;
+        if (frame.f.page_table != 0) {
+            uvec4 page = Uvec4Buf(frame.f.page_table).v[i >> frame.f.page_shift];
+            uint offset = i & ((1u << frame.f.page_shift) - 1u);
+            present = offset < page.y;
+            src = (page.x << frame.f.page_shift) + offset;
+            fade = uintBitsToFloat(page.z);
+        }
+        vec4 mo = present ? Vec4Buf(frame.f.means_opacity).v[src] : vec4(0.0);
         vec3 mean = mo.xyz;
         // 1. Camera space, near/far cull.
         vec3 r0 = frame.f.rot_row0.xyz, r1 = frame.f.rot_row1.xyz, r2 = frame.f.rot_row2.xyz;
         vec3 t = frame.f.translation.xyz;
         vec3 p = vec3(dot(r0, mean), dot(r1, mean), dot(r2, mean)) + t;
-        if (p.z > frame.f.near_plane && p.z < frame.f.far_plane) {
+        if (present && p.z > frame.f.near_plane && p.z < frame.f.far_plane) {
             float sigma[3][3];
             bool in_slice = true;
             if (frame.f.cov3d != 0) {
@@ -34,8 +45,8 @@ void main() {
                 sigma = float[3][3](float[3](e[0], e[1], e[2]), float[3](e[1], e[3], e[4]), float[3](e[2], e[4], e[5]));
             } else {
                 // 2. Sigma = M M^T with M = Rq diag(exp(s) * modifier).
-                mat3 rq = rotation_rows(Vec4Buf(frame.f.rotations).v[i]);
-                vec3 s = exp(Vec4Buf(frame.f.log_scales).v[i].xyz) * frame.f.scale_modifier;
+                mat3 rq = rotation_rows(Vec4Buf(frame.f.rotations).v[src]);
+                vec3 s = exp(Vec4Buf(frame.f.log_scales).v[src].xyz) * frame.f.scale_modifier;
                 float m[3][3];
                 for (int r = 0; r < 3; ++r)
                     for (int c = 0; c < 3; ++c) m[r][c] = rq[r][c] * s[c];
@@ -96,9 +107,9 @@ void main() {
                     float len = length(v);
                     vec3 dir = len > 0.0 ? (1.0 / len) * v : vec3(0.0, 0.0, 1.0);
                     uint K_stored = frame.f.sh_stride;
-                    vec3 rgb = sh_to_rgb(frame.f.sh_degree, dir, FloatBuf(frame.f.sh), i * K_stored * 3);
+                    vec3 rgb = sh_to_rgb(frame.f.sh_degree, dir, FloatBuf(frame.f.sh), src * K_stored * 3);
                     // 10. Opacity and depth.
-                    float alpha_base = (1.0 / (1.0 + exp(-mo.w))) * compensation;
+                    float alpha_base = (1.0 / (1.0 + exp(-mo.w))) * compensation * fade;
                     depth = p.z;
                     Vec4Buf geom = Vec4Buf(frame.f.splat_geom);
                     geom.v[2 * i] = vec4(mean2d, conic.xy);

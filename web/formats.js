@@ -1,6 +1,7 @@
 // Scene file parsers of the web viewer: .ply (the reference 3DGS layout, binary, and PlayCanvas's
 // compressed PLY), .splat (antimatter15), .spz (Niantic, versions 2 and 3: gzip or plain; 4: zstd) and
-// .glb / .gltf (KHR_gaussian_splatting). Each returns a SplatScene in the viewer's internal frame,
+// .glb / .gltf (KHR_gaussian_splatting, plain or SPZ-compressed with
+// KHR_gaussian_splatting_compression_spz_2). Each returns a SplatScene in the viewer's internal frame,
 // which is the desktop application's: OpenCV / COLMAP, x right, y down, z forward. SPZ (RUB) and
 // glTF (LUF) data are turned back into it here, exactly as core/io/frame_convert.hpp does.
 
@@ -477,7 +478,9 @@ function spzV4Arrays(bytes, view, sizes) {
     return arrays;
 }
 
-async function parseSpz(bytes) {
+// `asStored`: the values as the stream holds them, without turning its frame into RDF (an SPZ stream
+// inside glTF holds the glTF frame as it is).
+async function parseSpz(bytes, asStored = false) {
     if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = await gunzip(bytes);
     if (bytes.length < 16) throw new Error('SPZ: file is truncated');
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
@@ -534,7 +537,7 @@ async function parseSpz(bytes) {
         for (let j = 1; j < k; ++j)
             for (let c = 0; c < 3; ++c) s.sh[(i * k + j) * 3 + c] = (sh[(i * dim + j - 1) * 3 + c] - 128) / 128;
     }
-    if (frame !== 6) applyAxisFlip(s, ...SPZ_FRAME_FLIPS[frame]);  // to RDF (each flip is its own inverse)
+    if (frame !== 6 && !asStored) applyAxisFlip(s, ...SPZ_FRAME_FLIPS[frame]);  // to RDF (each flip is its own inverse)
     return s;
 }
 
@@ -696,6 +699,26 @@ function matToQuat(m, s) {  // rotation part of a column-major 4x4 with uniform 
     return [w, x, y, z];
 }
 
+// A node's transform applied to a scene of glTF-frame splats (linear scales, w x y z rotations).
+function transformScene(s, matrix) {
+    const scaleOf = Math.hypot(matrix[0], matrix[1], matrix[2]);
+    const q0 = matToQuat(matrix, scaleOf);
+    const rotates = Math.abs(q0[0]) < 1 - 1e-9;
+    if (rotates && s.shDegree > 0) console.warn('glTF: node rotation applied to splats; higher SH bands are not rotated');
+    for (let i = 0; i < s.count; ++i) {
+        const [x, y, z] = [s.positions[3 * i], s.positions[3 * i + 1], s.positions[3 * i + 2]];
+        for (let r = 0; r < 3; ++r)
+            s.positions[3 * i + r] = matrix[r] * x + matrix[4 + r] * y + matrix[8 + r] * z + matrix[12 + r];
+        for (let a = 0; a < 3; ++a) s.scales[3 * i + a] *= scaleOf;
+        const [qw, qx, qy, qz] = [s.rotations[4 * i], s.rotations[4 * i + 1], s.rotations[4 * i + 2], s.rotations[4 * i + 3]];
+        const [aw, ax, ay, az] = q0;  // q0 * q
+        s.rotations.set([aw * qw - ax * qx - ay * qy - az * qz, aw * qx + ax * qw + ay * qz - az * qy,
+            aw * qy - ax * qz + ay * qw + az * qx, aw * qz + ax * qy - ay * qx + az * qw], 4 * i);
+        normalizeRotation(s, i);
+    }
+    return s;
+}
+
 function primitiveScene(gltf, buffers, prim, matrix) {
     const P = 'KHR_gaussian_splatting:';
     const at = prim.attributes || {};
@@ -721,26 +744,43 @@ function primitiveScene(gltf, buffers, prim, matrix) {
         }
     // Drafts before the release candidate stored log-scales: any negative value marks them.
     const logSpace = scl.data.some((v) => v < 0);
-    const scaleOf = Math.hypot(matrix[0], matrix[1], matrix[2]);
-    const q0 = matToQuat(matrix, scaleOf);
-    const rotates = Math.abs(q0[0]) < 1 - 1e-9;
-    if (rotates && degree > 0) console.warn('glTF: node rotation applied to splats; higher SH bands are not rotated');
     for (let i = 0; i < n; ++i) {
-        const [x, y, z] = [pos.data[3 * i], pos.data[3 * i + 1], pos.data[3 * i + 2]];
-        for (let r = 0; r < 3; ++r)
-            s.positions[3 * i + r] = matrix[r] * x + matrix[4 + r] * y + matrix[8 + r] * z + matrix[12 + r];
+        s.positions.set(pos.data.subarray(3 * i, 3 * i + 3), 3 * i);
         for (let a = 0; a < 3; ++a) {
             const v = scl.data[3 * i + a];
-            s.scales[3 * i + a] = (logSpace ? Math.exp(v) : v) * scaleOf;
+            s.scales[3 * i + a] = logSpace ? Math.exp(v) : v;
         }
         const [qx, qy, qz, qw] = [rot.data[4 * i], rot.data[4 * i + 1], rot.data[4 * i + 2], rot.data[4 * i + 3]];
-        const [aw, ax, ay, az] = q0;  // q0 * q
-        s.rotations.set([aw * qw - ax * qx - ay * qy - az * qz, aw * qx + ax * qw + ay * qz - az * qy,
-            aw * qy - ax * qz + ay * qw + az * qx, aw * qz + ax * qy - ay * qx + az * qw], 4 * i);
-        normalizeRotation(s, i);
+        s.rotations.set([qw, qx, qy, qz], 4 * i);
         s.opacities[i] = Math.min(1, Math.max(0, opa.data[i]));
     }
-    return s;
+    return transformScene(s, matrix);
+}
+
+// KHR_gaussian_splatting_compression_spz_2 (what CesiumJS draws, `--glb-spz` and SPZ tiles): the
+// primitive's splats are one SPZ stream in a buffer view, holding the glTF-frame values as they are
+// (core/io/gltf.hpp); the attribute accessors only give counts and types.
+const SPZ_GLTF_EXTENSION = 'KHR_gaussian_splatting_compression_spz_2';
+
+function spzExtension(prim) {
+    const ext = prim.extensions && prim.extensions.KHR_gaussian_splatting;
+    return (ext && ext.extensions && ext.extensions[SPZ_GLTF_EXTENSION]) || null;
+}
+
+async function spzPrimitiveScene(gltf, buffers, prim, matrix) {
+    const e = spzExtension(prim);
+    const bv = gltf.bufferViews && gltf.bufferViews[e.bufferView];
+    const buf = bv && buffers[bv.buffer || 0];
+    if (!buf) throw new Error(`glTF: ${SPZ_GLTF_EXTENSION}: buffer view ${e.bufferView} is missing`);
+    const start = bv.byteOffset || 0;
+    if (!(bv.byteLength >= 0) || start + bv.byteLength > buf.length)
+        throw new Error(`glTF: ${SPZ_GLTF_EXTENSION}: buffer view ${e.bufferView} runs past the end of the buffer`);
+    const s = await parseSpz(buf.subarray(start, start + bv.byteLength), true);
+    const position = prim.attributes && prim.attributes.POSITION;
+    const declared = position !== undefined && gltf.accessors && gltf.accessors[position];
+    if (declared && declared.count !== s.count)
+        throw new Error(`glTF: the SPZ stream holds ${s.count} splats, the POSITION accessor ${declared.count}`);
+    return transformScene(s, matrix);
 }
 
 function mergeScenes(parts) {
@@ -761,7 +801,7 @@ function mergeScenes(parts) {
     return out;
 }
 
-function parseGltf(bytes) {
+async function parseGltf(bytes) {
     let json, bin = null;
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
     if (bytes.length >= 4 && view.getUint32(0, true) === 0x46546c67) {  // "glTF"
@@ -793,7 +833,8 @@ function parseGltf(bytes) {
         for (const prim of (json.meshes[mesh] || { primitives: [] }).primitives) {
             const isSplat = (prim.extensions && prim.extensions.KHR_gaussian_splatting) ||
                 Object.keys(prim.attributes || {}).some((a) => a.startsWith('KHR_gaussian_splatting:'));
-            if (isSplat) parts.push(primitiveScene(json, buffers, prim, matrix));
+            if (isSplat) parts.push(spzExtension(prim) ? spzPrimitiveScene(json, buffers, prim, matrix)
+                : primitiveScene(json, buffers, prim, matrix));
         }
     };
     const identity = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1];
@@ -812,7 +853,7 @@ function parseGltf(bytes) {
     } else {
         for (let m = 0; m < (json.meshes || []).length; ++m) visitMesh(m, identity);
     }
-    const scene = mergeScenes(parts);
+    const scene = mergeScenes(await Promise.all(parts));
     applyAxisFlip(scene, -1, -1, 1);  // glTF (LUF) -> RDF
     return scene;
 }

@@ -6,6 +6,7 @@
 //   continuous=1 (draw every animation frame, to measure FPS; otherwise frames are drawn on change)
 //   camera=<JSON {R: row-major 3x3 world-to-camera, t: [3], fx, fy, cx, cy}> (OpenCV convention)
 //   4D scenes (gs4d PLY): time=<scene time>  play=1  speed=<x>  loop=0
+//   tiled scenes (tiles.js): tileset=<tileset.json>  budget=<splats drawn>  budget_mb=<MiB resident>  tau=<px>
 // window.splatscape exposes the same controls to scripts and tests.
 
 import { SceneLoader, detectFormat } from './formats.js';
@@ -13,6 +14,7 @@ import { DepthSorter } from './sort.js';
 import { ViewCamera, CameraControls } from './camera.js';
 import { SplatRenderer } from './renderer.js';
 import { MIN_TEMPORAL_WEIGHT, sliceMotion } from './splat4d.js';
+import { TileStreamer, loadTileHierarchy } from './tiles.js';
 import { addViewMenu, embeddedViews, showView } from './views.js';
 
 const params = new URLSearchParams(location.search);
@@ -319,6 +321,34 @@ function resize() {
     return false;
 }
 
+// A tiled scene: the streamer selects and fetches tiles as the camera moves (tiles.js); each new
+// drawn set becomes the scene shown.
+async function loadTileset(url) {
+    showMessage(`Loading ${url}…`);
+    const tree = await loadTileHierarchy(url);
+    const mib = Number(params.get('budget_mb') || 0);
+    viewer.tiles = new TileStreamer(tree, { budgetSplats: Number(params.get('budget') || 0), budgetBytes: mib * 1048576,
+        tau: Number(params.get('tau') || 4) }, (scene) => {
+        viewer.scene = scene;
+        viewer.renderer.setScene(scene);
+        sortPositions(scene);
+        requestSort();
+        viewer.dirty = true;
+        window.splatscape.count = scene.count;
+    });
+    viewer.controls.setUp(tree.up);  // the scene's own up (tileset.json records it)
+    const b = tree.nodes[0].box;
+    if (!viewer.manualCamera) {
+        viewer.controls.fit(b.min.map((v, a) => 0.5 * (v + b.max[a])), 0.5 * Math.hypot(...b.max.map((v, a) => v - b.min[a])));
+        viewer.controls.update(0);
+    }
+    ui.name.textContent = `${url} · ${tree.nodes.length} tiles`;
+    window.splatscape.tiled = true;
+    window.splatscape.loaded = true;
+    window.splatscape.shDegree = tree.shDegree;
+    showMessage('');
+}
+
 function drawFrame() {
     viewer.renderer.render(viewer.camera, viewer.background, viewer.maxShDegree);
     viewer.frames++;
@@ -336,6 +366,10 @@ function tick(now) {
     if (moved || resized) {
         requestSort();
         viewer.dirty = true;
+    }
+    if (viewer.tiles && (moved || resized || viewer.tiles.dirty || !viewer.tiles.refined)) {
+        viewer.tiles.dirty = false;
+        viewer.tiles.update(viewer.camera);
     }
     if (viewer.dirty || viewer.continuous) drawFrame();
     if (now - viewer.fpsStart >= 1000) {
@@ -394,6 +428,8 @@ function main() {
         showView: (i) => goToView(i),
         framesDrawn: () => viewer.totalFrames,
         load: (url) => loadUrl(url).catch(fail),
+        tiled: false,
+        tileStats: () => (viewer.tiles ? viewer.tiles.stats() : null),
     };
     window.addEventListener('error', (e) => fail(e.error || e.message));
     window.addEventListener('unhandledrejection', (e) => fail(e.reason));
@@ -450,7 +486,9 @@ function main() {
     });
 
     const embedded = document.getElementById('splatscape-scene');
-    if (embedded) loadEmbedded(embedded).catch(fail);
+    const tileset = params.get('tileset') || document.body.dataset.tileset;
+    if (tileset) loadTileset(tileset).catch(fail);
+    else if (embedded) loadEmbedded(embedded).catch(fail);
     else if (params.has('url')) loadUrl(params.get('url')).catch(fail);
     else showMessage('Open a .ply, .splat, .spz or .glb file, drop one here, or pass ?url=');
     window.splatscape.ready = true;

@@ -11,10 +11,11 @@ namespace splatscape::cli {
 void add_export(CLI::App& app, Registry& registry) {
     auto* cmd = app.add_subcommand("export", "Export a run folder or scene file for web viewers and other tools");
     auto args = std::make_shared<SceneOutputArgs>();
-    cmd->add_option("input", args->input, "Run folder (point_cloud.ply inside) or scene file")->required();
+    cmd->add_option("input", args->input, "Run folder (point_cloud.ply inside), scene file or tiled scene")->required();
     cmd->add_option("-o,--output", args->output, "Output file")->required();
     cmd->add_option("--format", args->format,
-                    "ply, splat, spz, glb, gltf, sog, html or s4d (default: from the output's extension)");
+                    "ply, splat, spz, glb, gltf, sog, html, s4d or tiles (default: from the output's extension; a "
+                    "folder: tiles)");
     add_scene_output_options(*cmd, *args);
     cmd->add_option("--time", args->time, "4D scenes: write the 3D scene of this time");
     cmd->add_option("--frames", args->frames,
@@ -25,7 +26,10 @@ void add_export(CLI::App& app, Registry& registry) {
         "Formats:\n" + scene_formats_help() +
         "A run folder holds point_cloud.ply, or point_cloud/iteration_N/point_cloud.ply as the 3DGS reference\n"
         "writes it (the highest N is taken). A gs4d run's 4D scene is written as the 4D PLY, as .s4d, as one time's\n"
-        "3D scene (--time T) or as a sequence of them (--frames N; --format picks their format, default ply).");
+        "3D scene (--time T) or as a sequence of them (--frames N; --format picks their format, default ply).\n"
+        "tiles: a folder holding a streamable level-of-detail scene (3D Tiles 1.1 tileset.json, glTF tiles,\n"
+        "hierarchy.json; docs/tiles.md). A tiled scene as input is written as its leaves, or --tiles ids; with\n"
+        "--format html as a folder that serves it to the web viewer.");
     cmd->callback([&registry, args] { registry.action = [args] { return convert_scene(*args); }; });
 }
 

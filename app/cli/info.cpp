@@ -1,8 +1,10 @@
 // splatscape info FILE|DATA: what a scene file or a dataset holds.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <string_view>
 
 #include "app/cli/command.hpp"
 #include "core/datasets/dataset.hpp"
@@ -12,6 +14,8 @@
 #include "core/io/s4d.hpp"
 #include "core/io/scene_io.hpp"
 #include "core/io/spz.hpp"
+#include "core/tiles/tile_content.hpp"
+#include "core/tiles/tileset.hpp"
 
 namespace splatscape::cli {
 namespace {
@@ -45,6 +49,15 @@ void print_scene(const std::filesystem::path& path, const SceneReadOptions& opti
         std::printf("spz         version %d\n", h.version);
         std::printf("spz frame   %s (%s)\n", to_string(h.frame), h.frame_source.c_str());
     }
+    if (scene_format_for(path) == "glb" || scene_format_for(path) == "gltf") {
+        // Which layout the splats are in: SPZ-compressed (what CesiumJS draws, and SPZ tiles) or floats.
+        const auto bytes = read_file_bytes(path);
+        const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+        std::printf("gltf        KHR_gaussian_splatting%s\n",
+                    text.find(kSpzCompressionExtension) != std::string_view::npos
+                        ? cat(", SPZ-compressed (", kSpzCompressionExtension, ")").c_str()
+                        : " (float attributes)");
+    }
     std::printf("gaussians   %zu\n", c.size());
     std::printf("sh degree   %d\n", c.sh_degree);
     std::printf("bounds      [%.3f %.3f %.3f] .. [%.3f %.3f %.3f]\n", b.min.x, b.min.y, b.min.z, b.max.x, b.max.y,
@@ -59,6 +72,32 @@ void print_scene(const std::filesystem::path& path, const SceneReadOptions& opti
         }
         std::printf("mean opacity %.3f, mean scale %.4g\n", opacity / c.size(), scale / c.size());
     }
+}
+
+// A tiled scene (core/tiles/tileset.hpp): levels, tiles, splats and bytes per level.
+void print_tiled(const std::filesystem::path& path) {
+    const TileTree tree = read_tiled_scene(path);
+    const TiledSceneSummary s = summarize(tree);
+    std::printf("tiled scene %s\n", path.string().c_str());
+    std::printf("format      3D Tiles 1.1, glTF KHR_gaussian_splatting tiles (%s)\n",
+                tree.from_hierarchy ? "hierarchy.json" : "tileset.json");
+    std::printf("tiles       %zu in %d levels, SH degree %d\n", s.tiles, s.levels, tree.sh_degree);
+    const Bounds b = tree.nodes[0].box;
+    std::printf("bounds      [%.3f %.3f %.3f] .. [%.3f %.3f %.3f]\n", b.min.x, b.min.y, b.min.z, b.max.x, b.max.y,
+                b.max.z);
+    std::printf("up          %.3f %.3f %.3f\n", tree.up.x, tree.up.y, tree.up.z);
+    std::printf("level  tiles       splats        MB   geometric error (max)\n");
+    for (int l = 0; l < s.levels; ++l) {
+        double error = 0;
+        for (const TileNode& n : tree.nodes)
+            if (n.level == l) error = std::max(error, n.geometric_error);
+        std::printf("%5d %6llu %12llu %9.2f   %.4g\n", l, (unsigned long long)s.tiles_per_level[size_t(l)],
+                    (unsigned long long)s.splats_per_level[size_t(l)], double(s.bytes_per_level[size_t(l)]) / 1e6,
+                    error);
+    }
+    std::printf("total       %llu splats in all tiles, %.2f MB\n", (unsigned long long)tree.total_splats(),
+                double(s.bytes) / 1e6);
+    for (const std::string& p : tree.problems) std::printf("problem     %s\n", p.c_str());
 }
 
 void print_dataset(const std::filesystem::path& path, const DatasetOptions& options) {
@@ -104,11 +143,11 @@ void print_dataset(const std::filesystem::path& path, const DatasetOptions& opti
 } // namespace
 
 void add_info(CLI::App& app, Registry& registry) {
-    auto* cmd = app.add_subcommand("info", "Print what a scene file (.ply, .splat, ...) or a dataset folder holds");
+    auto* cmd = app.add_subcommand("info", "Print what a scene file (.ply, .splat, ...), a tiled scene or a dataset folder holds");
     auto path = std::make_shared<std::string>();
     auto options = std::make_shared<DatasetOptions>();
     auto spz_frame = std::make_shared<std::string>();
-    cmd->add_option("path", *path, "Scene file or dataset folder")->required();
+    cmd->add_option("path", *path, "Scene file, tiled scene (folder or tileset.json) or dataset folder")->required();
     cmd->add_option("--spz-frame", *spz_frame,
                     "Read an .spz as holding this frame (rub or rdf; default: its frame record, else rub)");
     cmd->add_option("--format", options->format, "Dataset format (auto, blender, ngp, dnerf, colmap, llff)");
@@ -123,7 +162,9 @@ void add_info(CLI::App& app, Registry& registry) {
             }
             std::filesystem::path p = *path;
             if (!std::filesystem::exists(p)) throw Error(p.string(), "", "no such file or folder");
-            if (std::filesystem::is_directory(p))
+            if (is_tiled_scene(p))
+                print_tiled(p);
+            else if (std::filesystem::is_directory(p))
                 print_dataset(p, *options);
             else
                 print_scene(p, read);

@@ -6,6 +6,9 @@
 #include <filesystem>
 #include <memory>
 
+#include <glm/geometric.hpp>
+#include <glm/gtc/matrix_access.hpp>
+
 #include "app/cli/command.hpp"
 #include "app/cli/frame_renderer.hpp"
 #include "core/error.hpp"
@@ -14,6 +17,7 @@
 #include "core/log.hpp"
 #include "core/partition/partition_plan.hpp"
 #include "core/progress.hpp"
+#include "core/tiles/tileset.hpp"
 #include "training/evaluation.hpp"
 #include "training/trainer.hpp"
 
@@ -27,20 +31,25 @@ struct MergeArgs {
     std::string output;
     std::string runs;
     std::string report;
-    std::string tiles;
+    std::string tiles;   // also write the merged scene as a tiled scene here
+    size_t leaf_splats = 65536;
+    bool spz = false;
     bool evaluate = false;
     bool allow_missing = false;
     int threads = 0;
 };
 
 // The tiled, streamable form of the merged scene (OGC 3D Tiles with KHR_gaussian_splatting
-// contents; DESIGN.md "Streamable partitioned scenes") is written here once the tile writer is in
-// the build: merge hands it the joined Gaussians and the output folder.
-void write_tiled_scene(const GaussianCloud& scene, const fs::path& dir) {
-    (void)scene;
-    throw UsageError(cat("--tiles ", dir.string(),
-                         ": this build has no 3D Tiles writer yet; write the scene file (-o) "
-                         "and convert it once tiles are available"));
+// contents, docs/tiles.md), with the plan's up (its z axis) as the scene's up, so that 3D Tiles
+// viewers show it upright.
+void write_tiled_merge(const GaussianCloud& scene, const PartitionPlan& plan, const MergeArgs& a) {
+    TiledSceneOptions o;
+    o.lod.leaf_splats = a.leaf_splats;
+    o.encoding.spz = a.spz;
+    o.up = glm::normalize(glm::row(plan.frame.axes, 2));
+    const TiledSceneSummary s = write_tiled_scene(scene, a.tiles, o);
+    std::printf("tiles        %s (%zu tiles in %d levels, %.2f MB%s, %.1f s)\n", a.tiles.c_str(), s.tiles, s.levels,
+                double(s.bytes) / 1e6, a.spz ? " SPZ-compressed" : "", s.seconds);
 }
 
 int run_merge(const MergeArgs& a) {
@@ -114,7 +123,10 @@ int run_merge(const MergeArgs& a) {
         std::printf("written      %s\n", a.output.c_str());
         report["scene"] = fs::absolute(a.output).string();
     }
-    if (!a.tiles.empty()) write_tiled_scene(scene, a.tiles);
+    if (!a.tiles.empty()) {
+        write_tiled_merge(scene, plan, a);
+        report["tiles"] = fs::absolute(a.tiles).string();
+    }
 
     if (a.evaluate) {
         // The whole scene's held-out views, with the background the cells trained with.
@@ -156,7 +168,8 @@ void add_merge(CLI::App& app, Registry& registry) {
                 "cell's own bounds; the cells' bounds tile the ground plane, so every part of the scene comes from\n"
                 "exactly one cell. SCENE's extension picks the format (.ply, .spz, .splat, .glb). --eval renders the\n"
                 "whole dataset's held-out views (3DGS protocol) with the CPU rasterizer. A report (cells, counts,\n"
-                "PSNR) goes to SCENE with the extension .merge.json.");
+                "PSNR) goes to SCENE with the extension .merge.json. --tiles DIR also writes the merged scene as a\n"
+                "streamable tiled scene (3D Tiles, the plan's up as its up; docs/tiles.md).");
     auto a = std::make_shared<MergeArgs>();
     cmd->add_option("plan", a->plan, "Plan folder written by `splatscape partition`")->required();
     cmd->add_option("-o,--output", a->output, "Scene file to write")->required();
@@ -165,8 +178,13 @@ void add_merge(CLI::App& app, Registry& registry) {
     cmd->add_option("--report", a->report, "Where the merge report goes (default: beside SCENE, .merge.json)");
     cmd->add_flag("--allow-missing", a->allow_missing, "Merge the cells that have trained and leave the others out");
     cmd->add_option("--threads", a->threads, "CPU threads for --eval (0: all cores)")->check(CLI::Range(0, 4096));
-    // The tiled (3D Tiles) output, hidden until its writer is in the build: see write_tiled_scene.
-    cmd->add_option("--tiles", a->tiles, "Also write the merged scene as 3D Tiles into this folder")->group("");
+    cmd->add_option("--tiles", a->tiles,
+                    "Also write the merged scene as a tiled level-of-detail scene (3D Tiles 1.1, docs/tiles.md) into "
+                    "this folder, for `splatscape view DIR` and web viewers");
+    cmd->add_option("--leaf-splats", a->leaf_splats, "--tiles: most Gaussians in one tile")
+        ->check(CLI::Range(16, 1 << 24))
+        ->capture_default_str();
+    cmd->add_flag("--spz", a->spz, "--tiles: SPZ-compressed tiles (KHR_gaussian_splatting_compression_spz_2)");
     cmd->callback([&registry, a] { registry.action = [a] { return run_merge(*a); }; });
 }
 

@@ -10,12 +10,14 @@
 #include "app/cli/camera_path.hpp"
 #include "app/cli/command.hpp"
 #include "app/cli/frame_renderer.hpp"
+#include "app/cli/render_tiled.hpp"
 #include "app/cli/video_encoder.hpp"
 #include "core/datasets/dataset.hpp"
 #include "core/error.hpp"
 #include "core/io/scene_io.hpp"
 #include "core/log.hpp"
 #include "core/progress.hpp"
+#include "core/tiles/tileset.hpp"
 #include "training/trainer.hpp"
 
 namespace splatscape::cli {
@@ -40,6 +42,7 @@ struct RenderArgs {
     std::optional<float> time;     // dynamic scenes: one scene time for every frame
     std::vector<float> time_range; // dynamic scenes: times from the first to the second, over the frames
     double fps = 0;                // video frame rate (0: the camera path's, else 30)
+    StreamingArgs streaming;       // tiled scenes
 };
 
 glm::vec3 vec3_option(const std::vector<float>& v, const char* name) {
@@ -47,10 +50,32 @@ glm::vec3 vec3_option(const std::vector<float>& v, const char* name) {
     return {v[0], v[1], v[2]};
 }
 
+// Video frame rate: --fps, else the camera path's "fps", else 30.
+double video_fps(const RenderArgs& a) {
+    double fps = a.fps;
+    if (fps <= 0 && !a.camera_path.empty()) {
+        const Json path = load_json(a.camera_path);
+        fps = path.is_object() && path.contains("fps") ? json_number(path["fps"], "fps", a.camera_path) : 30.0;
+    }
+    return fps > 0 ? fps : 30.0;
+}
+
 int run_render(const RenderArgs& a) {
     if ((a.orbit > 0) == !a.camera_path.empty())
         throw UsageError("render: give exactly one of --camera-path PATH.json and --orbit N");
     const fs::path input = a.input;
+    if (is_tiled_scene(input)) {
+        // Streamed by the Vulkan renderer; scene times do not apply.
+        if (a.renderer == "cpu") throw UsageError("render: tiled scenes are streamed by the vulkan renderer");
+        if (a.time || !a.time_range.empty()) log::warn(a.input, " is a tiled scene: --time and --time-range have no effect");
+        TiledRenderRequest t{a.input, a.output, a.camera_path, a.orbit, a.gpu, {}, false, a.elevation, a.radius,
+                             a.up, a.background, a.streaming};
+        if (a.width > 0) t.defaults.width = a.width;
+        if (a.height > 0) t.defaults.height = a.height;
+        if (a.fov > 0) t.defaults.fov_y_degrees = a.fov;
+        if (is_video_path(a.output)) t.fps = video_fps(a);
+        return render_tiled_scene(t);
+    }
     fs::path scene = input;
     std::optional<Dataset> dataset;
     glm::vec3 bg{0.0f};
@@ -134,12 +159,7 @@ int run_render(const RenderArgs& a) {
     };
     const fs::path out = a.output;
     if (is_video_path(out)) {
-        double fps = a.fps;
-        if (fps <= 0 && !a.camera_path.empty()) {
-            const Json path = load_json(a.camera_path);
-            fps = path.is_object() && path.contains("fps") ? json_number(path["fps"], "fps", a.camera_path) : 30.0;
-        }
-        if (fps <= 0) fps = 30.0;
+        const double fps = video_fps(a);
         std::vector<PathFrame> timed = frames;
         for (size_t i = 0; i < timed.size(); ++i) timed[i].time = frame_time(i);
         if (!data.dynamic() && frames.front().time != 0.0f)
@@ -178,7 +198,9 @@ void add_render(CLI::App& app, Registry& registry) {
         "\"look_at\": [x,y,z], \"fov_y\": 50}, ...]} with \"rotation\": [w,x,y,z] (camera-to-world, OpenCV axes)\n"
         "instead of look_at where wanted; see docs/training.md for every field. --orbit N circles the scene.");
     auto a = std::make_shared<RenderArgs>();
-    cmd->add_option("input", a->input, "Run folder or scene file (.ply, .splat, ...)")->required();
+    cmd->add_option("input", a->input,
+                    "Run folder, scene file (.ply, .splat, ...) or tiled scene folder (tileset.json)")
+        ->required();
     cmd->add_option("-o,--output", a->output,
                     "Output folder for frame_NNNNN.png, or a video file (.mp4: H.264, .webm: VP9; needs ffmpeg)")
         ->required();
@@ -205,6 +227,7 @@ void add_render(CLI::App& app, Registry& registry) {
                     "Dynamic scenes: times first,last spread evenly over the frames (default: the camera path's key "
                     "times; orbits: the start of the scene's time range)")
         ->delimiter(',');
+    add_streaming_options(*cmd, a->streaming);
     cmd->callback([&registry, a] { registry.action = [a] { return run_render(*a); }; });
 }
 

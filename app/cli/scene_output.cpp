@@ -13,6 +13,7 @@
 #include "core/io/s4d.hpp"
 #include "core/json_util.hpp"
 #include "core/log.hpp"
+#include "core/tiles/tileset.hpp"
 #include "training/backend.hpp"
 #include "training/models/gs4d_render.hpp"
 
@@ -55,6 +56,7 @@ int export_4d(const SceneOutputArgs& args, const std::filesystem::path& source, 
     if (args.time && args.frames > 0) throw UsageError("export: give at most one of --time and --frames");
     if (args.time) {
         const GaussianCloud slice = slice_cloud(*backend, cloud, *args.time, data.min_temporal_weight);
+        if (format == "tiles") return write_tiled_output(args, slice);
         write_scene(out, slice, format, args.options);
         std::printf("wrote       %s (%s, the %zu gaussians of time %g)\n", out.string().c_str(), format.c_str(),
                     slice.size(), *args.time);
@@ -148,35 +150,43 @@ void add_scene_output_options(CLI::App& cmd, SceneOutputArgs& args) {
                    "higher ones: smaller files, less view-dependent colour (default: keep all)")
         ->check(CLI::Range(0, 3));
     cmd.add_flag("--glb-spz", args.options.glb_spz,
-                 "glb/gltf: compress the splats as SPZ (KHR_gaussian_splatting_compression_spz_2), as CesiumJS "
-                 "needs to render them as splats");
+                 "glb/gltf/tiles: compress the splats as SPZ (KHR_gaussian_splatting_compression_spz_2), as "
+                 "CesiumJS needs to render them as splats");
+    add_tiled_output_options(cmd, args.tiled);
 }
 
 int convert_scene(const SceneOutputArgs& args_in) {
     SceneOutputArgs args = args_in;
     const std::filesystem::path in = args.input, out = args.output;
-    std::string format = args.format;
+    const bool tiled_in = is_tiled_scene(in);
+    if (tiled_in && args.format == "html") return write_tiled_web_folder(args);
+    const bool tiled_out = is_tiled_output(args);
+    std::string format = tiled_out ? "tiles" : args.format;
     if (format.empty()) {
         format = scene_format_for(out);
         if (format.empty() && args.frames > 0) format = "ply"; // a folder of frames
         if (format.empty())
             throw UsageError(cat(out.string(), ": cannot tell the format from the extension '",
                                  out.extension().string(),
-                                 "'; pass --format (ply, compressed-ply, splat, spz, glb, gltf, sog, html, s4d)"));
-    } else if (const std::string by_ext = scene_format_for(out); !by_ext.empty() && by_ext != format) {
+                                 "'; pass --format (ply, compressed-ply, splat, spz, glb, gltf, sog, html, s4d, tiles)"));
+    } else if (const std::string by_ext = scene_format_for(out); !tiled_out && !by_ext.empty() && by_ext != format) {
         log::warn(out.string(), ": writing format '", format, "' to a file named like '", by_ext, "'");
     }
-    bool known = false;
+    bool known = tiled_out;
     for (const auto& f : scene_formats()) known |= f.name == format && f.can_write;
     if (!known)
         throw UsageError(cat("cannot write format '", format,
-                             "' (writable: ply, compressed-ply, splat, spz, glb, gltf, sog, html, s4d)"));
+                             "' (writable: ply, compressed-ply, splat, spz, glb, gltf, sog, html, s4d, tiles)"));
     if (args.options.spz_version != 4 && format != "spz")
-        log::warn("--spz-version only applies to spz output; ignored for ", format);
-    if (args.options.glb_spz && format != "glb" && format != "gltf")
-        log::warn("--glb-spz only applies to glb and gltf output; ignored for ", format);
+        log::warn("--spz-version only applies to spz output; ignored for ", format,
+                  tiled_out ? " (SPZ inside tiles: --tile-spz-version)" : "");
+    // Tiles are glTF: --glb-spz compresses them as --spz does.
+    if (args.options.glb_spz && format != "glb" && format != "gltf" && !tiled_out)
+        log::warn("--glb-spz only applies to glb, gltf and tiles output; ignored for ", format);
+    if (!args.tiled.tiles.empty() && !tiled_in)
+        log::warn("--tiles applies to a tiled scene as input; ", in.string(), " is not one");
 
-    const std::filesystem::path source = resolve_scene_path(in);
+    const std::filesystem::path source = tiled_in ? in : resolve_scene_path(in);
     SceneReadOptions read_options;
     read_options.spz_frame = frame_option(args.input_spz_frame, "--input-spz-frame");
     if (format == "spz")
@@ -185,13 +195,14 @@ int convert_scene(const SceneOutputArgs& args_in) {
         read_options.spz_frame = frame_option(args.spz_frame, "--spz-frame");
     else if (!args.spz_frame.empty())
         log::warn("--spz-frame applies to .spz files; neither ", source.string(), " nor ", out.string(), " is one");
-    if (is_4d_scene_file(source)) return export_4d(args, source, format);
+    if (!tiled_in && is_4d_scene_file(source)) return export_4d(args, source, format);
     if (args.time || args.frames > 0)
         throw UsageError(cat(source.string(), " is a static scene: --time and --frames apply to 4D scenes"));
-    GaussianCloud cloud = read_scene(source, read_options);
+    GaussianCloud cloud = tiled_in ? read_tiled_input(args) : read_scene(source, read_options);
     std::printf("read        %s (%s, %zu gaussians, SH degree %d)\n", source.string().c_str(),
-                scene_format_for(source).c_str(), cloud.size(), cloud.sh_degree);
+                tiled_in ? "tiled scene" : scene_format_for(source).c_str(), cloud.size(), cloud.sh_degree);
     reduce_sh_degree(cloud, args.sh_degree);
+    if (tiled_out) return write_tiled_output(args, cloud);
     if (format == "html") {
         const Json views = viewer_views(in, args.dataset, cloud);
         write_viewer_html(out, cloud, views);

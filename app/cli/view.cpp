@@ -68,6 +68,14 @@ void add_window_options(CLI::App& cmd, WindowOptions& o, bool for_training) {
                        "Load a camera path (render --camera-path JSON) into the editor")
             ->group(group);
         cmd.add_flag("--play", o.play_path, "Preview the camera path at start")->group(group);
+        cmd.add_option("--budget-splats", o.budget_splats, "Tiled scenes: most splats drawn at once (0: no limit)")
+            ->check(CLI::Range(0.0, 4e9))
+            ->group(group);
+        cmd.add_option("--budget-mb", o.budget_mb,
+                       "Tiled scenes: GPU memory for resident tiles in MiB (default: a quarter of the device's, at "
+                       "most 4096)")
+            ->check(CLI::Range(0.0, 1e7))
+            ->group(group);
     }
     // After parsing: fold the raw values in.
     cmd.parse_complete_callback([raw, &o] {
@@ -122,7 +130,7 @@ void add_view(CLI::App& app, Registry& registry) {
                 "Scene formats:\n" +
                 scene_formats_help());
     auto a = std::make_shared<ViewArgs>();
-    cmd->add_option("input", a->input, "Run folder, scene file (.ply, .splat, .spz, .glb, ...) or dataset folder")
+    cmd->add_option("input", a->input, "Run folder, scene file (.ply, .splat, .spz, .glb, ...), tiled scene folder or dataset folder")
         ->required();
     gui::add_window_options(*cmd, a->window, false);
     cmd->callback([&registry, a] { registry.action = [a] { return gui::run_viewer(a->input, a->window); }; });

@@ -5,9 +5,10 @@
 // contributes what belongs to it: the render modes it can draw, its panels, keys and overlays, and
 // the commands those emit. The shell never asks which kind it holds.
 //
-// The kinds today: Gaussians3dScene (a GaussianCloud, also the live view of training) and
-// Gaussians4dScene (gs4d, sliced on the GPU at the time its Time panel shows). make_drawn_scene
-// picks one for what `splatscape view` opened (app/gui/scene_source.hpp).
+// The kinds today: Gaussians3dScene (a GaussianCloud, also the live view of training),
+// Gaussians4dScene (gs4d, sliced on the GPU at the time its Time panel shows) and TiledScene (a
+// tiled level-of-detail scene streamed under budgets, with its Tiles panel). make_drawn_scene picks
+// one for what `splatscape view` opened (app/gui/scene_source.hpp).
 #include <any>
 #include <cstdint>
 #include <memory>
@@ -95,8 +96,15 @@ private:
     uint64_t m_content_version = 0;
 };
 
-// The kind of scene that draws `scene` (its 4D Gaussians, else its Gaussians); null when it has
-// nothing to draw. Uploads at once.
-std::unique_ptr<DrawnScene> make_drawn_scene(const ScenePasses& passes, const LoadedScene& scene);
+// What the command line asks of the kinds of scene (the window's options, app/gui/gui.hpp).
+struct DrawOptions {
+    double budget_splats = 0; // tiled scenes: splats drawn at once (0: no limit)
+    double budget_mb = 0;     // tiled scenes: GPU memory for resident tiles, MiB (0: the streamer's default)
+};
+
+// The kind of scene that draws `scene` (its tiles, else its 4D Gaussians, else its Gaussians); null
+// when it has nothing to draw. Uploads at once (a tiled scene starts streaming).
+std::unique_ptr<DrawnScene> make_drawn_scene(const ScenePasses& passes, const LoadedScene& scene,
+                                             const DrawOptions& options = {});
 
 } // namespace splatscape::gui

@@ -5,11 +5,17 @@
 #include <algorithm>
 #include <array>
 #include <string>
+#include <vector>
+
+#include <glm/vec3.hpp>
+#include <glm/vec4.hpp>
 
 #include "app/gui/time_controls.hpp"
 #include "app/gui/viewer_state.hpp"
 
 namespace splatscape::gui {
+
+struct TilesPanelState;
 
 // Text fields and selections the user is editing (Dear ImGui edits char buffers in place).
 struct PanelInputs {
@@ -32,6 +38,8 @@ void training_shortcuts(const TrainingMonitor& training, Commands& out);
 // 4D scenes (Gaussians4dScene): the time and its playback; space plays and pauses.
 void draw_time_panel(const TimeControls& time, Commands& out);
 void time_shortcuts(const TimeControls& time, Commands& out);
+// Tiled scenes (TiledScene, tiled_scene_vk.hpp): budgets, error and tile boxes; what is streamed.
+void draw_tiles_panel(const TilesPanelState& tiles, Commands& out);
 
 // The panels in the sidebar, `width` UI points wide at the window's left edge.
 void draw_sidebar(const ViewerSnapshot& s, float width, PanelInputs& in, Commands& out);
@@ -39,6 +47,15 @@ void draw_sidebar(const ViewerSnapshot& s, float width, PanelInputs& in, Command
 // Frusta of the dataset cameras and the camera path, drawn over the viewport with the camera
 // that rendered it (`camera` spans `rect`).
 void draw_viewport_overlays(const ViewerSnapshot& s, const Camera& camera, const UiRect& rect);
+
+// An axis-aligned world box drawn over the viewport (a kind's overlay, such as a tiled scene's tiles).
+struct OverlayBox {
+    glm::vec3 min{0.0f}, max{0.0f};
+    glm::vec4 colour{1.0f}; // RGBA in [0, 1]
+};
+// Draws the boxes' edges with the camera that rendered the viewport, clipped to the plane `near_z`
+// in front of it and to `rect`.
+void draw_overlay_boxes(const std::vector<OverlayBox>& boxes, const Camera& camera, const UiRect& rect, float near_z);
 
 // Copies a string into a fixed ImGui text buffer (truncating).
 template <size_t N>

@@ -18,8 +18,8 @@ bool ready(const std::future<T>& f) {
 
 } // namespace
 
-SceneDocument::SceneDocument(vk::Context& context)
-    : m_context(context), m_passes{context, std::make_shared<vk::SplatRenderer>(context)},
+SceneDocument::SceneDocument(vk::Context& context, const DrawOptions& options)
+    : m_context(context), m_passes{context, std::make_shared<vk::SplatRenderer>(context)}, m_options(options),
       m_recent(RecentFiles::default_file()) {}
 
 SceneDocument::~SceneDocument() {
@@ -60,9 +60,11 @@ void SceneDocument::fail(const std::string& message) {
 }
 
 void SceneDocument::set_source(LoadedScene scene, bool draw) {
+    // Made first: when it cannot be (a tiled scene's budget too small for one page), nothing changes.
+    std::unique_ptr<DrawnScene> drawn = draw ? make_drawn_scene(m_passes, scene, m_options) : nullptr;
     m_source = std::move(scene);
     if (draw) {
-        replace_drawn(make_drawn_scene(m_passes, *m_source));
+        replace_drawn(std::move(drawn));
         m_cloud = m_source->cloud;
     }
     m_view.render.background = m_source->background;

@@ -26,7 +26,8 @@ namespace splatscape::gui {
 
 class SceneDocument {
 public:
-    explicit SceneDocument(vk::Context& context);
+    // `options`: what the command line asks of the kinds of scene (a tiled scene's budgets).
+    SceneDocument(vk::Context& context, const DrawOptions& options);
     ~SceneDocument();
     SceneDocument(const SceneDocument&) = delete;
     SceneDocument& operator=(const SceneDocument&) = delete;
@@ -48,7 +49,8 @@ public:
     const RecentFiles& recent() const { return m_recent; }
 
     // Makes `scene` the source: its cameras, facts and background; with `draw`, what it holds is
-    // drawn (otherwise a training run supplies the models through show_model).
+    // drawn (otherwise a training run supplies the models through show_model). Throws Error, changing
+    // nothing, when what it holds cannot be drawn (a tiled scene whose memory budget holds no page).
     void set_source(LoadedScene scene, bool draw);
     const LoadedScene* source() const { return m_source ? &*m_source : nullptr; }
     // Where a camera starts for this scene: the source's training cameras and the Gaussians shown.
@@ -90,6 +92,7 @@ private:
 
     vk::Context& m_context;
     ScenePasses m_passes;
+    DrawOptions m_options;
     RecentFiles m_recent;
     std::optional<LoadedScene> m_source;
     std::future<LoadedScene> m_loading;

@@ -11,6 +11,7 @@
 #include "core/io/s4d.hpp"
 #include "core/io/scene_io.hpp"
 #include "core/log.hpp"
+#include "core/tiles/tileset.hpp"
 #include "training/backend.hpp"
 #include "training/models/gs4d_render.hpp"
 #include "training/trainer.hpp"
@@ -201,6 +202,29 @@ std::shared_ptr<const GaussianCloud> read_cloud(LoadedScene& s, const fs::path& 
 } // namespace
 
 LoadedScene load_scene_source(const fs::path& path) {
+    if (is_tiled_scene(path)) {
+        // A tiled scene: the viewer streams it; the root tile frames the view.
+        auto tiles = std::make_shared<const TileTree>(read_tiled_scene(path));
+        const TileTree& tree = *tiles;
+        LoadedScene s;
+        s.path = path;
+        s.tileset = path;
+        s.tiles = tiles;
+        s.warnings = tree.problems;
+        for (size_t id = 0; id < tree.nodes.size() && !s.cloud; ++id)
+            if (!tree.nodes[id].uri.empty()) {
+                try {
+                    s.cloud = std::make_shared<const GaussianCloud>(load_tile(tree, int(id)));
+                } catch (const Error& e) {
+                    s.warnings.push_back(e.what());
+                }
+            }
+        const TiledSceneSummary sum = summarize(tree);
+        s.info.emplace_back("tiled scene", cat(sum.tiles, " tiles in ", sum.levels, " levels"));
+        s.info.emplace_back("Gaussians", cat(tree.total_splats(), " in all tiles"));
+        s.info.emplace_back("SH degree", cat(tree.sh_degree));
+        return s;
+    }
     std::error_code ec;
     if (!fs::exists(path, ec)) throw Error(path.string(), "", "no such file or folder");
     LoadedScene s;

@@ -16,6 +16,7 @@
 #include "core/gaussian_cloud_4d.hpp"
 #include "core/json_util.hpp"
 #include "core/point_cloud.hpp"
+#include "core/tiles/tileset.hpp"
 
 namespace splatscape {
 struct TrainSetup;
@@ -47,6 +48,10 @@ struct LoadedScene {
     bool antialiased = false;                              // the run's rendering setting
     std::vector<std::pair<std::string, std::string>> info; // label, value
     std::vector<std::string> warnings;
+    // A tiled scene (core/tiles/tileset.hpp): its path and hierarchy, read on the loading thread and
+    // streamed by the viewer (app/gui/tiled_scene_vk.hpp); `cloud` then holds its root tile, for framing.
+    std::filesystem::path tileset;
+    std::shared_ptr<const TileTree> tiles;
 };
 
 // Throws Error naming the path when it is none of the above or cannot be read.

@@ -36,7 +36,8 @@ PixelRect fit(const PixelRect& area, float aspect) {
 // ---- set-up ---------------------------------------------------------------------------------------
 
 ViewerApp::ViewerApp(const WindowOptions& options, const std::string& title)
-    : m_options(options), m_frames(options, title), m_document(m_frames.context()) {
+    : m_options(options), m_frames(options, title),
+      m_document(m_frames.context(), DrawOptions{options.budget_splats, options.budget_mb}) {
     if (!options.screenshot.empty() && !m_frames.can_capture())
         throw Error("--screenshot: this window system does not let the window's pixels be read back");
     ViewSettings view = m_document.view();

@@ -112,4 +112,22 @@ void draw_viewport_overlays(const ViewerSnapshot& s, const Camera& camera, const
     dl->PopClipRect();
 }
 
+void draw_overlay_boxes(const std::vector<OverlayBox>& boxes, const Camera& camera, const UiRect& rect, float near_z) {
+    if (boxes.empty() || camera.width <= 0 || camera.height <= 0 || rect.width <= 0 || rect.height <= 0) return;
+    ImDrawList* dl = ImGui::GetBackgroundDrawList();
+    dl->PushClipRect({rect.x, rect.y}, {rect.x + rect.width, rect.y + rect.height}, true);
+    const Projector p{camera, rect, near_z};
+    // Corner k has bit 0: max x, bit 1: max y, bit 2: max z; the edges join corners one bit apart.
+    static const int kEdges[12][2] = {{0, 1}, {2, 3}, {4, 5}, {6, 7}, {0, 2}, {1, 3},
+                                      {4, 6}, {5, 7}, {0, 4}, {1, 5}, {2, 6}, {3, 7}};
+    for (const OverlayBox& b : boxes) {
+        glm::vec3 corner[8];
+        for (int k = 0; k < 8; ++k)
+            corner[k] = {(k & 1) ? b.max.x : b.min.x, (k & 2) ? b.max.y : b.min.y, (k & 4) ? b.max.z : b.min.z};
+        const ImU32 colour = ImGui::ColorConvertFloat4ToU32({b.colour.x, b.colour.y, b.colour.z, b.colour.w});
+        for (const auto& e : kEdges) p.line(dl, corner[e[0]], corner[e[1]], colour, 1.0f);
+    }
+    dl->PopClipRect();
+}
+
 } // namespace splatscape::gui

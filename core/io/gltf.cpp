@@ -104,9 +104,11 @@ tinygltf::Model build_model(const GaussianCloud& input, const GltfOptions& optio
     if (options.spz) {
         // The splats as one SPZ stream in a buffer view; the accessors carry only types and counts
         // (no buffer view). The stream holds the glTF frame as it is (CesiumJS decodes it without a
-        // frame conversion) and is version 3 (gzip), which the SPZ decoders in glTF clients read.
+        // frame conversion) and is version 3 or 2 (gzip), which the SPZ decoders in glTF clients read.
+        if (options.spz_version != 2 && options.spz_version != 3)
+            throw UsageError(cat("SPZ version ", options.spz_version, " inside glTF: use 2 or 3"));
         SpzOptions spz;
-        spz.version = 3;
+        spz.version = options.spz_version;
         spz.frame = SpzFrame::Rdf; // "as it is": `c` is already in the glTF frame
         const std::vector<uint8_t> bytes = encode_spz(c, spz);
         tinygltf::BufferView view;

@@ -15,7 +15,8 @@
 // log-scales (any negative value marks a primitive as such).
 //
 // With KHR_gaussian_splatting_compression_spz_2 (GltfOptions::spz, what CesiumJS renders as splats)
-// the primitive's data is one SPZ stream (version 3, core/io/spz.hpp) in a buffer view named by
+// the primitive's data is one SPZ stream (version 3, or 2 by GltfOptions::spz_version; core/io/spz.hpp)
+// in a buffer view named by
 // extensions.KHR_gaussian_splatting.extensions.KHR_gaussian_splatting_compression_spz_2.bufferView,
 // holding the glTF frame as it is; the attributes (POSITION with min/max, COLOR_0, :SCALE, :ROTATION,
 // :SH_DEGREE_l_COEF_n for l >= 1) are accessors without a buffer view that give counts and types.
@@ -33,7 +34,8 @@
 namespace splatscape {
 
 struct GltfOptions {
-    bool spz = false; // KHR_gaussian_splatting_compression_spz_2
+    bool spz = false;    // KHR_gaussian_splatting_compression_spz_2
+    int spz_version = 3; // of the SPZ stream: 2 or 3 (gzip, what glTF clients' SPZ decoders read)
 };
 
 std::vector<uint8_t> encode_glb(const GaussianCloud& cloud, const GltfOptions& options = {});

@@ -332,10 +332,27 @@ Context::Context(const ContextOptions& options) {
 
     // Logical device.
     const float priority = 1.0f;
-    VkDeviceQueueCreateInfo queue_info{VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};
-    queue_info.queueFamilyIndex = m_queue_family;
-    queue_info.queueCount = 1;
-    queue_info.pQueuePriorities = &priority;
+    VkDeviceQueueCreateInfo queue_infos[2] = {{VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO},
+                                              {VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO}};
+    queue_infos[0].queueFamilyIndex = m_queue_family;
+    queue_infos[0].queueCount = 1;
+    queue_infos[0].pQueuePriorities = &priority;
+    // A transfer-only family (the copy engines of discrete GPUs) streams tiles beside the frames
+    // (renderer/tile_streamer_vk.hpp); without one, uploads go through the main queue.
+    m_transfer_family = m_queue_family;
+    for (uint32_t i = 0; i < family_count; ++i)
+        if ((families[i].queueFlags & VK_QUEUE_TRANSFER_BIT) &&
+            !(families[i].queueFlags & (VK_QUEUE_GRAPHICS_BIT | VK_QUEUE_COMPUTE_BIT))) {
+            m_transfer_family = i;
+            break;
+        }
+    uint32_t queue_count = 1;
+    if (m_transfer_family != m_queue_family) {
+        queue_infos[1].queueFamilyIndex = m_transfer_family;
+        queue_infos[1].queueCount = 1;
+        queue_infos[1].pQueuePriorities = &priority;
+        queue_count = 2;
+    }
     VkPhysicalDeviceVulkan13Features enable13{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES};
     enable13.subgroupSizeControl = m_subgroup_size_control;
     enable13.computeFullSubgroups = m_full_subgroups;
@@ -351,14 +368,15 @@ Context::Context(const ContextOptions& options) {
     m_external_memory_fd = has_device_extension(m_physical_device, VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME);
     if (m_external_memory_fd) device_extensions.push_back(VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME);
     VkDeviceCreateInfo device_info{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO, &enable};
-    device_info.queueCreateInfoCount = 1;
-    device_info.pQueueCreateInfos = &queue_info;
+    device_info.queueCreateInfoCount = queue_count;
+    device_info.pQueueCreateInfos = queue_infos;
     device_info.enabledExtensionCount = uint32_t(device_extensions.size());
     device_info.ppEnabledExtensionNames = device_extensions.data();
     VkDevice device = VK_NULL_HANDLE;
     SPLATSCAPE_VK_CHECK(vkCreateDevice(m_physical_device, &device_info, nullptr, &device));
     m_device = UniqueDevice(device);
     vkGetDeviceQueue(m_device, m_queue_family, 0, &m_queue);
+    vkGetDeviceQueue(m_device, m_transfer_family, 0, &m_transfer_queue);
 
     m_allocator = std::make_unique<Allocator>(*this);
 

@@ -57,6 +57,11 @@ public:
     VkDevice device() const { return m_device; }
     VkQueue queue() const { return m_queue; }
     uint32_t queue_family() const { return m_queue_family; }
+    // A transfer-only queue when the device has one (else the main queue: then only the thread that
+    // records frames may submit to it).
+    VkQueue transfer_queue() const { return m_transfer_queue; }
+    uint32_t transfer_queue_family() const { return m_transfer_family; }
+    bool separate_transfer_queue() const { return m_transfer_family != m_queue_family; }
     VkSurfaceKHR surface() const { return m_surface; }
     const DeviceInfo& info() const { return m_info; }
     const VkPhysicalDeviceLimits& limits() const { return m_properties.limits; }
@@ -102,6 +107,8 @@ private:
     UniqueDevice m_device;
     VkQueue m_queue = VK_NULL_HANDLE;
     uint32_t m_queue_family = 0;
+    VkQueue m_transfer_queue = VK_NULL_HANDLE;
+    uint32_t m_transfer_family = 0;
     uint32_t m_subgroup_size = 0;
     bool m_subgroup_size_control = false;
     bool m_full_subgroups = false;

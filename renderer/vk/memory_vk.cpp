@@ -168,7 +168,8 @@ VkDeviceSize Allocator::bytes_in_use() const {
 
 // --- Buffer ---------------------------------------------------------------------------------------
 
-Buffer::Buffer(Context& context, VkDeviceSize size, VkBufferUsageFlags usage, MemoryUsage memory, const char* name)
+Buffer::Buffer(Context& context, VkDeviceSize size, VkBufferUsageFlags usage, MemoryUsage memory, const char* name,
+               bool shared_with_transfer)
     : m_allocator(&context.allocator()), m_size(size) {
     size = std::max<VkDeviceSize>(size, 16);
     if (size > context.max_buffer_size())
@@ -180,6 +181,12 @@ Buffer::Buffer(Context& context, VkDeviceSize size, VkBufferUsageFlags usage, Me
     info.size = size;
     info.usage = usage;
     info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+    const uint32_t families[2] = {context.queue_family(), context.transfer_queue_family()};
+    if (shared_with_transfer && context.separate_transfer_queue()) {
+        info.sharingMode = VK_SHARING_MODE_CONCURRENT;
+        info.queueFamilyIndexCount = 2;
+        info.pQueueFamilyIndices = families;
+    }
     VkBuffer buffer = VK_NULL_HANDLE;
     SPLATSCAPE_VK_CHECK(vkCreateBuffer(context.device(), &info, nullptr, &buffer));
     m_buffer = UniqueBuffer(context.device(), buffer);

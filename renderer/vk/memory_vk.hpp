@@ -62,7 +62,10 @@ private:
 class Buffer {
 public:
     Buffer() = default;
-    Buffer(Context& context, VkDeviceSize size, VkBufferUsageFlags usage, MemoryUsage memory, const char* name);
+    // `shared_with_transfer`: used by the main and the transfer queue (concurrent sharing) when they
+    // are of different families.
+    Buffer(Context& context, VkDeviceSize size, VkBufferUsageFlags usage, MemoryUsage memory, const char* name,
+           bool shared_with_transfer = false);
     ~Buffer();
     Buffer(Buffer&& o) noexcept;
     Buffer& operator=(Buffer&& o) noexcept;

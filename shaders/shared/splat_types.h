@@ -66,6 +66,13 @@ struct FrameParams {
     address display;        // uint: RGBA8 (or BGRA8) of the chosen render mode
     address counters;       // FrameCounters
     address cov3d;          // float [N, 6] xx xy xz yy yz zz replacing log_scales/rotations (a 4D slice), or 0
+    // Streamed scenes (renderer/tile_streamer_vk.hpp), or 0: uvec4 per page of 2^page_shift draw
+    // slots: (pool page, splats used in it, fade as float bits, 0). Draw slot i reads scene element
+    // page * 2^page_shift + (i mod 2^page_shift); slots past the splats used are skipped, and the
+    // opacity is multiplied by the fade.
+    address page_table;
+    uint page_shift;
+    uint page_pad;
 
     // World-to-camera rotation rows and translation (x_cam = R x_world + t).
     vec4 rot_row0;
@@ -93,9 +100,9 @@ struct FrameParams {
     uint center_radius;  // half-size in pixels of a centre dot
     uint display_bgra;   // 1: display is written as B, G, R, A bytes (swapchain formats)
 };
-SPLATSCAPE_CHECK_OFFSET(FrameParams, rot_row0, 192)
-SPLATSCAPE_CHECK_OFFSET(FrameParams, width, 304)
-SPLATSCAPE_CHECK_LAYOUT(FrameParams, 368)
+SPLATSCAPE_CHECK_OFFSET(FrameParams, rot_row0, 208)
+SPLATSCAPE_CHECK_OFFSET(FrameParams, width, 320)
+SPLATSCAPE_CHECK_LAYOUT(FrameParams, 384)
 
 struct SplatPush {
     address frame;  // FrameParams

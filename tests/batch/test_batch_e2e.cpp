@@ -1,13 +1,15 @@
 // `splatscape batch`, `partition`, `train --plan` and `merge` end to end with the built executable,
 // on the built-in scene at 64x64: a local batch where one training is killed and another cannot
-// start, resumed; and a scene trained as two cells and merged.
+// start, resumed; a scene trained as two cells and merged; and merging into a tiled scene.
 #include <fstream>
+#include <random>
 
 #include <gtest/gtest.h>
 
 #include "core/file_util.hpp"
 #include "core/io/ply.hpp"
 #include "core/json_util.hpp"
+#include "core/tiles/tileset.hpp"
 #include "tests/batch/batch_test_support.hpp"
 
 namespace splatscape {
@@ -115,6 +117,54 @@ TEST(BatchPartition, TwoCellsTrainAndMergeIntoOneScene) {
     EXPECT_EQ(test::run_command(exe() + " merge " + (dir / "plan").string() + " -o " + (dir / "m2.ply").string(), &out),
               1);
     EXPECT_NE(out.find("cell_001"), std::string::npos) << out;
+}
+
+// `merge --tiles DIR` without training: both cells' runs hold the same Gaussians, so each of them is
+// kept by exactly one cell and the merged scene holds them all once; the tiled scene's leaves are
+// those Gaussians, and its up is the plan's.
+TEST(BatchPartition, MergeWritesATiledScene) {
+    test::TempDir dir("batch_merge_tiles");
+    test::write_tiny_scene(dir / "scene", 32, 12);
+    std::string out;
+    ASSERT_EQ(test::run_command(exe() + " partition " + (dir / "scene").string() + " -o " + (dir / "plan").string() +
+                                    " --cells 2 --min-cameras 6",
+                                &out),
+              0)
+        << out;
+    constexpr size_t kGaussians = 3000;
+    GaussianCloud cloud;
+    cloud.resize(kGaussians, 1);
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<float> u(-1.5f, 1.5f), s(-4.0f, -2.5f), c(-0.5f, 0.5f);
+    for (size_t i = 0; i < kGaussians; ++i) {
+        for (int a = 0; a < 3; ++a) {
+            cloud.positions[3 * i + a] = u(rng);
+            cloud.log_scales[3 * i + a] = s(rng);
+        }
+        cloud.rotations[4 * i] = 1.0f;
+        cloud.opacities[i] = 1.0f;
+        for (int k = 0; k < cloud.sh_coeffs() * 3; ++k) cloud.sh[i * size_t(cloud.sh_coeffs()) * 3 + size_t(k)] = c(rng);
+    }
+    for (const char* cell : {"cell_000", "cell_001"}) {
+        fs::create_directories(dir / "plan" / "runs" / cell);
+        write_gaussian_ply(dir / "plan" / "runs" / cell / "point_cloud.ply", cloud);
+    }
+    ASSERT_EQ(test::run_command(exe() + " merge " + (dir / "plan").string() + " -o " + (dir / "merged.ply").string() +
+                                    " --tiles " + (dir / "tiles").string() + " --leaf-splats 512",
+                                &out),
+              0)
+        << out;
+    EXPECT_EQ(read_gaussian_ply(dir / "merged.ply").size(), kGaussians) << out;
+    const TileTree tree = read_tiled_scene(dir / "tiles");
+    EXPECT_TRUE(tree.problems.empty());
+    EXPECT_GE(tree.depth(), 2) << "3,000 Gaussians in tiles of at most 512 are a hierarchy";
+    EXPECT_EQ(read_tiled_scene_leaves(dir / "tiles").size(), kGaussians);
+    const Json plan = load_json(dir / "plan" / "plan.json");
+    const Json& axes = plan["frame"]["axes"];
+    ASSERT_TRUE(axes.is_array() && axes.size() == 3) << plan.dump();
+    const Json& up = axes[2];
+    for (int a = 0; a < 3; ++a) EXPECT_NEAR(tree.up[a], up[size_t(a)].get<float>(), 1e-4f) << "the plan's up";
+    EXPECT_EQ(load_json(dir / "merged.merge.json")["tiles"].get<std::string>(), fs::absolute(dir / "tiles").string());
 }
 
 } // namespace

@@ -12,6 +12,7 @@
 #include "core/io/spz.hpp"
 #include "core/io/web_assets.hpp"
 #include "core/json_util.hpp"
+#include "core/tiles/tileset.hpp"
 #include "tests/core/test_formats_support.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -49,6 +50,8 @@ TEST(HtmlExport, BundlesTheViewerAndTheScene) {
     // Every module of the viewer made it in, once.
     for (const auto& asset : web_assets()) {
         if (!std::string(asset.name).ends_with(".js")) continue;
+        // Module workers load by URL from a served folder (tiled scenes), never from a standalone page.
+        if (std::string(asset.name).ends_with("_worker.js")) continue;
         const std::string marker = cat("// ---- ", asset.name, " ----");
         const size_t at = page.find(marker);
         EXPECT_NE(at, std::string::npos) << asset.name;
@@ -141,7 +144,12 @@ TEST_F(Cli, ReportsBadInputAndUsage) {
     std::string log;
     EXPECT_EQ(run(cat("convert ", (dir / "a.ply").string(), " ", (dir / "a.xyz").string()), &log), 2);
     EXPECT_NE(log.find("--format"), std::string::npos) << log;
-    EXPECT_EQ(run(cat("export ", (dir / "a.ply").string(), " --format tiles -o ", (dir / "t").string()), &log), 2);
+    // A tiled scene is a folder (docs/tiles.md); a bad leaf size is a usage error.
+    EXPECT_EQ(run(cat("export ", (dir / "a.ply").string(), " --format tiles -o ", (dir / "t").string()), &log), 0);
+    EXPECT_TRUE(fs::is_regular_file(dir / "t" / "tileset.json"));
+    EXPECT_EQ(run(cat("export ", (dir / "a.ply").string(), " --format tiles --leaf-splats 3 -o ", (dir / "u").string()),
+                  &log),
+              2);
     EXPECT_EQ(run(cat("export ", (dir / "a.ply").string(), " -o ", (dir / "b.ksplat").string()), &log), 2);
     EXPECT_NE(log.find("cannot write format 'ksplat'"), std::string::npos) << log;
     EXPECT_EQ(run(cat("convert ", (dir / "a.ply").string(), " ", (dir / "b.spz").string(), " --spz-frame up"), &log),
@@ -191,6 +199,54 @@ TEST_F(Cli, SpzFramesAreWrittenReadAndReported) {
             << log;
         EXPECT_EQ(read_scene(dir / name).size(), 30u) << name;
     }
+}
+
+// `--format tiles` beside the options export and convert share: --glb-spz compresses the tiles (and
+// tileset.json requires both glTF extensions, as CesiumJS needs), --sh-degree drops bands before
+// tiling, --input-spz-frame reads a .spz input; `info` reads a tiled scene and one SPZ-compressed tile.
+TEST_F(Cli, TilesLiveBesideTheSharedOptions) {
+    test::TempDir dir("cli_tiles");
+    const GaussianCloud c = test::format_test_cloud(300, 3, 8);
+    write_scene(dir / "a.ply", c);
+    std::string log;
+    ASSERT_EQ(run(cat("export ", (dir / "a.ply").string(), " --format tiles --glb-spz --sh-degree 1 --leaf-splats 64 -o ",
+                      (dir / "t").string()),
+                  &log),
+              0)
+        << log;
+    EXPECT_NE(log.find("SH degree   3 -> 1"), std::string::npos) << log;
+    EXPECT_NE(log.find("SPZ-compressed"), std::string::npos) << log;
+    const TileTree tree = read_tiled_scene(dir / "t");
+    EXPECT_EQ(tree.sh_degree, 1);
+    EXPECT_GE(tree.depth(), 2);
+    const GaussianCloud leaves = read_tiled_scene_leaves(dir / "t");
+    EXPECT_EQ(leaves.size(), c.size());
+    EXPECT_EQ(leaves.sh_degree, 1);
+    const Json tileset = load_json(dir / "t" / "tileset.json");
+    const Json& required = tileset["extensions"]["3DTILES_content_gltf"]["extensionsRequired"];
+    EXPECT_NE(required.dump().find("\"KHR_gaussian_splatting\""), std::string::npos) << required.dump();
+    EXPECT_NE(required.dump().find("KHR_gaussian_splatting_compression_spz_2"), std::string::npos) << required.dump();
+    // One tile is a .glb like any other: `info` reads the SPZ-compressed one.
+    ASSERT_EQ(run(cat("info ", (dir / "t" / "tiles" / "0.glb").string()), &log), 0) << log;
+    EXPECT_NE(log.find("KHR_gaussian_splatting_compression_spz_2"), std::string::npos) << log;
+    EXPECT_NE(log.find(cat("gaussians   ", load_tile(tree, 0).size())), std::string::npos) << log;
+    ASSERT_EQ(run(cat("info ", (dir / "t").string()), &log), 0) << log;
+    EXPECT_NE(log.find("tiled scene"), std::string::npos) << log;
+    // A tiled scene as input: its leaves.
+    ASSERT_EQ(run(cat("convert ", (dir / "t").string(), " ", (dir / "back.ply").string()), &log), 0) << log;
+    EXPECT_EQ(read_scene(dir / "back.ply").size(), c.size());
+    // An .spz input read as another frame: the tiles hold the scene turned over (y and z negated).
+    ASSERT_EQ(run(cat("convert ", (dir / "a.ply").string(), " ", (dir / "a.spz").string(), " --spz-version 3"), &log),
+              0);
+    ASSERT_EQ(run(cat("export ", (dir / "a.spz").string(), " --format tiles --input-spz-frame rdf -o ",
+                      (dir / "turned").string()),
+                  &log),
+              0)
+        << log;
+    const Bounds want = c.bounds(), got = read_tiled_scene_leaves(dir / "turned").bounds();
+    EXPECT_NEAR(got.min.x, want.min.x, 1e-3f);
+    EXPECT_NEAR(got.min.y, -want.max.y, 1e-3f);
+    EXPECT_NEAR(got.max.z, -want.min.z, 1e-3f);
 }
 
 // `convert` and `export --sh-degree N` keep the coefficients up to degree N, unchanged, and drop the

@@ -100,8 +100,18 @@ async function main() {
                 fs.writeFileSync(file('glb/tileset.json'), JSON.stringify(wrapGlb('scene.glb', scene, false)));
                 return { tileset: 'glb/tileset.json', reference: scenePly };
             } },
-        // A tiled export is one more entry here: make() runs the exporter into a folder and returns
-        // { tileset: '<folder>/tileset.json', reference: <a scene file of the same splats> }.
+        // A tiled export (docs/tiles.md): SPZ-compressed tiles of at most 16 splats, so the 50 splats make
+        // a hierarchy with merged inner tiles and external subtree files; at these cameras CesiumJS
+        // refines to the leaves (maximumScreenSpaceError 1), which are the scene. The reference is the
+        // leaves as Splatscape reads them back (`export DIR -o leaves.ply`).
+        { name: 'tiled scene (export --format tiles --spz)', splats: true, minPsnr: Number(args['min-psnr'] || 35),
+            make: () => {
+                fs.rmSync(file('tiles'), { recursive: true, force: true });
+                run([args.bin, 'export', scenePly, '--format', 'tiles', '--spz', '--leaf-splats', '16',
+                    '--subtree-levels', '1', '-o', file('tiles')]);
+                run([args.bin, 'export', file('tiles'), '-o', file('tiles.leaves.ply')]);
+                return { tileset: 'tiles/tileset.json', reference: file('tiles.leaves.ply') };
+            } },
     ];
     const cameras = [
         { name: 'front', R: [1, 0, 0, 0, 1, 0, 0, 0, 1], t: [0, 0, 0] },

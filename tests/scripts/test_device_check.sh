@@ -118,10 +118,15 @@ DEVICE_CHECK_SECONDS=20 check late 1 tests "[1-9][0-9]* steps dropped" "^  dropp
 # passed over.
 make_bundle "$work/nobench" test_renderer=none
 check nobench 1 all "^  missing  bench_train$" "^  missing  bench_train_4d$" "^  missing  bench_render$" \
-    "^  missing  test_renderer$"
+    "^  missing  test_renderer$" "^  missing  test_renderer_tiles$" "^  missing  bench_tiles$"
+
+# `tiles` with a bundle of CUDA tests only: the tiled-scene steps are missing, not passed over.
+make_bundle "$work/notiles"
+check notiles 1 tiles "^summary: 0 failed, 0 skipped tests, 2 steps missing" "^  missing  test_renderer_tiles$" \
+    "^  missing  bench_tiles$"
 
 if ((problems)); then
-    echo "$problems of 6 device-check accounting cases failed"
+    echo "$problems of 7 device-check accounting cases failed"
     exit 1
 fi
-echo "all 6 device-check accounting cases behave"
+echo "all 7 device-check accounting cases behave"

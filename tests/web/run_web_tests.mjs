@@ -197,12 +197,14 @@ async function main() {
     const file = (name) => path.join(outDir, name);
     run([bin, 'convert', scenePly, file('scene.spz')]);
     run([bin, 'convert', scenePly, file('scene.glb')]);
+    run([bin, 'convert', scenePly, file('scene_spz.glb'), '--glb-spz']);
     run([bin, 'convert', scenePly, file('scene.splat')]);
     run([bin, 'convert', scenePly, file('scene_v4.spz'), '--spz-version', '4']);
     run([bin, 'export', scenePly, '--format', 'html', '-o', file('scene.html')]);
     // What each file holds once decoded by splatscape: the reference renders these.
     for (const ext of ['spz', 'glb', 'splat']) run([bin, 'convert', file(`scene.${ext}`), file(`back_${ext}.ply`)]);
     run([bin, 'convert', file('scene_v4.spz'), file('back_spz_v4.ply')]);
+    run([bin, 'convert', file('scene_spz.glb'), file('back_glb_spz.ply')]);
     // The standalone page embeds SPZ v3 in RUB (core/io/html_export.cpp): its reference is that file's content.
     run([bin, 'convert', scenePly, file('scene_v3.spz'), '--spz-version', '3']);
     run([bin, 'convert', file('scene_v3.spz'), file('back_spz_v3.ply')]);
@@ -264,6 +266,9 @@ async function main() {
         const cases = !runSynthetic ? [] : [
             { name: 'spz-url', url: `${origin}/web/index.html?url=/data/scene.spz`, reference: 'back_spz.ply', cameras: CAMERAS },
             { name: 'glb-url', url: `${origin}/web/index.html?url=/data/scene.glb`, reference: 'back_glb.ply', cameras: CAMERAS.slice(0, 1) },
+            // SPZ-compressed glTF (KHR_gaussian_splatting_compression_spz_2, `--glb-spz`; also the tiles' form).
+            { name: 'glb-spz-url', url: `${origin}/web/index.html?url=/data/scene_spz.glb`, reference: 'back_glb_spz.ply',
+                cameras: CAMERAS.slice(1) },
             { name: 'html-standalone', url: pathToFileURL(file('scene.html')).href, reference: 'back_spz_v3.ply', cameras: CAMERAS },
             { name: 'ply-picker', url: `${origin}/web/index.html`, picker: scenePly, reference: 'scene.ply', cameras: CAMERAS.slice(1) },
             { name: 'splat-drop', url: `${origin}/web/index.html`, drop: file('scene.splat'), reference: 'back_splat.ply', cameras: CAMERAS.slice(0, 1) },
