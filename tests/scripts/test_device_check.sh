@@ -114,14 +114,15 @@ check failing 1 tests "^summary: 1 failed," "^  failed   test_cuda_backend$"
 make_bundle "$work/late"
 DEVICE_CHECK_SECONDS=20 check late 1 tests "[1-9][0-9]* steps dropped" "^  dropped  test_device_selection_cuda$"
 
-# `all` with no benchmark programs (and no test_renderer) in the bundle: each is missing, not quietly
+# `all` with no benchmark programs (and neither test_renderer nor test_renderer_tiles) in the bundle: each is missing, not quietly
 # passed over.
-make_bundle "$work/nobench" test_renderer=none
+make_bundle "$work/nobench" test_renderer=none test_renderer_tiles=none
 check nobench 1 all "^  missing  bench_train$" "^  missing  bench_train_4d$" "^  missing  bench_render$" \
-    "^  missing  test_renderer$" "^  missing  test_renderer_tiles$" "^  missing  bench_tiles$"
+    "^  missing  test_renderer$" "^  missing  test_renderer_tiles$" "^  missing  bench_tiles$" \
+    "^  missing  bench_neural$"
 
 # `tiles` with a bundle of CUDA tests only: the tiled-scene steps are missing, not passed over.
-make_bundle "$work/notiles"
+make_bundle "$work/notiles" test_renderer_tiles=none
 check notiles 1 tiles "^summary: 0 failed, 0 skipped tests, 2 steps missing" "^  missing  test_renderer_tiles$" \
     "^  missing  bench_tiles$"
 
