@@ -9,6 +9,7 @@
 #include "training/cpu/image_loss_ops_cpu.hpp"
 #include "training/cpu/optimizer_ops_cpu.hpp"
 #include "training/cpu/raster_ops_cpu.hpp"
+#include "training/cpu/sags_ops_cpu.hpp"
 #include "training/cpu/slice4d_ops_cpu.hpp"
 #include "training/cpu/thread_pool.hpp"
 
@@ -29,6 +30,7 @@ CpuBackend::CpuBackend(int threads) {
     provide<OptimizerOps>(std::make_unique<OptimizerOpsCpu>());
     provide<DensifyOps>(std::make_unique<DensifyOpsCpu>(*this));
     provide<Slice4dOps>(std::make_unique<Slice4dOpsCpu>(*this));
+    provide<SagsOps>(std::make_unique<SagsOpsCpu>(*this));
 }
 
 CpuBackend::~CpuBackend() {

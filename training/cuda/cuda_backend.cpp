@@ -17,6 +17,7 @@
 #include "training/cuda/ops_cuda.hpp"
 #include "training/cuda/optimizer_ops_cuda.hpp"
 #include "training/cuda/raster_ops_cuda.hpp"
+#include "training/cuda/sags_ops_cuda.hpp"
 #include "training/cuda/slice4d_ops_cuda.hpp"
 
 namespace splatscape {
@@ -47,6 +48,7 @@ CudaBackend::CudaBackend(int device_index) : m_device(device_index) {
     provide<OptimizerOps>(std::make_unique<OptimizerOpsCuda>(*this));
     provide<DensifyOps>(std::make_unique<DensifyOpsCuda>(*this));
     provide<Slice4dOps>(std::make_unique<Slice4dOpsCuda>(*this));
+    provide<SagsOps>(std::make_unique<SagsOpsCuda>(*this));
 }
 
 CudaBackend::~CudaBackend() {
