@@ -1,7 +1,8 @@
 // splatscape demo: generates the built-in scene, trains gs3d on it, evaluates on the held-out
 // views, exports PLY and .splat, and prints where everything is. --model gs4d does the same with
 // the built-in dynamic scene and 4D Gaussian splatting, and exports the web viewer's page, which
-// plays the scene over time.
+// plays the scene over time. --model sags trains structure-aware Gaussian splatting on the static
+// scene and reports its .sags file beside the decoded PLY.
 #include <unistd.h>
 
 #include <chrono>
@@ -22,6 +23,7 @@
 #include "core/scene/synthetic_scene.hpp"
 #include "training/config.hpp"
 #include "training/models/gs4d_config.hpp"
+#include "training/models/sags_config.hpp"
 
 namespace splatscape::cli {
 namespace {
@@ -64,8 +66,10 @@ void shrink_for_gs4d(SyntheticSceneOptions& o) {
 
 int run_demo(const DemoArgs& a) {
     const bool dynamic = a.model == "gs4d";
-    const fs::path root =
-        !a.output.empty() ? fs::path(a.output) : fs::path(dynamic ? "splatscape-demo-4d" : "splatscape-demo");
+    const bool sags = a.model == "sags";
+    const fs::path root = !a.output.empty() ? fs::path(a.output)
+                                            : fs::path(dynamic ? "splatscape-demo-4d"
+                                                               : (sags ? "splatscape-demo-sags" : "splatscape-demo"));
     const fs::path scene_dir = root / "scene", run_dir = root / "run";
     if (fs::exists(run_dir / "checkpoint.bin") && !a.force)
         throw UsageError(cat(root.string(), " already holds a demo; pass --force to run it again or choose -o"));
@@ -83,7 +87,9 @@ int run_demo(const DemoArgs& a) {
     s.data = scene_dir;
     s.run_dir = run_dir;
     s.options.model = a.model;
-    s.model_config = dynamic ? to_json(gs4d_preset("demo")) : to_json(gs3d_preset("demo"));
+    s.model_config = dynamic ? to_json(gs4d_preset("demo"))
+                     : sags  ? to_json(sags_preset("demo"))
+                             : to_json(gs3d_preset("demo"));
     s.options.seed = a.seed;
     s.options.device = a.device;
     s.options.threads = a.threads;
@@ -91,7 +97,7 @@ int run_demo(const DemoArgs& a) {
     s.options.checkpoint_every = 0;
     s.options.probe_every = 500;
     if (a.force)
-        for (const char* f : {"checkpoint.bin", "eval.json", "metrics.jsonl", "point_cloud.ply"})
+        for (const char* f : {"checkpoint.bin", "eval.json", "metrics.jsonl", "point_cloud.ply", "model.sags"})
             fs::remove(run_dir / f);
 
     const auto t0 = std::chrono::steady_clock::now();
@@ -117,7 +123,8 @@ int run_demo(const DemoArgs& a) {
         write_splat(web, cloud);
     }
 
-    std::printf("\nSplatscape demo%s\n", dynamic ? " (4D Gaussian splatting)" : "");
+    std::printf("\nSplatscape demo%s\n",
+                dynamic ? " (4D Gaussian splatting)" : (sags ? " (structure-aware Gaussian splatting)" : ""));
     std::printf("scene        %s (built-in%s, %dx%d, %d train / %d test views)\n", scene_dir.string().c_str(),
                 dynamic ? " dynamic, times 0 to 1" : "", scene.width, scene.height, scene.train_views,
                 scene.test_views);
@@ -127,7 +134,15 @@ int run_demo(const DemoArgs& a) {
         std::printf("held-out     PSNR %.2f dB, SSIM %.4f on %d views\n", r.finished.psnr, r.finished.ssim,
                     scene.test_views);
     std::printf("run folder   %s\n", run_dir.string().c_str());
-    std::printf("  model      %s\n", (run_dir / "point_cloud.ply").string().c_str());
+    if (sags) {
+        std::printf("  model      %s (%.2f MB)\n", (run_dir / "model.sags").string().c_str(),
+                    double(fs::file_size(run_dir / "model.sags")) / 1e6);
+        std::printf("  decoded    %s (%.2f MB, SH fitted to the decoded colours)\n",
+                    (run_dir / "point_cloud.ply").string().c_str(),
+                    double(fs::file_size(run_dir / "point_cloud.ply")) / 1e6);
+    } else {
+        std::printf("  model      %s\n", (run_dir / "point_cloud.ply").string().c_str());
+    }
     std::printf("  web        %s\n", web.string().c_str());
     std::printf("  metrics    %s\n", (run_dir / "eval.json").string().c_str());
     std::printf("  renders    %s\n", (run_dir / "eval" / "renders").string().c_str());
@@ -153,12 +168,13 @@ void add_demo(CLI::App& app, Registry& registry) {
     auto a = std::make_shared<DemoArgs>();
     cmd->add_option("--model", a->model,
                     "gs3d: the static scene; gs4d: the dynamic scene with 4D Gaussian splatting (time slider in "
-                    "the viewer, a web page that plays it)")
-        ->check(CLI::IsMember({"gs3d", "gs4d"}))
+                    "the viewer, a web page that plays it); sags: the static scene with structure-aware Gaussian "
+                    "splatting (model.sags, decoded for the viewer)")
+        ->check(CLI::IsMember({"gs3d", "gs4d", "sags"}))
         ->capture_default_str();
     cmd->add_option("-o,--output", a->output,
                     "Folder for the scene and the run (default: splatscape-demo, "
-                    "splatscape-demo-4d for gs4d)");
+                    "splatscape-demo-4d for gs4d, splatscape-demo-sags for sags)");
     cmd->add_option("--iters", a->iterations, "Training iterations (default: the demo preset's)")
         ->check(CLI::Range(1, 1000000));
     cmd->add_option("--device", a->device, "cpu, cuda[:N] or auto (a CUDA device when there is one)")

@@ -19,6 +19,12 @@ void add_export(CLI::App& app, Registry& registry) {
                     "SPZ version to write: 2, 3 (gzip, default) or 4 (zstd)")
         ->check(CLI::Range(2, 4));
     cmd->add_option("--time", args->time, "4D scenes: write the 3D scene of this time");
+    cmd->add_option("--view", args->sags_view,
+                    "sags models: decode as training camera N sees them (default: view-independent, SH fitted)")
+        ->check(CLI::Range(0, 1000000));
+    cmd->add_option("--fit-views", args->sags_fit_views,
+                    "sags models: training cameras the view-independent SH fit decodes (default 64)")
+        ->check(CLI::Range(1, 100000));
     cmd->add_option("--frames", args->frames,
                     "4D scenes: write N 3D scenes spread over the time range into the output folder "
                     "(frame_NNNNN.<ext>, times.json)")
@@ -27,7 +33,10 @@ void add_export(CLI::App& app, Registry& registry) {
         "Formats:\n" + scene_formats_help() +
         "A run folder holds point_cloud.ply, or point_cloud/iteration_N/point_cloud.ply as the 3DGS reference\n"
         "writes it (the highest N is taken). A gs4d run's 4D scene is written as the 4D PLY, as .s4d, as one time's\n"
-        "3D scene (--time T) or as a sequence of them (--frames N; --format picks their format, default ply).");
+        "3D scene (--time T) or as a sequence of them (--frames N; --format picks their format, default ply).\n"
+        "A sags run (model.sags) or .sags file is decoded into Gaussians for every format: view-independent, each\n"
+        "point's colour a degree-3 SH fit to its decoded colours over the training cameras (--fit-views), or as one\n"
+        "training camera sees it (--view N); --format sags writes the model itself.");
     cmd->callback([&registry, args] { registry.action = [args] { return convert_scene(*args); }; });
 }
 

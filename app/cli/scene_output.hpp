@@ -17,6 +17,11 @@ struct SceneOutputArgs {
     // a 4D scene is written as the 4D PLY (or a standalone HTML viewer that plays it).
     std::optional<float> time;
     int frames = 0;
+    // sags models (a .sags file, or a run folder holding model.sags): decoded for the training
+    // camera `sags_view` (its colours and opacities as that camera sees them), or, when it is -1,
+    // view-independently with SH fitted over up to `sags_fit_views` training cameras.
+    int sags_view = -1;
+    int sags_fit_views = 64;
 };
 
 // Returns the exit code; throws Error / UsageError for the CLI's handler.

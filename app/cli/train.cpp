@@ -15,6 +15,7 @@
 #include "training/backend.hpp"
 #include "training/config.hpp"
 #include "training/models/gs4d_config.hpp"
+#include "training/models/sags_config.hpp"
 
 namespace splatscape::cli {
 namespace {
@@ -73,6 +74,11 @@ int run_train(const TrainArgs& a) {
                 update_from_json(c, s.model_config, a.config.empty() ? "--config" : a.config);
                 c.scale_schedule(a.iterations);
                 s.model_config = to_json(c);
+            } else if (a.model == "sags" || a.model == "sags-lite") {
+                SagsConfig c = sags_preset(a.model == "sags-lite" ? "lite" : "default");
+                update_from_json(c, s.model_config, a.config.empty() ? "--config" : a.config);
+                c.scale_schedule(a.iterations);
+                s.model_config = to_json(c);
             } else {
                 Gs3dConfig c;
                 update_from_json(c, s.model_config, a.config.empty() ? "--config" : a.config);
@@ -82,7 +88,7 @@ int run_train(const TrainArgs& a) {
         }
         if (a.force && fs::exists(s.run_dir)) {
             // Start over: stale results of the previous run must not be mistaken for this one's.
-            for (const char* f : {"checkpoint.bin", "eval.json", "metrics.jsonl", "point_cloud.ply"})
+            for (const char* f : {"checkpoint.bin", "eval.json", "metrics.jsonl", "point_cloud.ply", "model.sags"})
                 fs::remove(s.run_dir / f);
         }
         s.data = dataset_for_training(a.data); // plain photos or a video: processed with COLMAP first
@@ -93,7 +99,10 @@ int run_train(const TrainArgs& a) {
     const WatchResult r = watch_in_console(session, "train");
     std::printf("run          %s\n", a.output.c_str());
     std::printf("iterations   %d in %.1f s\n", r.finished.iteration, r.finished.train_seconds);
-    std::printf("gaussians    see %s/point_cloud.ply\n", a.output.c_str());
+    if (fs::exists(fs::path(a.output) / "model.sags"))
+        std::printf("model        %s/model.sags (decoded: point_cloud.ply)\n", a.output.c_str());
+    else
+        std::printf("gaussians    see %s/point_cloud.ply\n", a.output.c_str());
     if (r.finished.evaluated)
         std::printf("held-out     PSNR %.2f dB, SSIM %.4f (%s/eval.json)\n", r.finished.psnr, r.finished.ssim,
                     a.output.c_str());
@@ -106,14 +115,17 @@ void add_train(CLI::App& app, Registry& registry) {
     auto* cmd = app.add_subcommand("train", "Train a model on a dataset and write a run folder");
     cmd->footer("The run folder holds config.json, checkpoint.bin (every --checkpoint-every iterations, at the end,\n"
                 "and on Ctrl-C), point_cloud.ply (reference 3DGS layout), metrics.jsonl and, after a completed run,\n"
-                "eval.json with eval/renders. Continue a stopped run with `splatscape train --resume -o RUN`.\n"
+                "eval.json with eval/renders; sags runs also hold model.sags (point_cloud.ply is then its\n"
+                "view-independent decode). Continue a stopped run with `splatscape train --resume -o RUN`.\n"
                 "--config takes a JSON object of model settings (see docs/training.md); absent keys keep the\n"
                 "paper's defaults.");
     auto a = std::make_shared<TrainArgs>();
     cmd->add_option("data", a->data,
                     "Dataset folder (Blender, instant-ngp, COLMAP, LLFF), or photos / a video to `process` first");
     cmd->add_option("-o,--output", a->output, "Run folder")->required();
-    cmd->add_option("--model", a->model, "Model family: gs3d, or gs4d for dynamic scenes (D-NeRF, multi-view video)")
+    cmd->add_option("--model", a->model,
+                    "Model family: gs3d, gs4d for dynamic scenes (D-NeRF, multi-view video), sags or sags-lite "
+                    "(structure-aware: points, a graph encoder and decoder MLPs; writes model.sags)")
         ->capture_default_str();
     cmd->add_option("--config", a->config, "JSON file of model settings");
     cmd->add_option("--iters", a->iterations, "Iterations (default: the config's, 30000)")

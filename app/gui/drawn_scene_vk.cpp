@@ -4,6 +4,7 @@
 
 #include "app/gui/gaussians_3d_vk.hpp"
 #include "app/gui/gaussians_4d_vk.hpp"
+#include "app/gui/sags_scene_vk.hpp"
 #include "app/gui/scene_source.hpp"
 
 namespace splatscape::gui {
@@ -16,6 +17,7 @@ void DrawnScene::content_changed() {
 std::unique_ptr<DrawnScene> make_drawn_scene(const ScenePasses& passes, const LoadedScene& scene) {
     // A new kind of scene: its own class, and a line here for what it is loaded from.
     if (scene.cloud_4d) return std::make_unique<Gaussians4dScene>(passes, scene.cloud_4d, scene.min_temporal_weight);
+    if (scene.sags) return std::make_unique<SagsDecodedScene>(passes, scene.sags);
     if (scene.cloud && scene.cloud->size() > 0) return std::make_unique<Gaussians3dScene>(passes, scene.cloud);
     return nullptr;
 }

@@ -4,7 +4,9 @@
 // sidebar (sidebar.cpp) lays them out; a scene kind adds its own (DrawnScene::draw_panels).
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "app/gui/time_controls.hpp"
 #include "app/gui/viewer_state.hpp"
@@ -39,6 +41,11 @@ void draw_sidebar(const ViewerSnapshot& s, float width, PanelInputs& in, Command
 // Frusta of the dataset cameras and the camera path, drawn over the viewport with the camera
 // that rendered it (`camera` spans `rect`).
 void draw_viewport_overlays(const ViewerSnapshot& s, const Camera& camera, const UiRect& rect);
+
+// World segments (pairs of points in `ends`, [2 S, 3]) drawn over the viewport with the camera that
+// rendered it (a sags scene's k-nearest-neighbour graph), clipped at `near_z` in front of it.
+void draw_segments_overlay(const std::vector<float>& ends, const Camera& camera, const UiRect& rect, float near_z,
+                           uint32_t rgba);
 
 // Copies a string into a fixed ImGui text buffer (truncating).
 template <size_t N>
