@@ -11,7 +11,7 @@
 #       system (ldd; the Vulkan loader from /work/main/.gl's Debian package when this machine has
 #       none); the fox dataset (images and its COLMAP model) and dnerf_lego_tiny. Prints the
 #       bundle's size, which must stay under 64 MiB.
-#   scripts/device-check.sh run [all|tests|bench|4d]
+#   scripts/device-check.sh run [all|tests|bench|4d|neural]
 #       On the GPU machine, from the checkout root with .device/check carried along: the tests, the
 #       benchmarks (with the Vulkan renderer's tests after them), both (default), or only what 4DGS
 #       runs on CUDA (its tests and the dnerf_lego_tiny benchmark). Writes to $OUT
@@ -27,6 +27,8 @@
 #         bench_train_4d.jsonl  gs4d on dnerf_lego_tiny, the paper's 30k schedule (probes, then
 #                             the held-out PSNR, SSIM and training time)
 #         bench_render.jsonl  the Vulkan renderer on the 1M-Gaussian stress scene at 1920x1080
+#         bench_neural.jsonl  the neural building blocks (docs/neural.md): hash encoding and MLP at
+#                             2^18 rows, kNN at 2^20 points (also: `run neural`, with their tests)
 #         render_*.png, ground_truth.png   the first held-out fox view
 #         logs.tar.gz         GoogleTest XML, nvidia-smi, the benchmarks' stderr
 #       DEVICE_CHECK_SECONDS (default 400) bounds the whole run; later steps are skipped or cut
@@ -47,6 +49,8 @@ bundle)
         cmake --build "$build" -j"$(nproc)" --target test_cuda_backend test_kernels_cuda test_device_selection_cuda \
             test_slice4d_cuda test_interop_cuda test_live_view_cuda bench_train bench_train_4d bench_render test_renderer \
             test_renderer_vs_cpu
+        # The neural building blocks (docs/neural.md).
+        cmake --build "$build" -j"$(nproc)" --target test_neural_cuda bench_neural
     fi
     rm -rf "$bundle"
     mkdir -p "$bundle/bin" "$bundle/lib" "$bundle/data/fox/colmap/sparse/0" "$bundle/data/dnerf_lego_tiny"
@@ -54,6 +58,7 @@ bundle)
           tests/training/test_slice4d_cuda tests/training/test_interop_cuda tests/training/test_live_view_cuda
           bench/bench_train bench/bench_train_4d bench/bench_render tests/renderer/test_renderer
           tests/renderer/test_renderer_vs_cpu)
+    exes+=(tests/training/test_neural_cuda bench/bench_neural)
     for exe in "${exes[@]}"; do
         if [[ -f $build/$exe ]]; then
             strip -o "$bundle/bin/$(basename "$exe")" "$build/$exe"
@@ -163,6 +168,12 @@ run)
         bench_4d $(($(left) - 15))
     fi
 
+    # The neural building blocks: every CUDA op against the CPU op.
+    if [[ $what == all || $what == tests || $what == neural ]]; then
+        gtest test_neural_cuda 60
+        grep -E "^\[  FAILED|largest difference|Failure" "$out/tests.log" | tail -40
+    fi
+
     if [[ $what == all ]] && grep -q 'BuiltinSceneReachesTheCpuThreshold.*result="completed"' \
         "$out/xml/test_cuda_backend.xml" 2> /dev/null && grep -A3 'BuiltinSceneReachesTheCpuThreshold' \
         "$out/xml/test_cuda_backend.xml" | grep -q '<failure'; then
@@ -203,12 +214,27 @@ run)
         gtest test_renderer_vs_cpu 90
         gtest test_renderer 120
     fi
+    # The neural building blocks' throughput on the GPU (about 20 s): one JSON line per figure.
+    if [[ $what == all || $what == bench || $what == neural ]]; then
+        t=$(($(left) - 5))
+        ((t > 60)) && t=60
+        if [[ ! -x $bin/bench_neural ]] || ((t < 20)); then
+            log "skip bench_neural (not in the bundle or out of time)"
+        else
+            log "bench_neural (at most $t s)"
+            timeout "$t" "$bin/bench_neural" --device cuda > "$out/bench_neural.jsonl" 2> "$out/bench_neural.err" || {
+                status=1
+                log "bench_neural FAILED or cut short"
+            }
+            cut -c1-220 "$out/bench_neural.jsonl"
+        fi
+    fi
     # The device tool brings back few files: everything but the figures, the logs and the images
     # goes into one archive.
     (
         cd "$out" || exit
         keep=()
-        for f in xml gpu.txt bench_train.err bench_train_4d.err bench_render.err; do
+        for f in xml gpu.txt bench_train.err bench_train_4d.err bench_render.err bench_neural.err; do
             if [[ -e $f ]]; then keep+=("$f"); fi
         done
         tar czf logs.tar.gz "${keep[@]}" && rm -rf "${keep[@]}"
@@ -217,7 +243,7 @@ run)
     exit $status
     ;;
 *)
-    echo "usage: scripts/device-check.sh bundle [BUILD_DIR] | run [all|tests|bench]" >&2
+    echo "usage: scripts/device-check.sh bundle [BUILD_DIR] | run [all|tests|bench|4d|neural]" >&2
     exit 2
     ;;
 esac

@@ -6,7 +6,10 @@
 
 #include "core/error.hpp"
 #include "training/cpu/densify_ops_cpu.hpp"
+#include "training/cpu/encoding_ops_cpu.hpp"
 #include "training/cpu/image_loss_ops_cpu.hpp"
+#include "training/cpu/mlp_ops_cpu.hpp"
+#include "training/cpu/neighbour_ops_cpu.hpp"
 #include "training/cpu/optimizer_ops_cpu.hpp"
 #include "training/cpu/raster_ops_cpu.hpp"
 #include "training/cpu/sags_ops_cpu.hpp"
@@ -30,6 +33,9 @@ CpuBackend::CpuBackend(int threads) {
     provide<OptimizerOps>(std::make_unique<OptimizerOpsCpu>());
     provide<DensifyOps>(std::make_unique<DensifyOpsCpu>(*this));
     provide<Slice4dOps>(std::make_unique<Slice4dOpsCpu>(*this));
+    provide<EncodingOps>(std::make_unique<EncodingOpsCpu>(*this));
+    provide<MlpOps>(std::make_unique<MlpOpsCpu>(*this));
+    provide<NeighbourOps>(std::make_unique<NeighbourOpsCpu>(*this));
     provide<SagsOps>(std::make_unique<SagsOpsCpu>(*this));
 }
 

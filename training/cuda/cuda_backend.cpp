@@ -12,7 +12,10 @@
 #include "training/cuda/densify_ops_cuda.hpp"
 #include "training/cuda/device_cuda.hpp"
 #include "training/cuda/device_memory_cuda.hpp"
+#include "training/cuda/encoding_ops_cuda.hpp"
 #include "training/cuda/image_loss_ops_cuda.hpp"
+#include "training/cuda/mlp_ops_cuda.hpp"
+#include "training/cuda/neighbour_ops_cuda.hpp"
 #include "training/cuda/ops_common_cuda.hpp"
 #include "training/cuda/ops_cuda.hpp"
 #include "training/cuda/optimizer_ops_cuda.hpp"
@@ -48,6 +51,9 @@ CudaBackend::CudaBackend(int device_index) : m_device(device_index) {
     provide<OptimizerOps>(std::make_unique<OptimizerOpsCuda>(*this));
     provide<DensifyOps>(std::make_unique<DensifyOpsCuda>(*this));
     provide<Slice4dOps>(std::make_unique<Slice4dOpsCuda>(*this));
+    provide<EncodingOps>(std::make_unique<EncodingOpsCuda>(*this));
+    provide<MlpOps>(std::make_unique<MlpOpsCuda>(*this));
+    provide<NeighbourOps>(std::make_unique<NeighbourOpsCuda>(*this));
     provide<SagsOps>(std::make_unique<SagsOpsCuda>(*this));
 }
 

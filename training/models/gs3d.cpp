@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <random>
 
 #include "core/error.hpp"
+#include "training/cpu/neighbour_ops_cpu.hpp"
 #include "training/cpu/thread_pool.hpp"
 #include "training/densification.hpp"
 #include "training/models/gs4d.hpp"
@@ -15,66 +15,17 @@ namespace splatscape {
 
 std::vector<float> mean_knn_squared_distance(const std::vector<float>& pos, int k) {
     const size_t n = pos.size() / 3;
-    std::vector<float> out(n, 1e-7f);
-    if (n < 2) {
-        std::fill(out.begin(), out.end(), 1e-4f);
-        return out;
-    }
-    float lo[3], hi[3];
-    for (int a = 0; a < 3; ++a) lo[a] = hi[a] = pos[a];
-    for (size_t i = 0; i < n; ++i)
-        for (int a = 0; a < 3; ++a) {
-            lo[a] = std::min(lo[a], pos[3 * i + a]);
-            hi[a] = std::max(hi[a], pos[3 * i + a]);
-        }
-    const float span = std::max({hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2], 1e-6f});
-    const int cells_per_axis = std::clamp(int(std::cbrt(double(n))), 1, 1 << 10);
-    const float h = span / float(cells_per_axis) * 1.0001f;
-    const int64_t dim = cells_per_axis + 1;
-    auto cell_of = [&](size_t i, int a) { return std::clamp(int((pos[3 * i + a] - lo[a]) / h), 0, int(dim - 1)); };
-    auto key = [&](int x, int y, int z) { return (int64_t(z) * dim + y) * dim + x; };
-    std::vector<std::pair<int64_t, uint32_t>> sorted(n);
-    for (size_t i = 0; i < n; ++i) sorted[i] = {key(cell_of(i, 0), cell_of(i, 1), cell_of(i, 2)), uint32_t(i)};
-    std::sort(sorted.begin(), sorted.end());
+    std::vector<float> out(n, 1e-4f);
+    if (n < 2) return out;
     const int kk = int(std::min<size_t>({size_t(k), n - 1, size_t(8)}));
-
-    cpu::parallel_for_each(n, 256, [&](size_t i) {
-        const int c[3] = {cell_of(i, 0), cell_of(i, 1), cell_of(i, 2)};
-        float best[8]; // the kk smallest squared distances so far, ascending
-        int found = 0;
-        auto consider = [&](float d2) {
-            if (found == kk && !(d2 < best[kk - 1])) return;
-            int j = found < kk ? found++ : kk - 1;
-            while (j > 0 && best[j - 1] > d2) {
-                best[j] = best[j - 1];
-                --j;
-            }
-            best[j] = d2;
-        };
-        for (int r = 0; r < dim; ++r) {
-            // Rings 0..r-1 are done; every point in ring r or beyond is at least (r - 1) * h away
-            // (the query lies somewhere inside its own cell).
-            const float reach = float(r - 1) * h;
-            if (found == kk && r >= 1 && best[kk - 1] <= reach * reach) break;
-            for (int z = c[2] - r; z <= c[2] + r; ++z)
-                for (int y = c[1] - r; y <= c[1] + r; ++y)
-                    for (int x = c[0] - r; x <= c[0] + r; ++x) {
-                        if (std::max({std::abs(x - c[0]), std::abs(y - c[1]), std::abs(z - c[2])}) != r) continue;
-                        if (x < 0 || y < 0 || z < 0 || x >= dim || y >= dim || z >= dim) continue;
-                        const int64_t kcell = key(x, y, z);
-                        auto it = std::lower_bound(sorted.begin(), sorted.end(), std::make_pair(kcell, uint32_t(0)));
-                        for (; it != sorted.end() && it->first == kcell; ++it) {
-                            if (it->second == i) continue;
-                            const size_t j = it->second;
-                            const float dx = pos[3 * j] - pos[3 * i], dy = pos[3 * j + 1] - pos[3 * i + 1],
-                                        dz = pos[3 * j + 2] - pos[3 * i + 2];
-                            consider(dx * dx + dy * dy + dz * dz);
-                        }
-                    }
-        }
+    std::vector<int32_t> ids(n * kk);
+    std::vector<float> d2(n * kk);
+    cpu::knn(pos.data(), n, nullptr, n, kk, ids.data(), d2.data());
+    cpu::parallel_for_each(n, 4096, [&](size_t i) {
+        // Ascending, as the neighbours come: the sum rounds the same way on every run.
         float mean = 0.0f;
-        for (int q = 0; q < found; ++q) mean += best[q];
-        out[i] = std::max(found ? mean / float(found) : 1e-4f, 1e-7f);
+        for (int q = 0; q < kk; ++q) mean += d2[i * kk + q];
+        out[i] = std::max(mean / float(kk), 1e-7f);
     });
     return out;
 }

@@ -282,10 +282,10 @@ void SagsModel::encode_local(const Tensor& F) {
         m_neighbours.gather_edges(NeighbourMessage::Difference, F, m_knn, m_edges, fd);
         m_mlp.forward(m_edge.layout, net_param(m_edge).value, m_edges, 0, RowSelection::all(), m_edge_out, 0);
         m_neighbours.aggregate(NeighbourMessage::Edge, NeighbourReduce::Max, m_edge_out, m_knn, &m_knn_weights, m_local,
-                               &m_local_argmax);
+                               0, &m_local_argmax);
     } else {
         m_neighbours.aggregate(NeighbourMessage::Difference, NeighbourReduce::Max, F, m_knn, &m_knn_weights, m_local,
-                               &m_local_argmax);
+                               0, &m_local_argmax);
     }
 }
 
@@ -452,7 +452,7 @@ void SagsModel::backward(const ViewInfo&) {
     if (c.learned_edges) {
         zeroed(m_backend, m_d_edge_out, ne * size_t(k), fd);
         m_neighbours.aggregate_backward(NeighbourMessage::Edge, NeighbourReduce::Max, m_edge_out, m_knn, &m_knn_weights,
-                                        &m_local_argmax, m_d_local, &m_d_edge_out, nullptr);
+                                        &m_local_argmax, m_d_local, 0, &m_d_edge_out, nullptr);
         zeroed(m_backend, m_d_edges, ne * size_t(k), 2 * fd);
         m_mlp.backward(m_edge.layout, net_param(m_edge).value, m_edges, 0, all, m_d_edge_out, 0, net_param(m_edge).grad,
                        &m_d_edges, 0);
@@ -460,7 +460,7 @@ void SagsModel::backward(const ViewInfo&) {
         m_neighbours.gather_edges_backward(NeighbourMessage::Difference, m_knn, m_d_edges, fd, dF);
     } else {
         m_neighbours.aggregate_backward(NeighbourMessage::Difference, NeighbourReduce::Max, F, m_knn, &m_knn_weights,
-                                        &m_local_argmax, m_d_local, &dF, nullptr);
+                                        &m_local_argmax, m_d_local, 0, &dF, nullptr);
     }
     if (c.lite) {
         m_ops.expand_midpoints_backward(m_pairs, m_d_features_all, m_params.get("features").grad);
