@@ -11,7 +11,7 @@
 #       system (ldd; the Vulkan loader from /work/main/.gl's Debian package when this machine has
 #       none); the fox dataset (images and its COLMAP model) and dnerf_lego_tiny. Prints the
 #       bundle's size, which must stay under 64 MiB.
-#   scripts/device-check.sh run [all|tests|bench|4d|neural]
+#   scripts/device-check.sh run [all|tests|bench|4d|neural|sags]
 #       On the GPU machine, from the checkout root with .device/check carried along: the tests, the
 #       benchmarks (with the Vulkan renderer's tests after them), both (default), or only what 4DGS
 #       runs on CUDA (its tests and the dnerf_lego_tiny benchmark). Writes to $OUT
@@ -29,6 +29,12 @@
 #         bench_render.jsonl  the Vulkan renderer on the 1M-Gaussian stress scene at 1920x1080
 #         bench_neural.jsonl  the neural building blocks (docs/neural.md): hash encoding and MLP at
 #                             2^18 rows, kNN at 2^20 points (also: `run neural`, with their tests)
+#         bench_sags.jsonl    `run sags` only: its GPU tests (test_sags_cuda also runs in `all`
+#                             and `tests`), then fox as bench_train.jsonl with --model sags,
+#                             sags-lite and gs3d at SAGS_ITERS (default 30000) iterations each
+#                             (PSNR, training time, file_bytes_model.sags and
+#                             file_bytes_point_cloud.ply); not yet timed on a GPU: give it
+#                             DEVICE_CHECK_SECONDS to fit (each run stops at what is left)
 #         render_*.png, ground_truth.png   the first held-out fox view
 #         logs.tar.gz         GoogleTest XML, nvidia-smi, the benchmarks' stderr
 #       DEVICE_CHECK_SECONDS (default 400) bounds the whole run; later steps are skipped or cut
@@ -51,6 +57,8 @@ bundle)
             test_renderer_vs_cpu
         # The neural building blocks (docs/neural.md).
         cmake --build "$build" -j"$(nproc)" --target test_neural_cuda bench_neural
+        # sags (docs/training.md): its CUDA ops and models against the CPU, its Vulkan decode.
+        cmake --build "$build" -j"$(nproc)" --target test_sags_cuda test_renderer_sags
     fi
     rm -rf "$bundle"
     mkdir -p "$bundle/bin" "$bundle/lib" "$bundle/data/fox/colmap/sparse/0" "$bundle/data/dnerf_lego_tiny"
@@ -59,6 +67,7 @@ bundle)
           bench/bench_train bench/bench_train_4d bench/bench_render tests/renderer/test_renderer
           tests/renderer/test_renderer_vs_cpu)
     exes+=(tests/training/test_neural_cuda bench/bench_neural)
+    exes+=(tests/training/test_sags_cuda tests/renderer/test_renderer_sags)
     for exe in "${exes[@]}"; do
         if [[ -f $build/$exe ]]; then
             strip -o "$bundle/bin/$(basename "$exe")" "$build/$exe"
@@ -174,6 +183,30 @@ run)
         grep -E "^\[  FAILED|largest difference|Failure" "$out/tests.log" | tail -40
     fi
 
+    # sags: its CUDA ops and models against the CPU, its Vulkan decode against the CPU decode, and the
+    # fox comparison with gs3d on the same settings (--model sags, sags-lite, gs3d; SAGS_ITERS each).
+    if [[ $what == all || $what == tests || $what == sags ]]; then
+        gtest test_sags_cuda 60
+        grep -E "^\[  FAILED|largest difference|Failure" "$out/tests.log" | tail -40
+    fi
+    if [[ $what == sags ]]; then
+        gtest test_renderer_sags 60
+        grep -E "^\[  FAILED|Vulkan decode|Failure" "$out/tests.log" | tail -40
+        for model in sags sags-lite gs3d; do
+            t=$(($(left) - 10))
+            if ((t < 60)); then log "skip bench_train --model $model (out of time)"; continue; fi
+            log "bench_train --model $model on fox (at most $t s)"
+            timeout "$t" "$bin/bench_train" --data "$data/fox" --format colmap --downscale 2 --max-width 0 \
+                --test-every 8 --no-undistort --device cuda --model "$model" --iters "${SAGS_ITERS:-30000}" \
+                --label "$model" >> "$out/bench_sags.jsonl" 2>> "$out/bench_sags.err" || {
+                status=1
+                log "bench_train --model $model FAILED or cut short"
+            }
+        done
+        grep -E "train_seconds|heldout_psnr|file_bytes|ms_per" "$out/bench_sags.jsonl" | cut -c1-170
+        tail -5 "$out/bench_sags.err"
+    fi
+
     if [[ $what == all ]] && grep -q 'BuiltinSceneReachesTheCpuThreshold.*result="completed"' \
         "$out/xml/test_cuda_backend.xml" 2> /dev/null && grep -A3 'BuiltinSceneReachesTheCpuThreshold' \
         "$out/xml/test_cuda_backend.xml" | grep -q '<failure'; then
@@ -234,7 +267,7 @@ run)
     (
         cd "$out" || exit
         keep=()
-        for f in xml gpu.txt bench_train.err bench_train_4d.err bench_render.err bench_neural.err; do
+        for f in xml gpu.txt bench_train.err bench_train_4d.err bench_render.err bench_neural.err bench_sags.err; do
             if [[ -e $f ]]; then keep+=("$f"); fi
         done
         tar czf logs.tar.gz "${keep[@]}" && rm -rf "${keep[@]}"
@@ -243,7 +276,7 @@ run)
     exit $status
     ;;
 *)
-    echo "usage: scripts/device-check.sh bundle [BUILD_DIR] | run [all|tests|bench|4d|neural]" >&2
+    echo "usage: scripts/device-check.sh bundle [BUILD_DIR] | run [all|tests|bench|4d|neural|sags]" >&2
     exit 2
     ;;
 esac
