@@ -2,7 +2,7 @@
 // views, exports PLY and .splat, and prints where everything is. --model gs4d does the same with
 // the built-in dynamic scene and 4D Gaussian splatting, and exports the web viewer's page, which
 // plays the scene over time. --model sags trains structure-aware Gaussian splatting on the static
-// scene and reports its .sags file beside the decoded PLY.
+// scene and reports its .sags file beside the decoded PLY (--model sags-lite: SAGS-Lite, key points only).
 #include <unistd.h>
 
 #include <chrono>
@@ -66,7 +66,7 @@ void shrink_for_gs4d(SyntheticSceneOptions& o) {
 
 int run_demo(const DemoArgs& a) {
     const bool dynamic = a.model == "gs4d";
-    const bool sags = a.model == "sags";
+    const bool sags = a.model == "sags" || a.model == "sags-lite";
     const fs::path root = !a.output.empty() ? fs::path(a.output)
                                             : fs::path(dynamic ? "splatscape-demo-4d"
                                                                : (sags ? "splatscape-demo-sags" : "splatscape-demo"));
@@ -88,7 +88,7 @@ int run_demo(const DemoArgs& a) {
     s.run_dir = run_dir;
     s.options.model = a.model;
     s.model_config = dynamic ? to_json(gs4d_preset("demo"))
-                     : sags  ? to_json(sags_preset("demo"))
+                     : sags  ? to_json(sags_preset(a.model == "sags-lite" ? "lite-demo" : "demo"))
                              : to_json(gs3d_preset("demo"));
     s.options.seed = a.seed;
     s.options.device = a.device;
@@ -169,8 +169,8 @@ void add_demo(CLI::App& app, Registry& registry) {
     cmd->add_option("--model", a->model,
                     "gs3d: the static scene; gs4d: the dynamic scene with 4D Gaussian splatting (time slider in "
                     "the viewer, a web page that plays it); sags: the static scene with structure-aware Gaussian "
-                    "splatting (model.sags, decoded for the viewer)")
-        ->check(CLI::IsMember({"gs3d", "gs4d", "sags"}))
+                    "splatting (model.sags, decoded for the viewer); sags-lite: the same storing key points only")
+        ->check(CLI::IsMember({"gs3d", "gs4d", "sags", "sags-lite"}))
         ->capture_default_str();
     cmd->add_option("-o,--output", a->output,
                     "Folder for the scene and the run (default: splatscape-demo, "

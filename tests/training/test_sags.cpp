@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <string>
+#include <tuple>
 
 #include <gtest/gtest.h>
 
@@ -444,6 +446,23 @@ TEST(SagsGrowth, GrowsNearHighGradientsAndPrunesTransparentPoints) {
     EXPECT_TRUE(r.replaced_all);
     // Nothing on the final step.
     EXPECT_FALSE(densifier->update(model, 20, true).changed());
+}
+
+// assets/presets/sags*/ (what a user copies or names with --config) hold the settings of the
+// presets in training/models/sags_config.cpp, value for value (as floats).
+TEST(SagsConfigPresets, AssetFilesAreThePresets) {
+    for (auto [model, name, preset] : {std::tuple{"sags", "default", "default"},
+                                       {"sags", "demo", "demo"},
+                                       {"sags-lite", "default", "lite"},
+                                       {"sags-lite", "demo", "lite-demo"}}) {
+        const fs::path file = source_dir() / "assets" / "presets" / model / (std::string(name) + ".json");
+        Json j = load_json(file);
+        EXPECT_TRUE(j.contains("description")) << file;
+        j.erase("description");
+        SagsConfig from_file;
+        update_from_json(from_file, j, file.string());
+        EXPECT_EQ(to_json(from_file), to_json(sags_preset(preset))) << file;
+    }
 }
 
 } // namespace

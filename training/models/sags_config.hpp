@@ -107,8 +107,9 @@ struct SagsConfig {
     int encoded_width() const { return hash_width() + 2 * feature_dim; }
 };
 
-// "default" (the paper's settings for 30k iterations), "lite" (the same for SAGS-Lite) and "demo"
-// (the built-in scene on a CPU in a few minutes). Throws UsageError for other names.
+// "default" (the paper's settings for 30k iterations), "lite" (the same for SAGS-Lite), "demo"
+// (the built-in scene on a CPU in a few minutes) and "lite-demo" (the same for SAGS-Lite). Throws
+// UsageError for other names.
 SagsConfig sags_preset(const std::string& name);
 
 Json to_json(const SagsConfig& config);
