@@ -448,6 +448,28 @@ TEST(SagsGrowth, GrowsNearHighGradientsAndPrunesTransparentPoints) {
     EXPECT_FALSE(densifier->update(model, 20, true).changed());
 }
 
+// A dataset without points: random points uniform in the scene bounds (with a warning), as many as
+// random_points (the voxels are far smaller than their spacing, so none merge).
+TEST(SagsModel, NoPointsStartsFromRandomPointsInTheBounds) {
+    CpuBackend backend(1);
+    SagsConfig c;
+    c.random_points = 500;
+    c.upsample_max_pairs = 0;
+    c.hash_log2_table = 10;
+    SagsModel model(backend, c, 1.0f);
+    Bounds b;
+    b.min = {-1.0f, -2.0f, 0.5f};
+    b.max = {1.0f, 0.0f, 1.5f};
+    model.initialize(PointCloud{}, b, 4);
+    ASSERT_EQ(model.size(), 500u);
+    const std::vector<float> p = backend.download_f32(model.all_points());
+    for (size_t i = 0; i < p.size(); ++i) {
+        const int a = int(i % 3);
+        EXPECT_GE(p[i], b.min[a] - 1e-3f) << i;
+        EXPECT_LE(p[i], b.max[a] + 1e-3f) << i;
+    }
+}
+
 // assets/presets/sags*/ (what a user copies or names with --config) hold the settings of the
 // presets in training/models/sags_config.cpp, value for value (as floats).
 TEST(SagsConfigPresets, AssetFilesAreThePresets) {
