@@ -4,7 +4,8 @@
 // speed.
 //
 //   bench_train [--data DIR] [--format F] [--downscale N] [--max-width W] [--test-every N]
-//               [--no-undistort] [--model gs3d|gs4d] [--device auto|cpu|cuda[:N]] [--threads N]
+//               [--no-undistort] [--model gs3d|gs4d|sags|sags-lite] [--device auto|cpu|cuda[:N]]
+//               [--threads N]
 //               [--iters 7000,30000] [--config FILE.json] [--seed S] [--profile-every K]
 //               [--max-seconds S] [--out DIR] [--label NAME]
 //
@@ -191,6 +192,10 @@ int main(int argc, char** argv) {
             }
         }
         worker.join();
+        // What the run wrote, in bytes (the model family's own file beside the PLY, where it has one).
+        for (const char* file : {"point_cloud.ply", "model.sags"})
+            if (fs::exists(run_dir / file))
+                figure(ctx, cat("file_bytes_", file), double(fs::file_size(run_dir / file)), "B", eval_at.back(), 0);
         if (!out_dir.empty() && fs::exists(run_dir / "eval" / "renders")) {
             // The first held-out view, render and ground truth.
             std::vector<fs::path> renders;

@@ -10,6 +10,7 @@
 #include "core/gaussian_cloud.hpp"
 #include "core/gaussian_cloud_4d.hpp"
 #include "core/image.hpp"
+#include "core/sags_scene.hpp"
 #include "renderer/render_settings.hpp"
 
 namespace splatscape {
@@ -48,6 +49,9 @@ public:
     // A 4D scene (gs4d): each frame slices it at RenderSettings::time on the GPU first
     // (renderer/slice4d_vk.hpp), leaving out Gaussians whose marginal in t is below `min_weight`.
     void set_scene(const GaussianCloud4d& cloud, float min_weight = 0.05f);
+    // A sags model: each frame decodes every point's Gaussian for the camera on the GPU first
+    // (renderer/sags_vk.hpp).
+    void set_scene(const SagsDecodeCache& cache);
     // Renders at the camera's width x height (pinhole; distortion is ignored).
     RenderOutput render(const Camera& camera, const RenderSettings& settings = {});
 

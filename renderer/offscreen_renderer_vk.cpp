@@ -3,6 +3,7 @@
 
 #include "core/error.hpp"
 #include "renderer/offscreen_renderer.hpp"
+#include "renderer/sags_vk.hpp"
 #include "renderer/slice4d_vk.hpp"
 #include "renderer/splat_renderer_vk.hpp"
 #include "renderer/vk/check_vk.hpp"
@@ -19,6 +20,8 @@ struct OffscreenRenderer::Impl {
     std::optional<vk::GpuScene> scene;
     std::optional<vk::GpuScene4d> scene_4d;
     std::optional<vk::Slice4dPass> slice;
+    std::optional<vk::GpuSagsScene> scene_sags;
+    std::optional<vk::SagsDecodePass> decode;
     float min_weight = 0.05f;
     std::optional<vk::OffscreenTarget> target;
     vk::Buffer color_readback;
@@ -60,21 +63,31 @@ std::vector<std::string> OffscreenRenderer::devices() {
 void OffscreenRenderer::set_scene(const GaussianCloud& cloud) {
     m_impl->scene.reset();
     m_impl->scene_4d.reset();
+    m_impl->scene_sags.reset();
     m_impl->scene.emplace(m_impl->context, cloud);
 }
 
 void OffscreenRenderer::set_scene(const GaussianCloud4d& cloud, float min_weight) {
     m_impl->scene.reset();
     m_impl->scene_4d.reset();
+    m_impl->scene_sags.reset();
     m_impl->scene_4d.emplace(m_impl->context, cloud);
     if (!m_impl->slice) m_impl->slice.emplace(m_impl->context);
     m_impl->min_weight = min_weight;
 }
 
+void OffscreenRenderer::set_scene(const SagsDecodeCache& cache) {
+    m_impl->scene.reset();
+    m_impl->scene_4d.reset();
+    m_impl->scene_sags.reset();
+    m_impl->scene_sags.emplace(m_impl->context, cache);
+    if (!m_impl->decode) m_impl->decode.emplace(m_impl->context);
+}
+
 RenderOutput OffscreenRenderer::render(const Camera& camera, const RenderSettings& settings) {
     Impl& s = *m_impl;
-    if (!s.scene && !s.scene_4d) throw Error("OffscreenRenderer::render: no scene was set");
-    const vk::GpuScene& scene = s.scene_4d ? s.scene_4d->sliced() : *s.scene;
+    if (!s.scene && !s.scene_4d && !s.scene_sags) throw Error("OffscreenRenderer::render: no scene was set");
+    const vk::GpuScene& scene = s.scene_4d ? s.scene_4d->sliced() : (s.scene_sags ? s.scene_sags->decoded() : *s.scene);
     if (camera.width <= 0 || camera.height <= 0)
         throw Error(cat("cannot render an image of ", camera.width, "x", camera.height, " pixels"));
     const uint32_t w = uint32_t(camera.width), h = uint32_t(camera.height);
@@ -100,6 +113,7 @@ RenderOutput OffscreenRenderer::render(const Camera& camera, const RenderSetting
         s.context.submit_and_wait([&](VkCommandBuffer cmd) {
             vk::RenderTarget t = s.target->target();
             if (s.scene_4d) s.slice->record(cmd, *s.scene_4d, settings.time, s.min_weight);
+            if (s.scene_sags) s.decode->record(cmd, *s.scene_sags, camera);
             s.renderer.record(cmd, scene, camera, settings, &t, &s.timer);
             s.target->record_readback(cmd);
             const VkDeviceSize pixels = VkDeviceSize(w) * h;

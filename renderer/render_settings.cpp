@@ -16,6 +16,12 @@ std::string to_string(RenderMode mode) {
         return "centers";
     case RenderMode::Heatmap:
         return "heatmap";
+    case RenderMode::Points:
+        return "points";
+    case RenderMode::Graph:
+        return "graph";
+    case RenderMode::Curvature:
+        return "curvature";
     }
     return "color";
 }
@@ -26,8 +32,13 @@ RenderMode parse_render_mode(const std::string& name) {
     if (name == "alpha") return RenderMode::Alpha;
     if (name == "centers" || name == "centres") return RenderMode::Centers;
     if (name == "heatmap") return RenderMode::Heatmap;
+    if (name == "points") return RenderMode::Points;
+    if (name == "graph") return RenderMode::Graph;
+    if (name == "curvature") return RenderMode::Curvature;
     throw UsageError("", "--mode",
-                     cat("unknown render mode '", name, "': expected color, depth, alpha, centers or heatmap"));
+                     cat("unknown render mode '", name,
+                         "': expected color, depth, alpha, centers, heatmap, or for sags scenes points, graph or "
+                         "curvature"));
 }
 
 } // namespace splatscape

@@ -15,9 +15,13 @@ enum class RenderMode {
     Alpha,   // accumulated opacity, grey
     Centers, // each visible Gaussian's centre as a dot of its colour, nearest in front
     Heatmap, // Gaussians listed per 16x16 tile, log scale, blue (few) to red (the frame's most)
+    // sags scenes (the viewer's sags kind draws them; the splat renderer alone draws colour):
+    Points,    // the point skeleton, each point a small dot coloured by its position
+    Graph,     // the skeleton with its k-nearest-neighbour graph as lines
+    Curvature, // the skeleton coloured by standardised PCA curvature, blue (flat) to red (curved)
 };
 
-// "color", "depth", "alpha", "centers", "heatmap"
+// "color", "depth", "alpha", "centers", "heatmap", "points", "graph", "curvature"
 std::string to_string(RenderMode mode);
 // Accepts the names above (and "centres"); throws UsageError listing them otherwise.
 RenderMode parse_render_mode(const std::string& name);

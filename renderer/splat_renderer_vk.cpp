@@ -46,6 +46,10 @@ gpu::uint mode_code(RenderMode mode) {
         return gpu::kModeCenters;
     case RenderMode::Heatmap:
         return gpu::kModeHeatmap;
+    case RenderMode::Points:
+    case RenderMode::Graph:
+    case RenderMode::Curvature:
+        return gpu::kModeColor; // drawn by the sags kind; alone, the splats in colour
     }
     return gpu::kModeColor;
 }

@@ -14,14 +14,15 @@
 #       and its COLMAP model), dnerf_lego_tiny and the donut PLY the Vulkan-vs-CPU test renders.
 #       Prints the bundle's size, which must stay under 64 MiB. Nothing in the bundle names a path
 #       of this machine: the executables find their data through SPLATSCAPE_DATASETS and flags.
-#   scripts/device-check.sh run [all|tests|bench|4d|neural|tiles|mcmc|profile]
+#   scripts/device-check.sh run [all|tests|bench|4d|neural|tiles|mcmc|profile|sags]
 #       On the GPU machine, from the checkout root with .device/check carried along: the tests, the
 #       benchmarks (with the Vulkan renderer's tests after them), both (default), or only what 4DGS
 #       runs on CUDA (its tests and the dnerf_lego_tiny benchmark), or only the neural building blocks
 #       (their tests and bench_neural), or only the streamed tiled scenes (their tests and bench_tiles
 #       on the 50M-Gaussian city), or (mcmc) fox with MCMC at caps of 100K, 300K and 1M and with the
-#       Mip-Splatting filters, or (profile) a per-phase profile of the defaults on fox (the block at
-#       the end of `run`). Writes to $OUT
+#       Mip-Splatting filters, or (profile) a per-phase profile of the defaults on fox, or (sags) the
+#       sags tests and fox trained as sags, sags-lite and gs3d (the blocks at the end of `run`).
+#       Writes to $OUT
 #       (default /tmp/device-check) as it goes, so a run cut short still leaves its results:
 #         gpu.txt             nvidia-smi
 #         steps.log           what ran, when, and the GPU; ends with the summary
@@ -40,6 +41,12 @@
 #                             (10M Gaussians in `all` and `bench`, so that it fits beside the other
 #                             benchmarks; 50M in `tiles`; TILES_GAUSSIANS overrides): frame time
 #                             median / p99, first frame, refinement after a jump
+#         bench_sags.jsonl    `run sags` only: its GPU tests (test_sags_cuda also runs in `all`
+#                             and `tests`), then fox as bench_train.jsonl with --model sags,
+#                             sags-lite and gs3d at SAGS_ITERS (default 30000) iterations each
+#                             (PSNR, training time, file_bytes_model.sags and
+#                             file_bytes_point_cloud.ply); not yet timed on a GPU: give it
+#                             DEVICE_CHECK_SECONDS to fit (each run stops at what is left)
 #         render_*.png, ground_truth.png   the first held-out fox view
 #         logs.tar.gz         GoogleTest XML, nvidia-smi, the benchmarks' stderr
 #       DEVICE_CHECK_SECONDS (default 400) bounds the whole run; later steps are skipped or cut
@@ -71,6 +78,8 @@ bundle)
             test_renderer_vs_cpu test_renderer_tiles bench_tiles
         # The neural building blocks (docs/neural.md).
         cmake --build "$build" -j"$(nproc)" --target test_neural_cuda bench_neural
+        # sags (docs/training.md): its CUDA ops and models against the CPU, its Vulkan decode.
+        cmake --build "$build" -j"$(nproc)" --target test_sags_cuda test_renderer_sags
     fi
     rm -rf "$bundle"
     mkdir -p "$bundle/bin" "$bundle/lib" "$bundle/data/fox/colmap/sparse/0" "$bundle/data/dnerf_lego_tiny"
@@ -79,6 +88,7 @@ bundle)
           bench/bench_train bench/bench_train_4d bench/bench_render tests/renderer/test_renderer
           tests/renderer/test_renderer_vs_cpu tests/renderer/test_renderer_tiles bench/bench_tiles)
     exes+=(tests/training/test_neural_cuda bench/bench_neural)
+    exes+=(tests/training/test_sags_cuda tests/renderer/test_renderer_sags)
     for exe in "${exes[@]}"; do
         if [[ -f $build/$exe ]]; then
             strip -o "$bundle/bin/$(basename "$exe")" "$build/$exe"
@@ -254,6 +264,33 @@ run)
         grep -E "^\[  FAILED|largest difference|Failure" "$out/tests.log" | tail -40
     fi
 
+    # sags: its CUDA ops and models against the CPU, its Vulkan decode against the CPU decode, and the
+    # fox comparison with gs3d on the same settings (--model sags, sags-lite, gs3d; SAGS_ITERS each).
+    if [[ $what == all || $what == tests || $what == sags ]]; then
+        gtest test_sags_cuda 60
+        grep -E "^\[  FAILED|largest difference|Failure" "$out/tests.log" | tail -40
+    fi
+    if [[ $what == sags ]]; then
+        gtest test_renderer_sags 60
+        grep -E "^\[  FAILED|Vulkan decode|Failure" "$out/tests.log" | tail -40
+        for model in sags sags-lite gs3d; do
+            t=$(($(left) - 10))
+            if ((t < 60)); then
+                step_dropped "bench_train --model $model"
+                continue
+            fi
+            log "bench_train --model $model on fox (at most $t s)"
+            timeout "$t" "$bin/bench_train" --data "$data/fox" --format colmap --downscale 2 --max-width 0 \
+                --test-every 8 --no-undistort --device cuda --model "$model" --iters "${SAGS_ITERS:-30000}" \
+                --label "$model" >> "$out/bench_sags.jsonl" 2>> "$out/bench_sags.err" || {
+                failed+=("bench_train --model $model")
+                log "bench_train --model $model FAILED or cut short"
+            }
+        done
+        grep -E "train_seconds|heldout_psnr|file_bytes|ms_per" "$out/bench_sags.jsonl" | cut -c1-170
+        tail -5 "$out/bench_sags.err"
+    fi
+
     if [[ $what == all ]] && grep -q 'BuiltinSceneReachesTheCpuThreshold.*result="completed"' \
         "$out/xml/test_cuda_backend.xml" 2> /dev/null && grep -A3 'BuiltinSceneReachesTheCpuThreshold' \
         "$out/xml/test_cuda_backend.xml" | grep -q '<failure'; then
@@ -404,7 +441,7 @@ run)
         cd "$out" || exit
         keep=()
         for f in xml gpu.txt bench_train.err bench_train_4d.err bench_render.err bench_neural.err bench_train_mcmc.err \
-            bench_profile.err bench_tiles.err; do
+            bench_profile.err bench_tiles.err bench_sags.err; do
             if [[ -e $f ]]; then keep+=("$f"); fi
         done
         tar czf logs.tar.gz "${keep[@]}" && rm -rf "${keep[@]}"
@@ -423,7 +460,7 @@ run)
     exit $status
     ;;
 *)
-    echo "usage: scripts/device-check.sh bundle [BUILD_DIR] | run [all|tests|bench|4d|neural|tiles|mcmc|profile]" >&2
+    echo "usage: scripts/device-check.sh bundle [BUILD_DIR] | run [all|tests|bench|4d|neural|tiles|mcmc|profile|sags]" >&2
     exit 2
     ;;
 esac

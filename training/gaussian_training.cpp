@@ -14,6 +14,7 @@
 #include "training/kernels/random.hpp"
 #include "training/models/gs4d.hpp"
 #include "training/models/gs4d_render.hpp"
+#include "training/models/sags.hpp"
 #include "training/render.hpp"
 
 namespace splatscape {
@@ -427,6 +428,27 @@ private:
     RenderOptions m_options;
 };
 
+// Renders each view from the model's own Gaussians for that view (decoded families); valid until the
+// model's next step.
+class ModelViewRenderer final : public ViewRenderer {
+public:
+    ModelViewRenderer(Backend& backend, RasterOps& raster, GaussianModel& model, const RenderOptions& ro)
+        : m_backend(backend), m_model(model), m_ctx(raster.create_context()), m_options(ro) {}
+    Image render(const Frame& frame, const Camera& camera) override {
+        ViewInfo view;
+        view.camera = raster_camera(camera);
+        view.time = frame.time.value_or(0.0f);
+        const RasterTensors in = m_model.raster_inputs(view);
+        return rasterize_images(m_backend, *m_ctx, in, camera, m_options, nullptr, nullptr);
+    }
+
+private:
+    Backend& m_backend;
+    GaussianModel& m_model;
+    std::unique_ptr<RasterContext> m_ctx;
+    RenderOptions m_options;
+};
+
 } // namespace
 
 std::unique_ptr<ViewRenderer> GaussianTraining::renderer(bool probe) {
@@ -435,12 +457,14 @@ std::unique_ptr<ViewRenderer> GaussianTraining::renderer(bool probe) {
     ro.antialiased = m_recipe.antialiased;
     ro.eps2d = m_recipe.eps2d;
     if (probe) ro.sh_degree = m_model->active_sh_degree();
+    if (m_model->view_dependent()) return std::make_unique<ModelViewRenderer>(m_backend, m_raster, *m_model, ro);
     if (m_model->dynamic())
         return std::make_unique<DynamicRenderer>(m_backend, m_model->to_cloud_4d(), m_min_temporal_weight, ro);
     return std::make_unique<StaticRenderer>(m_backend, baked_cloud(), ro);
 }
 
 std::vector<fs::path> GaussianTraining::save(const fs::path& run_dir, int iteration, bool versioned) {
+    if (std::vector<fs::path> own = m_model->save_files(run_dir, iteration, versioned); !own.empty()) return own;
     const fs::path main = run_dir / "point_cloud.ply";
     const fs::path numbered = run_dir / "point_cloud" / cat("iteration_", iteration) / "point_cloud.ply";
     if (m_model->dynamic()) {
@@ -458,11 +482,21 @@ std::vector<fs::path> GaussianTraining::save(const fs::path& run_dir, int iterat
 }
 
 std::shared_ptr<const GaussianCloud> GaussianTraining::snapshot() {
+    // Decoded families: a viewer decodes each of its frames from sags_snapshot().
+    if (m_model->view_dependent()) return nullptr;
     if (m_model->dynamic()) return std::make_shared<const GaussianCloud>(m_model->to_cloud());
     return std::make_shared<const GaussianCloud>(baked_cloud());
 }
 
+std::shared_ptr<const SagsDecodeCache> GaussianTraining::sags_snapshot() {
+    if (auto* sags = dynamic_cast<SagsModel*>(m_model.get()))
+        return std::make_shared<const SagsDecodeCache>(sags->decode_cache());
+    return nullptr;
+}
+
 void GaussianTraining::publish_live(LiveModelSink& sink, int iteration) {
+    // Decoded families have no Gaussian parameters to share; viewers take snapshots.
+    if (m_model->view_dependent()) return;
     sink.publish(m_backend, *m_model, iteration);
 }
 

@@ -45,6 +45,7 @@ public:
     std::vector<std::filesystem::path> save(const std::filesystem::path& run_dir, int iteration,
                                             bool versioned) override;
     std::shared_ptr<const GaussianCloud> snapshot() override;
+    std::shared_ptr<const SagsDecodeCache> sags_snapshot() override;
     void publish_live(LiveModelSink& sink, int iteration) override;
 
     GaussianModel& model() { return *m_model; }

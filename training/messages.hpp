@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/gaussian_cloud.hpp"
+#include "core/sags_scene.hpp"
 #include "training/message_queue.hpp"
 
 namespace splatscape {
@@ -49,6 +50,9 @@ struct Densified {
 struct Snapshot {
     int iteration = 0;
     std::shared_ptr<const GaussianCloud> cloud;
+    // sags models, whose Gaussians depend on the view: what a viewer decodes each frame (cloud is
+    // then null).
+    std::shared_ptr<const SagsDecodeCache> sags;
 };
 struct Saved {
     int iteration = 0;

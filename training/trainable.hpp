@@ -18,6 +18,7 @@
 #include "core/gaussian_cloud.hpp"
 #include "core/image.hpp"
 #include "core/json_util.hpp"
+#include "core/sags_scene.hpp"
 #include "training/backend.hpp"
 #include "training/checkpoint.hpp"
 #include "training/live_view.hpp"
@@ -98,8 +99,11 @@ public:
     // was written, the main file first.
     virtual std::vector<std::filesystem::path> save(const std::filesystem::path& run_dir, int iteration,
                                                     bool versioned) = 0;
-    // Host copy as 3D Gaussians for a viewer; null for families that are not Gaussians.
+    // Host copy as 3D Gaussians for a viewer; null for families that are not Gaussians, or whose
+    // Gaussians depend on the view.
     virtual std::shared_ptr<const GaussianCloud> snapshot() = 0;
+    // sags: what a viewer decodes for each of its frames (when snapshot() is null).
+    virtual std::shared_ptr<const SagsDecodeCache> sags_snapshot() { return nullptr; }
     // Hands the model to a live view between iterations (no-op where the family has none).
     virtual void publish_live(LiveModelSink& sink, int iteration) = 0;
 };

@@ -144,6 +144,7 @@ private:
     void step(int iteration, bool final_step);
     void save_checkpoint(int iteration);
     void save_model(int iteration, bool versioned);
+    void push_snapshot(int iteration);
     double probe(int iteration);
     EvalResult evaluate(int iteration, const std::filesystem::path& out_dir);
     void evaluate_final(int iteration, msg::Finished& finished);
@@ -262,6 +263,12 @@ void Run::save_model(int iteration, bool versioned) {
     m_messages.push(msg::Saved{iteration, "ply", written.front()});
 }
 
+void Run::push_snapshot(int iteration) {
+    msg::Snapshot s{iteration, m_model->snapshot(), nullptr};
+    if (!s.cloud) s.sags = m_model->sags_snapshot();
+    if (s.cloud || s.sags) m_messages.push(std::move(s));
+}
+
 void Run::step(int iteration, bool final_step) {
     const bool profile = m_profiler && iteration % m_setup.options.profile_every == 0;
     const StepResult r = m_model->step(iteration, final_step, profile ? m_profiler.get() : nullptr);
@@ -337,7 +344,7 @@ bool Run::handle_commands(int iteration) {
             save_checkpoint(iteration);
             break;
         case TrainerCommand::Snapshot:
-            if (auto cloud = m_model->snapshot()) m_messages.push(msg::Snapshot{iteration, std::move(cloud)});
+            push_snapshot(iteration);
             break;
         }
     }
@@ -431,8 +438,7 @@ void Run::execute() {
                     << "\n";
             metrics.flush();
         }
-        if (opt.snapshot_every > 0 && iteration % opt.snapshot_every == 0)
-            if (auto cloud = m_model->snapshot()) m_messages.push(msg::Snapshot{iteration, std::move(cloud)});
+        if (opt.snapshot_every > 0 && iteration % opt.snapshot_every == 0) push_snapshot(iteration);
         if (std::find(opt.save_iterations.begin(), opt.save_iterations.end(), iteration) != opt.save_iterations.end())
             save_model(iteration, true);
         if (iteration < total &&

@@ -1,7 +1,8 @@
 // splatscape demo: generates the built-in scene, trains gs3d on it, evaluates on the held-out
 // views, exports PLY and .splat, and prints where everything is. --model gs4d does the same with
 // the built-in dynamic scene and 4D Gaussian splatting, and exports the web viewer's page, which
-// plays the scene over time.
+// plays the scene over time. --model sags trains structure-aware Gaussian splatting on the static
+// scene and reports its .sags file beside the decoded PLY (--model sags-lite: SAGS-Lite, key points only).
 #include <unistd.h>
 
 #include <chrono>
@@ -63,8 +64,10 @@ void shrink_for_gs4d(SyntheticSceneOptions& o) {
 
 int run_demo(const DemoArgs& a) {
     const bool dynamic = a.model == "gs4d";
-    const fs::path root =
-        !a.output.empty() ? fs::path(a.output) : fs::path(dynamic ? "splatscape-demo-4d" : "splatscape-demo");
+    const bool sags = a.model == "sags" || a.model == "sags-lite";
+    const fs::path root = !a.output.empty() ? fs::path(a.output)
+                                            : fs::path(dynamic ? "splatscape-demo-4d"
+                                                               : (sags ? "splatscape-demo-sags" : "splatscape-demo"));
     const fs::path scene_dir = root / "scene", run_dir = root / "run";
     if (fs::exists(run_dir / "checkpoint.bin") && !a.force)
         throw UsageError(cat(root.string(), " already holds a demo; pass --force to run it again or choose -o"));
@@ -90,7 +93,7 @@ int run_demo(const DemoArgs& a) {
     s.options.checkpoint_every = 0;
     s.options.probe_every = 500;
     if (a.force)
-        for (const char* f : {"checkpoint.bin", "eval.json", "metrics.jsonl", "point_cloud.ply"})
+        for (const char* f : {"checkpoint.bin", "eval.json", "metrics.jsonl", "point_cloud.ply", "model.sags"})
             fs::remove(run_dir / f);
 
     const auto t0 = std::chrono::steady_clock::now();
@@ -116,7 +119,8 @@ int run_demo(const DemoArgs& a) {
         write_splat(web, cloud);
     }
 
-    std::printf("\nSplatscape demo%s\n", dynamic ? " (4D Gaussian splatting)" : "");
+    std::printf("\nSplatscape demo%s\n",
+                dynamic ? " (4D Gaussian splatting)" : (sags ? " (structure-aware Gaussian splatting)" : ""));
     std::printf("scene        %s (built-in%s, %dx%d, %d train / %d test views)\n", scene_dir.string().c_str(),
                 dynamic ? " dynamic, times 0 to 1" : "", scene.width, scene.height, scene.train_views,
                 scene.test_views);
@@ -126,7 +130,15 @@ int run_demo(const DemoArgs& a) {
         std::printf("held-out     PSNR %.2f dB, SSIM %.4f on %d views\n", r.finished.psnr, r.finished.ssim,
                     scene.test_views);
     std::printf("run folder   %s\n", run_dir.string().c_str());
-    std::printf("  model      %s\n", (run_dir / "point_cloud.ply").string().c_str());
+    if (sags) {
+        std::printf("  model      %s (%.2f MB)\n", (run_dir / "model.sags").string().c_str(),
+                    double(fs::file_size(run_dir / "model.sags")) / 1e6);
+        std::printf("  decoded    %s (%.2f MB, SH fitted to the decoded colours)\n",
+                    (run_dir / "point_cloud.ply").string().c_str(),
+                    double(fs::file_size(run_dir / "point_cloud.ply")) / 1e6);
+    } else {
+        std::printf("  model      %s\n", (run_dir / "point_cloud.ply").string().c_str());
+    }
     std::printf("  web        %s\n", web.string().c_str());
     std::printf("  metrics    %s\n", (run_dir / "eval.json").string().c_str());
     std::printf("  renders    %s\n", (run_dir / "eval" / "renders").string().c_str());
@@ -152,12 +164,13 @@ void add_demo(CLI::App& app, Registry& registry) {
     auto a = std::make_shared<DemoArgs>();
     cmd->add_option("--model", a->model,
                     "gs3d: the static scene; gs4d: the dynamic scene with 4D Gaussian splatting (time slider in "
-                    "the viewer, a web page that plays it)")
-        ->check(CLI::IsMember({"gs3d", "gs4d"}))
+                    "the viewer, a web page that plays it); sags: the static scene with structure-aware Gaussian "
+                    "splatting (model.sags, decoded for the viewer); sags-lite: the same storing key points only")
+        ->check(CLI::IsMember({"gs3d", "gs4d", "sags", "sags-lite"}))
         ->capture_default_str();
     cmd->add_option("-o,--output", a->output,
                     "Folder for the scene and the run (default: splatscape-demo, "
-                    "splatscape-demo-4d for gs4d)");
+                    "splatscape-demo-4d for gs4d, splatscape-demo-sags for sags)");
     cmd->add_option("--iters", a->iterations, "Training iterations (default: the demo preset's, assets/presets/)")
         ->check(CLI::Range(1, 1000000));
     cmd->add_option("--device", a->device, "cpu, cuda[:N] or auto (a CUDA device when there is one)")

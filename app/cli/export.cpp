@@ -18,6 +18,12 @@ void add_export(CLI::App& app, Registry& registry) {
                     "folder: tiles)");
     add_scene_output_options(*cmd, *args);
     cmd->add_option("--time", args->time, "4D scenes: write the 3D scene of this time");
+    cmd->add_option("--view", args->sags_view,
+                    "sags models: decode as training camera N sees them (default: view-independent, SH fitted)")
+        ->check(CLI::Range(0, 1000000));
+    cmd->add_option("--fit-views", args->sags_fit_views,
+                    "sags models: training cameras the view-independent SH fit decodes (default 64)")
+        ->check(CLI::Range(1, 100000));
     cmd->add_option("--frames", args->frames,
                     "4D scenes: write N 3D scenes spread over the time range into the output folder "
                     "(frame_NNNNN.<ext>, times.json)")
@@ -29,7 +35,10 @@ void add_export(CLI::App& app, Registry& registry) {
         "3D scene (--time T) or as a sequence of them (--frames N; --format picks their format, default ply).\n"
         "tiles: a folder holding a streamable level-of-detail scene (3D Tiles 1.1 tileset.json, glTF tiles,\n"
         "hierarchy.json; docs/tiles.md). A tiled scene as input is written as its leaves, or --tiles ids; with\n"
-        "--format html as a folder that serves it to the web viewer.");
+        "--format html as a folder that serves it to the web viewer.\n"
+        "A sags run (model.sags) or .sags file is decoded into Gaussians for every format: view-independent, each\n"
+        "point's colour a degree-3 SH fit to its decoded colours over the training cameras (--fit-views), or as one\n"
+        "training camera sees it (--view N); --format sags writes the model itself.");
     cmd->callback([&registry, args] { registry.action = [args] { return convert_scene(*args); }; });
 }
 

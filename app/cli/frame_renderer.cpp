@@ -1,12 +1,16 @@
 #include "app/cli/frame_renderer.hpp"
 
 #include "core/error.hpp"
+#include "core/file_util.hpp"
 #include "core/io/ply_4d.hpp"
 #include "core/io/s4d.hpp"
+#include "core/io/sags.hpp"
 #include "core/io/scene_io.hpp"
 #include "core/json_util.hpp"
 #include "training/backend.hpp"
 #include "training/models/gs4d_render.hpp"
+#include "training/models/sags.hpp"
+#include "training/models/sags_decode.hpp"
 #include "training/render.hpp"
 #ifdef SPLATSCAPE_HAVE_VULKAN
 #include "renderer/offscreen_renderer.hpp"
@@ -55,6 +59,27 @@ private:
     float m_time;
 };
 
+// A sags model decoded for each camera on the CPU backend, then rasterized there.
+class CpuSagsFrameRenderer final : public FrameRenderer {
+public:
+    CpuSagsFrameRenderer(const SagsScene& scene, const std::string& where, int threads)
+        : m_backend(create_backend("cpu", threads)), m_model(sags_model_from_scene(*m_backend, scene, where)),
+          m_ctx(m_backend->ops<RasterOps>("sags").create_context()) {}
+    std::string name() const override { return "cpu"; }
+    Image render(const Camera& camera, glm::vec3 background) override {
+        ViewInfo view;
+        view.camera = raster_camera(camera);
+        RenderOptions o;
+        o.background = background;
+        return rasterize_images(*m_backend, *m_ctx, m_model->raster_inputs(view), camera, o, nullptr, nullptr);
+    }
+
+private:
+    std::unique_ptr<Backend> m_backend;
+    std::unique_ptr<SagsModel> m_model;
+    std::unique_ptr<RasterContext> m_ctx;
+};
+
 #ifdef SPLATSCAPE_HAVE_VULKAN
 class VulkanFrameRenderer final : public FrameRenderer {
 public:
@@ -101,11 +126,32 @@ private:
 } // namespace
 
 Bounds SceneData::bounds(float outlier_fraction) const {
+    if (sags) {
+        GaussianCloud points;
+        points.positions = sags->points;
+        points.opacities.resize(sags->size());
+        return points.bounds(outlier_fraction);
+    }
     return dynamic() ? cloud_4d->bounds(outlier_fraction) : cloud.bounds(outlier_fraction);
+}
+
+std::optional<std::filesystem::path> sags_model_path(const std::filesystem::path& in) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(in, ec)) {
+        if (std::filesystem::is_regular_file(in / "model.sags", ec)) return in / "model.sags";
+        return std::nullopt;
+    }
+    if (lower_extension(in) == ".sags" || is_sags_file(in)) return in;
+    return std::nullopt;
 }
 
 SceneData read_scene_data(const std::filesystem::path& input) {
     SceneData s;
+    if (const auto sags = sags_model_path(input)) {
+        s.path = *sags;
+        s.sags = read_sags(*sags);
+        return s;
+    }
     s.path = resolve_scene_path(input);
     if (is_4d_scene_file(s.path)) {
         s.cloud_4d = read_4d_scene(s.path);
@@ -125,6 +171,13 @@ SceneData read_scene_data(const std::filesystem::path& input) {
 
 std::unique_ptr<FrameRenderer> create_frame_renderer(const std::string& name, const SceneData& scene, int threads,
                                                      int gpu) {
+    if (scene.sags) {
+        if (name == "cpu" || name == "auto")
+            return std::make_unique<CpuSagsFrameRenderer>(*scene.sags, scene.path.string(), threads);
+        if (name != "vulkan") return create_frame_renderer(name, scene.cloud, threads, gpu); // reports the name
+        throw UsageError("--renderer vulkan: sags models render with --renderer cpu here (the viewer decodes them "
+                         "on the GPU)");
+    }
     if (!scene.dynamic()) return create_frame_renderer(name, scene.cloud, threads, gpu);
 #ifdef SPLATSCAPE_HAVE_VULKAN
     if (name == "vulkan" || (name == "auto" && (gpu >= 0 || OffscreenRenderer::available(nullptr, true))))

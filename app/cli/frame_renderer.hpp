@@ -14,6 +14,7 @@
 #include "core/gaussian_cloud.hpp"
 #include "core/gaussian_cloud_4d.hpp"
 #include "core/image.hpp"
+#include "core/sags_scene.hpp"
 
 namespace splatscape::cli {
 
@@ -33,11 +34,14 @@ struct SceneData {
     std::filesystem::path path;              // the file read
     GaussianCloud cloud;                     // static scenes
     std::optional<GaussianCloud4d> cloud_4d; // dynamic scenes
+    std::optional<SagsScene> sags;           // sags models, decoded for each camera
     float min_temporal_weight = 0.05f;       // slices leave out Gaussians below this marginal in t
     bool dynamic() const { return cloud_4d.has_value(); }
-    size_t size() const { return dynamic() ? cloud_4d->size() : cloud.size(); }
+    size_t size() const { return dynamic() ? cloud_4d->size() : (sags ? sags->size() : cloud.size()); }
     Bounds bounds(float outlier_fraction) const;
 };
+// The model.sags of a run folder, or `path` when it is a .sags file; nullopt otherwise.
+std::optional<std::filesystem::path> sags_model_path(const std::filesystem::path& path);
 // Reads a scene file or the scene of a run folder (a gs4d run's slicing cut-off from its config).
 SceneData read_scene_data(const std::filesystem::path& path);
 std::unique_ptr<FrameRenderer> create_frame_renderer(const std::string& name, const SceneData& scene, int threads = 0,

@@ -12,6 +12,7 @@
 #include "core/file_util.hpp"
 #include "core/io/ply_4d.hpp"
 #include "core/io/s4d.hpp"
+#include "core/io/sags.hpp"
 #include "core/io/scene_io.hpp"
 #include "core/io/spz.hpp"
 #include "core/tiles/tile_content.hpp"
@@ -35,7 +36,24 @@ void print_scene_4d(const std::filesystem::path& path) {
                 core.max.y, core.max.z);
 }
 
+// A sags model (core/io/sags.hpp).
+void print_sags(const std::filesystem::path& path) {
+    const SagsScene s = read_sags(path);
+    std::printf("file        %s\n", path.string().c_str());
+    std::printf("format      sags%s (structure-aware Gaussian splatting, %.2f MB)\n", s.lite ? " (Lite)" : "",
+                double(std::filesystem::file_size(path)) / 1e6);
+    std::printf("points      %zu%s, voxel %.4g\n", s.size(), s.lite ? " key points (mid-points made on load)" : "",
+                s.voxel_size);
+    std::printf("encoder     %d features, %d neighbours, %s edges; hash grid %d levels x %d, 2^%d entries\n",
+                s.feature_dim, s.neighbours, s.learned_edges ? "learned" : "weight-free", s.hash_levels,
+                s.hash_features, s.hash_log2_table);
+    std::printf("decoders    %d x %d hidden (opacity, colour, covariance), offset %d x %d\n", s.opacity.hidden_layers,
+                s.opacity.hidden, s.offset.hidden_layers, s.offset.hidden);
+    std::printf("cameras     %zu training views\n", s.camera_count());
+}
+
 void print_scene(const std::filesystem::path& path, const SceneReadOptions& options) {
+    if (is_sags_file(path)) return print_sags(path);
     if (is_4d_scene_file(path)) return print_scene_4d(path);
     GaussianCloud c = read_scene(path, options);
     Bounds b = c.bounds();

@@ -3,19 +3,24 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <vector>
 
 #include "app/cli/frame_renderer.hpp"
 #include "app/cli/viewer_views.hpp"
 #include "core/error.hpp"
+#include "core/file_util.hpp"
 #include "core/io/html_export.hpp"
 #include "core/io/ply_4d.hpp"
 #include "core/io/s4d.hpp"
+#include "core/io/sags.hpp"
 #include "core/json_util.hpp"
 #include "core/log.hpp"
 #include "core/tiles/tileset.hpp"
 #include "training/backend.hpp"
 #include "training/models/gs4d_render.hpp"
+#include "training/models/sags.hpp"
+#include "training/models/sags_decode.hpp"
 
 namespace splatscape::cli {
 
@@ -114,6 +119,34 @@ std::optional<SpzFrame> frame_option(const std::string& value, const char* optio
     return f;
 }
 
+// The Gaussians a sags model (core/io/sags.hpp) stands for: decoded as training camera
+// args.sags_view sees them, or view-independently with SH fitted over the training cameras.
+GaussianCloud decode_sags(const SceneOutputArgs& args, const std::filesystem::path& source) {
+    const SagsScene scene = read_sags(source);
+    auto backend = create_backend("cpu");
+    auto model = sags_model_from_scene(*backend, scene, source.string());
+    GaussianCloud cloud;
+    std::string how;
+    if (args.sags_view >= 0) {
+        if (size_t(args.sags_view) >= scene.camera_count())
+            throw UsageError(cat("--view ", args.sags_view, ": the model holds ", scene.camera_count(),
+                                 " training cameras (0 .. ", int(scene.camera_count()) - 1, ")"));
+        cloud = sags_decode_view(*model,
+                                 sags_load_camera(scene.cameras.data() + size_t(args.sags_view) * kSagsCameraFloats));
+        how = cat("decoded for training camera ", args.sags_view);
+    } else {
+        SagsShFit fit;
+        fit.max_views = args.sags_fit_views;
+        cloud = sags_decode_view_independent(*model, fit);
+        how = cat("decoded view-independently, SH degree 3 fitted over ",
+                  std::min<size_t>(scene.camera_count(), size_t(fit.max_views)), " training cameras");
+    }
+    std::printf("read        %s (sags%s, %zu points, %zu training cameras; %zu gaussians %s)\n",
+                source.string().c_str(), scene.lite ? "-lite" : "", scene.size(), scene.camera_count(), cloud.size(),
+                how.c_str());
+    return cloud;
+}
+
 } // namespace
 
 std::string spz_frame_note(const SpzOptions& o) {
@@ -162,6 +195,7 @@ int convert_scene(const SceneOutputArgs& args_in) {
     if (tiled_in && args.format == "html") return write_tiled_web_folder(args);
     const bool tiled_out = is_tiled_output(args);
     std::string format = tiled_out ? "tiles" : args.format;
+    if (format.empty() && !tiled_out && lower_extension(out) == ".sags") format = "sags";
     if (format.empty()) {
         format = scene_format_for(out);
         if (format.empty() && args.frames > 0) format = "ply"; // a folder of frames
@@ -172,6 +206,15 @@ int convert_scene(const SceneOutputArgs& args_in) {
     } else if (const std::string by_ext = scene_format_for(out); !tiled_out && !by_ext.empty() && by_ext != format) {
         log::warn(out.string(), ": writing format '", format, "' to a file named like '", by_ext, "'");
     }
+    const std::optional<std::filesystem::path> sags = tiled_in ? std::nullopt : sags_model_path(in);
+    if (sags && args.time) throw UsageError("--time applies to 4D scenes; a sags model is static");
+    if (format == "sags") {
+        if (!sags) throw UsageError("--format sags: only a sags model (run or .sags file) writes one");
+        write_sags(out, read_sags(*sags));
+        std::printf("wrote       %s (.sags)\n", out.string().c_str());
+        return 0;
+    }
+    if (!sags && args.sags_view >= 0) throw UsageError("--view applies to sags models (a run with model.sags)");
     bool known = tiled_out;
     for (const auto& f : scene_formats()) known |= f.name == format && f.can_write;
     if (!known)
@@ -186,7 +229,7 @@ int convert_scene(const SceneOutputArgs& args_in) {
     if (!args.tiled.tiles.empty() && !tiled_in)
         log::warn("--tiles applies to a tiled scene as input; ", in.string(), " is not one");
 
-    const std::filesystem::path source = tiled_in ? in : resolve_scene_path(in);
+    const std::filesystem::path source = tiled_in ? in : sags ? *sags : resolve_scene_path(in);
     SceneReadOptions read_options;
     read_options.spz_frame = frame_option(args.input_spz_frame, "--input-spz-frame");
     if (format == "spz")
@@ -195,12 +238,13 @@ int convert_scene(const SceneOutputArgs& args_in) {
         read_options.spz_frame = frame_option(args.spz_frame, "--spz-frame");
     else if (!args.spz_frame.empty())
         log::warn("--spz-frame applies to .spz files; neither ", source.string(), " nor ", out.string(), " is one");
-    if (!tiled_in && is_4d_scene_file(source)) return export_4d(args, source, format);
+    if (!tiled_in && !sags && is_4d_scene_file(source)) return export_4d(args, source, format);
     if (args.time || args.frames > 0)
         throw UsageError(cat(source.string(), " is a static scene: --time and --frames apply to 4D scenes"));
-    GaussianCloud cloud = tiled_in ? read_tiled_input(args) : read_scene(source, read_options);
-    std::printf("read        %s (%s, %zu gaussians, SH degree %d)\n", source.string().c_str(),
-                tiled_in ? "tiled scene" : scene_format_for(source).c_str(), cloud.size(), cloud.sh_degree);
+    GaussianCloud cloud = tiled_in ? read_tiled_input(args) : sags ? decode_sags(args, *sags) : read_scene(source, read_options);
+    if (!sags)
+        std::printf("read        %s (%s, %zu gaussians, SH degree %d)\n", source.string().c_str(),
+                    tiled_in ? "tiled scene" : scene_format_for(source).c_str(), cloud.size(), cloud.sh_degree);
     reduce_sh_degree(cloud, args.sh_degree);
     if (tiled_out) return write_tiled_output(args, cloud);
     if (format == "html") {

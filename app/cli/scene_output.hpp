@@ -40,6 +40,11 @@ struct SceneOutputArgs {
     // or a degree at or above the scene's, keeps them all.
     int sh_degree = -1;
     TiledOutputArgs tiled; // tiled scenes (--format tiles, or a tiled scene as input)
+    // sags models (a .sags file, or a run folder holding model.sags): decoded for the training
+    // camera `sags_view` (its colours and opacities as that camera sees them), or, when it is -1,
+    // view-independently with SH fitted over up to `sags_fit_views` training cameras.
+    int sags_view = -1;
+    int sags_fit_views = 64;
 };
 
 // Returns the exit code; throws Error / UsageError for the CLI's handler.

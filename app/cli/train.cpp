@@ -19,6 +19,7 @@
 #include "training/config.hpp"
 #include "training/models/gs4d_config.hpp"
 #include "training/presets.hpp"
+#include "training/models/sags_config.hpp"
 
 namespace splatscape::cli {
 namespace {
@@ -136,6 +137,11 @@ int run_train(TrainArgs a) {
                     update_from_json(c, s.model_config, a.config.empty() ? "--config" : a.config);
                     c.scale_schedule(a.iterations);
                     s.model_config = to_json(c);
+                } else if (a.model == "sags" || a.model == "sags-lite") {
+                    SagsConfig c = sags_preset(a.model == "sags-lite" ? "lite" : "default");
+                    update_from_json(c, s.model_config, a.config.empty() ? "--config" : a.config);
+                    c.scale_schedule(a.iterations);
+                    s.model_config = to_json(c);
                 } else {
                     Gs3dConfig c;
                     update_from_json(c, s.model_config, a.config.empty() ? "--config" : a.config);
@@ -145,7 +151,7 @@ int run_train(TrainArgs a) {
             }
             if (a.force && fs::exists(s.run_dir)) {
                 // Start over: stale results of the previous run must not be mistaken for this one's.
-                for (const char* f : {"checkpoint.bin", "eval.json", "metrics.jsonl", "point_cloud.ply"})
+                for (const char* f : {"checkpoint.bin", "eval.json", "metrics.jsonl", "point_cloud.ply", "model.sags"})
                     fs::remove(s.run_dir / f);
             }
             s.data = dataset_for_training(a.data); // plain photos or a video: processed with COLMAP first
@@ -158,7 +164,10 @@ int run_train(TrainArgs a) {
         const WatchResult r = watch_in_console(session, "train", observer);
         std::printf("run          %s\n", a.output.c_str());
         std::printf("iterations   %d in %.1f s\n", r.finished.iteration, r.finished.train_seconds);
-        std::printf("gaussians    see %s/point_cloud.ply\n", a.output.c_str());
+        if (fs::exists(fs::path(a.output) / "model.sags"))
+            std::printf("model        %s/model.sags (decoded: point_cloud.ply)\n", a.output.c_str());
+        else
+            std::printf("gaussians    see %s/point_cloud.ply\n", a.output.c_str());
         if (r.finished.evaluated)
             std::printf("held-out     PSNR %.2f dB, SSIM %.4f (%s/eval.json)\n", r.finished.psnr, r.finished.ssim,
                         a.output.c_str());
@@ -177,7 +186,8 @@ void add_train(CLI::App& app, Registry& registry) {
     cmd->footer(
         "The run folder holds config.json, checkpoint.bin (every --checkpoint-every iterations, at the end,\n"
         "and on Ctrl-C or SIGTERM), point_cloud.ply (reference 3DGS layout), metrics.jsonl and, after a\n"
-        "completed run, eval.json with eval/renders. Continue a stopped run with `splatscape train --resume -o RUN`.\n"
+        "completed run, eval.json with eval/renders; sags runs also hold model.sags (point_cloud.ply is then\n"
+        "its view-independent decode). Continue a stopped run with `splatscape train --resume -o RUN`.\n"
         "--plan PLAN --cell i trains one cell of a partitioned scene (docs/batch.md): the cell's cameras,\n"
         "the points in its expanded bounds, and at the end RUN/cell.ply with the Gaussians inside its bounds.\n"
         "--config takes a JSON object of model settings (see docs/training.md), or the name of a preset\n"
@@ -187,7 +197,9 @@ void add_train(CLI::App& app, Registry& registry) {
     cmd->add_option("data", a->data,
                     "Dataset folder (Blender, instant-ngp, COLMAP, LLFF), or photos / a video to `process` first");
     cmd->add_option("-o,--output", a->output, "Run folder (with --plan: PLAN/runs/cell_NNN by default)");
-    cmd->add_option("--model", a->model, "Model family: gs3d, or gs4d for dynamic scenes (D-NeRF, multi-view video)")
+    cmd->add_option("--model", a->model,
+                    "Model family: gs3d, gs4d for dynamic scenes (D-NeRF, multi-view video), sags or sags-lite "
+                    "(structure-aware: points, a graph encoder and decoder MLPs; writes model.sags)")
         ->capture_default_str();
         cmd->add_option("--config", a->config, "JSON file of model settings, or a preset name (default, demo)");
     cmd->add_option("--densify", a->densify,

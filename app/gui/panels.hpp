@@ -4,6 +4,7 @@
 // sidebar (sidebar.cpp) lays them out; a scene kind adds its own (DrawnScene::draw_panels).
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,10 @@ struct OverlayBox {
 // Draws the boxes' edges with the camera that rendered the viewport, clipped to the plane `near_z`
 // in front of it and to `rect`.
 void draw_overlay_boxes(const std::vector<OverlayBox>& boxes, const Camera& camera, const UiRect& rect, float near_z);
+// World segments (pairs of points in `ends`, [2 S, 3]) drawn over the viewport with the camera that
+// rendered it (a sags scene's k-nearest-neighbour graph), clipped at `near_z` in front of it.
+void draw_segments_overlay(const std::vector<float>& ends, const Camera& camera, const UiRect& rect, float near_z,
+                           uint32_t rgba);
 
 // Copies a string into a fixed ImGui text buffer (truncating).
 template <size_t N>

@@ -1,5 +1,7 @@
 #include "app/gui/scene_document.hpp"
 
+#include "app/gui/sags_scene_vk.hpp"
+
 #include <algorithm>
 
 #include "app/gui/gaussians_3d_vk.hpp"
@@ -106,6 +108,16 @@ void SceneDocument::show_model(std::shared_ptr<const GaussianCloud> cloud, bool 
         show_cloud(std::move(cloud));
     // Higher SH bands switch on as training goes; show what the model has.
     m_view.render.sh_degree = std::max(m_view.render.sh_degree, m_cloud->sh_degree);
+}
+
+void SceneDocument::show_sags(std::shared_ptr<const SagsDecodeCache> cache) {
+    m_cloud = std::make_shared<const GaussianCloud>(sags_skeleton_cloud(*cache));
+    if (auto* g = dynamic_cast<SagsDecodedScene*>(m_drawn.get()))
+        g->set_cache(cache);
+    else
+        replace_drawn(std::make_unique<SagsDecodedScene>(m_passes, cache));
+    keep_render_mode();
+    m_changed = true;
 }
 
 void SceneDocument::show_external(const vk::GpuScene::External& scene) {

@@ -68,6 +68,9 @@ public:
     // A training snapshot: drawn, unless `drawn_elsewhere` (the live view draws the same model from
     // shared memory); the SH degree shown rises with the model's.
     void show_model(std::shared_ptr<const GaussianCloud> cloud, bool drawn_elsewhere);
+    // A sags model (a training snapshot or a run's final model.sags): decoded on the GPU for each
+    // frame; its point skeleton serves framing.
+    void show_sags(std::shared_ptr<const SagsDecodeCache> cache);
     // Draws Gaussians from buffers owned elsewhere (the live view; waits for frames in flight).
     void show_external(const vk::GpuScene::External& scene);
 

@@ -9,11 +9,14 @@
 #include "core/error.hpp"
 #include "core/io/ply_4d.hpp"
 #include "core/io/s4d.hpp"
+#include "core/io/sags.hpp"
 #include "core/io/scene_io.hpp"
 #include "core/log.hpp"
 #include "core/tiles/tileset.hpp"
 #include "training/backend.hpp"
 #include "training/models/gs4d_render.hpp"
+#include "training/models/sags.hpp"
+#include "training/models/sags_decode.hpp"
 #include "training/trainer.hpp"
 
 namespace splatscape::gui {
@@ -163,6 +166,29 @@ std::vector<DatasetView> dataset_views(const Dataset& d) {
     return out;
 }
 
+std::shared_ptr<const SagsDecodeCache> load_sags_cache(const fs::path& file) {
+    const SagsScene scene = read_sags(file);
+    auto backend = create_backend("cpu");
+    auto model = sags_model_from_scene(*backend, scene, file.string());
+    return std::make_shared<const SagsDecodeCache>(sags_decode_cache(*model));
+}
+
+GaussianCloud sags_skeleton_cloud(const SagsDecodeCache& cache) {
+    PointCloud p;
+    p.positions = cache.points;
+    const size_t n = cache.size();
+    glm::vec3 lo(0.0f), hi(0.0f);
+    for (size_t i = 0; i < n; ++i)
+        for (int a = 0; a < 3; ++a) {
+            lo[a] = i ? std::min(lo[a], cache.points[3 * i + a]) : cache.points[3 * i + a];
+            hi[a] = i ? std::max(hi[a], cache.points[3 * i + a]) : cache.points[3 * i + a];
+        }
+    for (size_t i = 0; i < n; ++i)
+        for (int a = 0; a < 3; ++a)
+            p.colors.push_back(0.25f + 0.7f * (cache.points[3 * i + a] - lo[a]) / std::max(hi[a] - lo[a], 1e-6f));
+    return cloud_from_points(p);
+}
+
 LoadedScene load_training_scene(const TrainSetup& setup) {
     LoadedScene s;
     s.path = setup.data;
@@ -184,6 +210,11 @@ namespace {
 // `run` is given) and gives its slice at the start of its time range.
 std::shared_ptr<const GaussianCloud> read_cloud(LoadedScene& s, const fs::path& file,
                                                 const std::optional<fs::path>& run = std::nullopt) {
+    if (is_sags_file(file)) {
+        s.sags = load_sags_cache(file);
+        s.info.emplace_back("sags", cat(s.sags->size(), " points decoded for each view on the GPU"));
+        return std::make_shared<const GaussianCloud>(sags_skeleton_cloud(*s.sags));
+    }
     if (!is_4d_scene_file(file)) return std::make_shared<const GaussianCloud>(read_scene(file));
     auto cloud = std::make_shared<const GaussianCloud4d>(read_4d_scene(file));
     if (run && fs::exists(*run / "config.json")) {
@@ -232,7 +263,8 @@ LoadedScene load_scene_source(const fs::path& path) {
     if (fs::is_directory(path, ec)) {
         if (fs::is_regular_file(path / "config.json", ec)) {
             s.kind = SourceKind::RunFolder;
-            const fs::path file = resolve_scene_path(path);
+            const fs::path file =
+                fs::is_regular_file(path / "model.sags", ec) ? path / "model.sags" : resolve_scene_path(path);
             s.cloud = read_cloud(s, file, path);
             s.info.emplace_back("file", file.string());
             attach_run(s, path);

@@ -16,6 +16,7 @@
 #include "core/gaussian_cloud_4d.hpp"
 #include "core/json_util.hpp"
 #include "core/point_cloud.hpp"
+#include "core/sags_scene.hpp"
 #include "core/tiles/tileset.hpp"
 
 namespace splatscape {
@@ -41,6 +42,9 @@ struct LoadedScene {
     // `cloud` is then their slice at the start of the time range (for framing and statistics).
     std::shared_ptr<const GaussianCloud4d> cloud_4d;
     float min_temporal_weight = 0.05f;
+    // sags models (a run's model.sags, a .sags file): what the viewer decodes on the GPU each frame;
+    // `cloud` is then the point skeleton (for framing and statistics).
+    std::shared_ptr<const SagsDecodeCache> sags;
     bool cloud_from_points = false;                        // the Gaussians stand for a dataset's sparse points
     std::shared_ptr<const Dataset> dataset;                // null without cameras
     std::vector<DatasetView> views;                        // train views, then test views
@@ -67,6 +71,11 @@ glm::vec3 run_background(const Json& model_config, const Dataset* dataset);
 
 // Sparse points as small isotropic, nearly opaque Gaussians (about half the mean point spacing).
 GaussianCloud cloud_from_points(const PointCloud& points);
+
+// A .sags file decoded up to what the viewer needs (training/models/sags_decode.hpp).
+std::shared_ptr<const SagsDecodeCache> load_sags_cache(const std::filesystem::path& file);
+// The skeleton of a sags model as small Gaussians coloured by position (framing, statistics).
+GaussianCloud sags_skeleton_cloud(const SagsDecodeCache& cache);
 
 // The dataset's views in the order the viewer lists them.
 std::vector<DatasetView> dataset_views(const Dataset& dataset);

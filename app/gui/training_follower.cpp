@@ -7,6 +7,7 @@
 #include "app/gui/scene_document.hpp"
 #include "app/session/live_view_cuda.hpp"
 #include "core/error.hpp"
+#include "core/io/sags.hpp"
 #include "core/io/scene_io.hpp"
 #include "core/log.hpp"
 #include "renderer/vk/context_vk.hpp"
@@ -74,6 +75,17 @@ void TrainingFollower::poll_jobs(SceneDocument& document) {
         m_final_loading = {};
         m_final_shown = true;
     }
+    if (ready(m_final_sags_loading)) {
+        try {
+            document.show_sags(m_final_sags_loading.get());
+            m_snapshot_cloud = document.cloud_shared();
+            m_snapshot_iteration = m_monitor.saved_model_iteration();
+        } catch (const std::exception& e) {
+            document.fail(e.what());
+        }
+        m_final_sags_loading = {};
+        m_final_shown = true;
+    }
     if (ready(m_snapshot_saving)) {
         try {
             m_snapshot_saved = "saved " + m_snapshot_saving.get();
@@ -97,7 +109,16 @@ void TrainingFollower::poll(SceneDocument& document, CameraRig& camera) {
     if (m_live && !m_final_shown &&
         m_live->update([&](const vk::GpuScene::External& e) { document.show_external(e); }) >= 0)
         m_live_shown = true;
-    if (auto snap = m_monitor.take_snapshot()) {
+    if (auto snap = m_monitor.take_snapshot(); snap && snap->sags) {
+        // A sags model: decoded on the GPU for each frame.
+        m_snapshot_requested = false;
+        const auto t0 = Clock::now();
+        document.show_sags(snap->sags);
+        m_upload_seconds = seconds_since(t0);
+        m_snapshot_cloud = document.cloud_shared();
+        m_snapshot_iteration = snap->iteration;
+        if (!camera.framed() && !document.loading()) camera.frame(document.framing());
+    } else if (snap) {
         m_snapshot_requested = false;
         const auto t0 = Clock::now();
         // With the live view, the snapshot is kept for framing and saving; the live view draws it.
@@ -118,8 +139,11 @@ void TrainingFollower::poll(SceneDocument& document, CameraRig& camera) {
         m_last_snapshot = Clock::now();
     }
     // The run wrote its final model: show that (snapshots stop with the trainer).
-    if (m_monitor.done() && !m_final_shown && !m_final_loading.valid()) {
-        if (!m_monitor.saved_model().empty()) {
+    if (m_monitor.done() && !m_final_shown && !m_final_loading.valid() && !m_final_sags_loading.valid()) {
+        if (!m_monitor.saved_model().empty() && is_sags_file(m_monitor.saved_model())) {
+            m_final_sags_loading =
+                std::async(std::launch::async, [p = m_monitor.saved_model()] { return load_sags_cache(p); });
+        } else if (!m_monitor.saved_model().empty()) {
             m_final_loading = std::async(std::launch::async, [p = m_monitor.saved_model()] {
                 return std::shared_ptr<const GaussianCloud>(std::make_shared<GaussianCloud>(read_scene(p)));
             });

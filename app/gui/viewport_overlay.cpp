@@ -130,4 +130,16 @@ void draw_overlay_boxes(const std::vector<OverlayBox>& boxes, const Camera& came
     dl->PopClipRect();
 }
 
+void draw_segments_overlay(const std::vector<float>& ends, const Camera& camera, const UiRect& rect, float near_z,
+                           uint32_t rgba) {
+    if (camera.width <= 0 || camera.height <= 0 || rect.width <= 0 || rect.height <= 0) return;
+    ImDrawList* dl = ImGui::GetBackgroundDrawList();
+    dl->PushClipRect({rect.x, rect.y}, {rect.x + rect.width, rect.y + rect.height}, true);
+    const Projector p{camera, rect, near_z};
+    const ImU32 color = IM_COL32(rgba >> 24, (rgba >> 16) & 255u, (rgba >> 8) & 255u, rgba & 255u);
+    for (size_t s = 0; s + 6 <= ends.size(); s += 6)
+        p.line(dl, {ends[s], ends[s + 1], ends[s + 2]}, {ends[s + 3], ends[s + 4], ends[s + 5]}, color, 1.0f);
+    dl->PopClipRect();
+}
+
 } // namespace splatscape::gui

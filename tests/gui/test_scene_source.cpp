@@ -7,10 +7,13 @@
 
 #include "app/gui/scene_source.hpp"
 #include "core/error.hpp"
+#include "core/io/sags.hpp"
 #include "core/io/scene_io.hpp"
 #include "core/json_util.hpp"
 #include "core/scene/synthetic_scene.hpp"
 #include "tests/support/test_support.hpp"
+#include "training/cpu/cpu_backend.hpp"
+#include "training/models/sags.hpp"
 #include "training/trainer.hpp"
 
 namespace splatscape::gui {
@@ -110,6 +113,31 @@ TEST(SceneSource, OpensSceneFilesDatasetsAndRunFolders) {
     const LoadedScene lost = load_scene_source(run);
     EXPECT_TRUE(lost.views.empty());
     EXPECT_FALSE(lost.warnings.empty());
+}
+
+// A .sags file opens as a sags scene: the decode cache for the GPU (every point, with its graph and
+// curvature for the skeleton modes) and its skeleton as small Gaussians for framing.
+TEST(SceneSource, OpensSagsModels) {
+    TempDir dir("source_sags");
+    CpuBackend backend(2);
+    SagsConfig c;
+    c.hash_log2_table = 10;
+    c.upsample_max_pairs = 0;
+    SagsModel model(backend, c, 1.0f);
+    PointCloud p;
+    for (int i = 0; i < 200; ++i)
+        p.positions.insert(p.positions.end(), {0.01f * float(i % 20), 0.01f * float(i / 20), 0.002f * float(i % 7)});
+    p.colors.assign(p.positions.size(), 0.5f);
+    model.initialize(p, Bounds{}, 1);
+    write_sags(dir / "m.sags", model.to_scene());
+    const LoadedScene s = load_scene_source(dir / "m.sags");
+    ASSERT_TRUE(s.sags);
+    EXPECT_EQ(s.sags->size(), model.size());
+    EXPECT_EQ(s.sags->neighbour_count, c.neighbours);
+    EXPECT_EQ(s.sags->curvature.size(), model.size());
+    ASSERT_TRUE(s.cloud);
+    EXPECT_EQ(s.cloud->size(), model.size());
+    EXPECT_FALSE(s.cloud_4d);
 }
 
 TEST(SceneSource, ClearErrorsForWhatCannotBeOpened) {

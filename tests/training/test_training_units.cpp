@@ -325,7 +325,7 @@ TEST(OpFamilies, AMissingFamilyIsReportedWhenTheModelIsCreated) {
     const std::vector<std::string> expected = {"3D smoothing filter", "4D slicing", "Gaussian densification",
                                                "MCMC densification",  "appearance", "encoding",
                                                "image loss",          "mlp",        "neighbours",
-                                               "optimizer",           "raster"};
+                                               "optimizer",           "raster",     "sags"};
     EXPECT_EQ(cpu.op_families(), expected);
 }
 

@@ -3,7 +3,8 @@
 //   splatscape_web_reference SCENE CAMERA.json OUT.f32
 // CAMERA.json: {R: row-major world-to-camera 3x3, t: [3], fx, fy, cx, cy, width, height,
 // background: [3]} in the OpenCV convention. OUT: float32 RGB, [height, width, 3], row-major.
-// A 4D scene (gs4d PLY) is rendered at the camera's "time" (default: the start of its time range).
+// A 4D scene (gs4d PLY) is rendered at the camera's "time" (default: the start of its time range); a
+// sags model (.sags) is decoded for the camera (its view-dependent colours and opacities) and rendered.
 #include <cstdio>
 #include <exception>
 
@@ -13,9 +14,12 @@
 #include "core/error.hpp"
 #include "core/file_util.hpp"
 #include "core/io/ply_4d.hpp"
+#include "core/io/sags.hpp"
 #include "core/io/scene_io.hpp"
 #include "training/backend.hpp"
 #include "training/models/gs4d_render.hpp"
+#include "training/models/sags.hpp"
+#include "training/models/sags_decode.hpp"
 #include "training/render.hpp"
 
 int main(int argc, char** argv) {
@@ -44,7 +48,13 @@ int main(int argc, char** argv) {
         options.background = {bg.at(0), bg.at(1), bg.at(2)};
         auto backend = create_backend("cpu");
         Image image;
-        if (is_gaussian_4d_ply(argv[1])) {
+        if (is_sags_file(argv[1])) {
+            auto model = sags_model_from_scene(*backend, read_sags(argv[1]), argv[1]);
+            ViewInfo view;
+            view.camera = raster_camera(cam);
+            auto ctx = backend->ops<RasterOps>().create_context();
+            image = rasterize_images(*backend, *ctx, model->raster_inputs(view), cam, options, nullptr, nullptr);
+        } else if (is_gaussian_4d_ply(argv[1])) {
             const GaussianCloud4d cloud = read_gaussian_4d_ply(argv[1]);
             Cloud4dRenderer renderer(*backend, cloud);
             image = renderer.render(cam, j.value("time", cloud.time_min), options);

@@ -15,6 +15,7 @@
 #include "training/cpu/neighbour_ops_cpu.hpp"
 #include "training/cpu/optimizer_ops_cpu.hpp"
 #include "training/cpu/raster_ops_cpu.hpp"
+#include "training/cpu/sags_ops_cpu.hpp"
 #include "training/cpu/slice4d_ops_cpu.hpp"
 #include "training/cpu/thread_pool.hpp"
 
@@ -41,6 +42,7 @@ CpuBackend::CpuBackend(int threads) {
     provide<McmcOps>(std::make_unique<McmcOpsCpu>(*this));
     provide<Filter3dOps>(std::make_unique<Filter3dOpsCpu>());
     provide<AppearanceOps>(std::make_unique<AppearanceOpsCpu>());
+    provide<SagsOps>(std::make_unique<SagsOpsCpu>(*this));
 }
 
 CpuBackend::~CpuBackend() {

@@ -23,6 +23,7 @@
 #include "training/cuda/ops_cuda.hpp"
 #include "training/cuda/optimizer_ops_cuda.hpp"
 #include "training/cuda/raster_ops_cuda.hpp"
+#include "training/cuda/sags_ops_cuda.hpp"
 #include "training/cuda/slice4d_ops_cuda.hpp"
 
 namespace splatscape {
@@ -59,6 +60,7 @@ CudaBackend::CudaBackend(int device_index) : m_device(device_index) {
     provide<McmcOps>(std::make_unique<McmcOpsCuda>(*this));
     provide<Filter3dOps>(std::make_unique<Filter3dOpsCuda>(*this));
     provide<AppearanceOps>(std::make_unique<AppearanceOpsCuda>(*this));
+    provide<SagsOps>(std::make_unique<SagsOpsCuda>(*this));
 }
 
 CudaBackend::~CudaBackend() {

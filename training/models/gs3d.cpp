@@ -9,6 +9,7 @@
 #include "training/cpu/thread_pool.hpp"
 #include "training/densification.hpp"
 #include "training/models/gs4d.hpp"
+#include "training/models/sags.hpp"
 #include "training/ops/mcmc_ops.hpp"
 
 namespace splatscape {
@@ -186,7 +187,9 @@ namespace splatscape {
 ModelBundle create_model(const std::string& type, Backend& backend, const Json& config, float extent,
                          const std::string& where) {
     if (type == "gs4d") return create_gs4d_model(backend, config, extent, where);
-    if (type != "gs3d") throw UsageError(cat("--model ", type, ": not a Gaussian model family (gs3d, gs4d)"));
+    if (type == "sags" || type == "sags-lite") return create_sags_model(type, backend, config, extent, where);
+    if (type != "gs3d")
+        throw UsageError(cat("--model ", type, ": not a Gaussian model family (gs3d, gs4d, sags, sags-lite)"));
     Gs3dConfig c;
     update_from_json(c, config.is_null() ? Json::object() : config, where);
     ModelBundle b;

@@ -4,6 +4,7 @@
 // turns them into 3D Gaussians for a view (gs3d: the parameters themselves; gs4d: a slice at the
 // view's time; sags: decoded from a graph), and maps the rasterizer's gradients back.
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -80,6 +81,16 @@ public:
     // The dataset's time range, given before initialize() or a restore; static models ignore it.
     virtual void set_time_range(float time_min, float time_max) { (void)time_min, (void)time_max; }
     virtual GaussianCloud4d to_cloud_4d() const { throw Error(cat("the ", type(), " model is not dynamic")); }
+    // Families whose Gaussians depend on the view (sags decodes them per view): probes and the
+    // evaluation render each view from raster_inputs() instead of from to_cloud().
+    virtual bool view_dependent() const { return false; }
+    // Families with files of their own (sags: its .sags artifact) write them into the run folder
+    // and return them, the main file first; empty: the trainer writes to_cloud() as a PLY.
+    virtual std::vector<std::filesystem::path> save_files(const std::filesystem::path& run_dir, int iteration,
+                                                          bool versioned) {
+        (void)run_dir, (void)iteration, (void)versioned;
+        return {};
+    }
     // A densification strategy of the model's own, or null for the shared ones
     // (AdaptiveDensityControl, McmcDensification, by config.strategy).
     virtual std::unique_ptr<DensificationStrategy> make_densifier(const AdcConfig& config, float extent, uint64_t seed,
@@ -139,10 +150,9 @@ TrainingRecipe recipe_from(const ModelConfig& c, int batch_size = 1) {
     return r;
 }
 
-// The Gaussian model families ("gs3d", "gs4d"); `config` holds the model's settings as JSON (absent
-// keys take the defaults); `extent` is the scene extent. Throws UsageError for unknown types and
-// Error(where, field, ...) for bad settings. The trainer makes them through create_trainable()
-// (training/trainable.hpp).
+// The Gaussian model families ("gs3d", "gs4d", "sags", "sags-lite"); `config` holds the model's settings as JSON
+// (absent keys take the defaults); `extent` is the scene extent. Throws UsageError for unknown types and Error(where,
+// field, ...) for bad settings. The trainer makes them through create_trainable() (training/trainable.hpp).
 ModelBundle create_model(const std::string& type, Backend& backend, const Json& config, float extent,
                          const std::string& where);
 

@@ -1,0 +1,269 @@
+// The .sags file (core/io/sags.hpp): round trips at both precisions, half-precision conversion, and
+// malformed files refused with the field named (lying counts, mismatched network shapes, NaN
+// weights, truncation, a newer version), never a crash.
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "core/error.hpp"
+#include "core/io/sags.hpp"
+#include "tests/support/test_support.hpp"
+
+namespace splatscape::test {
+namespace {
+
+SagsNetwork network(int in, int hidden, int layers, int out, int activation, std::mt19937& rng) {
+    SagsNetwork n;
+    n.inputs = in;
+    n.hidden = hidden;
+    n.hidden_layers = layers;
+    n.outputs = out;
+    n.hidden_activation = 1;
+    n.output_activation = activation;
+    std::normal_distribution<float> g(0.0f, 0.3f);
+    n.params.resize(n.expected_params());
+    for (float& v : n.params) v = g(rng);
+    return n;
+}
+
+// A small valid scene: 3-level hash grid (its table rows are not checked in core), 5 points.
+SagsScene small_scene(bool learned = true) {
+    std::mt19937 rng(1);
+    std::normal_distribution<float> g(0.0f, 1.0f);
+    SagsScene s;
+    s.feature_dim = 4;
+    s.neighbours = 3;
+    s.learned_edges = learned;
+    s.hash_levels = 3;
+    s.hash_features = 2;
+    s.hash_log2_table = 6;
+    s.hash_base_resolution = 2;
+    s.hash_growth = 1.5f;
+    s.voxel_size = 0.01f;
+    s.frame[3] = 2.0f;
+    const size_t n = 5;
+    for (size_t i = 0; i < n * 3; ++i) s.points.push_back(g(rng));
+    for (size_t i = 0; i < n * 4; ++i) s.features.push_back(g(rng));
+    for (size_t i = 0; i < n * 6; ++i) s.scales.push_back(g(rng) - 3.0f);
+    for (size_t i = 0; i < 100 * 2; ++i) s.hash_table.push_back(0.01f * g(rng));
+    const int E = s.encoded_width();
+    for (int e = 0; e < E; ++e) s.affine.insert(s.affine.end(), {1.0f + 0.1f * g(rng), 0.1f * g(rng)});
+    s.opacity = network(E + 4, 8, 2, 1, 3, rng);
+    s.color = network(E + 4, 8, 2, 3, 2, rng);
+    s.covariance = network(E + 4, 8, 2, 7, 0, rng);
+    s.offset = network(E, 6, 1, 3, 0, rng);
+    if (learned) s.edge = network(8, 5, 1, 4, 0, rng);
+    for (int v = 0; v < 2; ++v) {
+        float c[kSagsCameraFloats] = {1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 4, 100, 100, 50, 50, 100, 100};
+        c[11] += float(v);
+        s.cameras.insert(s.cameras.end(), c, c + kSagsCameraFloats);
+    }
+    return s;
+}
+
+uint64_t fnv1a(const uint8_t* p, size_t n) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; ++i) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+// Recomputes the checksum after a test edits the payload (so that the edit, not the checksum, is
+// what the reader meets).
+void reseal(std::vector<uint8_t>& bytes) {
+    const uint64_t h = fnv1a(bytes.data() + 24, bytes.size() - 32);
+    std::memcpy(bytes.data() + bytes.size() - 8, &h, 8);
+}
+
+std::string decode_error(const std::vector<uint8_t>& bytes) {
+    try {
+        decode_sags(bytes.data(), bytes.size(), "bad.sags");
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+// Offset of the first value of a section in an encoded file.
+size_t section_data(const std::vector<uint8_t>& bytes, const std::string& name) {
+    const std::string key(name);
+    for (size_t i = 24; i + key.size() + 16 < bytes.size(); ++i) {
+        uint32_t len;
+        std::memcpy(&len, &bytes[i], 4);
+        if (len == key.size() && std::memcmp(&bytes[i + 4], key.data(), key.size()) == 0)
+            return i + 4 + key.size() + 16;
+    }
+    return 0;
+}
+
+TEST(SagsFormat, RoundTripInFullPrecisionIsExact) {
+    for (bool learned : {true, false}) {
+        const SagsScene s = small_scene(learned);
+        SagsFileOptions o;
+        o.half_precision = false;
+        const auto bytes = encode_sags(s, o);
+        const SagsScene r = decode_sags(bytes.data(), bytes.size(), "x.sags");
+        EXPECT_EQ(r.points, s.points);
+        EXPECT_EQ(r.features, s.features);
+        EXPECT_EQ(r.scales, s.scales);
+        EXPECT_EQ(r.hash_table, s.hash_table);
+        EXPECT_EQ(r.affine, s.affine);
+        EXPECT_EQ(r.opacity.params, s.opacity.params);
+        EXPECT_EQ(r.edge.params, s.edge.params);
+        EXPECT_EQ(r.cameras, s.cameras);
+        EXPECT_EQ(r.learned_edges, learned);
+        EXPECT_EQ(r.voxel_size, s.voxel_size);
+        EXPECT_EQ(r.hash_growth, s.hash_growth);
+    }
+}
+
+TEST(SagsFormat, HalfPrecisionWithinItsRounding) {
+    const SagsScene s = small_scene();
+    const auto half = encode_sags(s), full = encode_sags(s, SagsFileOptions{false});
+    EXPECT_LT(half.size(), full.size());
+    const SagsScene r = decode_sags(half.data(), half.size(), "x.sags");
+    EXPECT_EQ(r.points, s.points); // positions stay float32
+    for (size_t i = 0; i < s.features.size(); ++i)
+        EXPECT_NEAR(r.features[i], s.features[i], std::abs(s.features[i]) * 4.9e-4f + 1e-7f);
+    for (size_t i = 0; i < s.scales.size(); ++i) EXPECT_NEAR(r.scales[i], s.scales[i], std::abs(s.scales[i]) * 4.9e-4f);
+    EXPECT_EQ(r.opacity.params, s.opacity.params); // networks stay float32
+}
+
+TEST(SagsFormat, HalfConversion) {
+    for (float v : {0.0f, 1.0f, -2.5f, 65504.0f, 6.103515625e-05f, 5.9604645e-08f, 0.333251953125f})
+        EXPECT_EQ(half_to_float(float_to_half(v)), v) << v;
+    EXPECT_EQ(float_to_half(1.0f + 1.0f / 2048.0f), float_to_half(1.0f));                  // tie to even
+    EXPECT_EQ(half_to_float(float_to_half(1.0f + 3.0f / 2048.0f)), 1.0f + 2.0f / 1024.0f); // tie to even, up
+    EXPECT_TRUE(std::isinf(half_to_float(float_to_half(1e6f))));
+    EXPECT_TRUE(std::isnan(half_to_float(float_to_half(std::numeric_limits<float>::quiet_NaN()))));
+    EXPECT_EQ(half_to_float(float_to_half(1e-9f)), 0.0f);
+}
+
+TEST(SagsFormat, FilesOnDisk) {
+    TempDir dir("sags_format");
+    const SagsScene s = small_scene();
+    write_sags(dir / "a.sags", s);
+    EXPECT_TRUE(is_sags_file(dir / "a.sags"));
+    EXPECT_EQ(read_sags(dir / "a.sags").size(), 5u);
+    write_bytes(dir / "b.sags", "SPLTSAG");
+    EXPECT_FALSE(is_sags_file(dir / "b.sags"));
+    EXPECT_FALSE(is_sags_file(dir / "missing.sags"));
+    // The writer refuses what the reader would.
+    SagsScene bad = s;
+    bad.features.pop_back();
+    EXPECT_THROW(write_sags(dir / "c.sags", bad), Error);
+    EXPECT_FALSE(std::filesystem::exists(dir / "c.sags"));
+}
+
+TEST(SagsFormat, BadFilesAreRefusedWithTheFieldNamed) {
+    const std::vector<uint8_t> good = encode_sags(small_scene());
+    ASSERT_EQ(decode_error(good), "");
+    struct Case {
+        const char* what;
+        std::vector<uint8_t> bytes;
+        const char* field;
+    };
+    std::vector<Case> cases;
+    auto edit = [&](const char* what, const char* field, auto&& change) {
+        std::vector<uint8_t> b = good;
+        change(b);
+        cases.push_back({what, std::move(b), field});
+    };
+    edit("magic", "magic", [](auto& b) { b[0] = 'X'; });
+    edit("newer version", "newer Splatscape", [](auto& b) { b[8] = 2; });
+    edit("truncated", "payload size", [](auto& b) { b.resize(b.size() - 100); });
+    edit("empty", "magic", [](auto& b) { b.resize(3); });
+    edit("flipped byte", "checksum", [](auto& b) { b[200] ^= 1; });
+    edit("flags", "flags", [](auto& b) {
+        b[12] = 1;
+        reseal(b);
+    });
+    // A header that lies about the point count: the sections' rows disagree.
+    auto header_replace = [&](const char* what, const char* field, const std::string& from, const std::string& to) {
+        edit(what, field, [&](auto& b) {
+            std::string s(b.begin(), b.end());
+            const size_t at = s.find(from);
+            ASSERT_NE(at, std::string::npos) << from;
+            ASSERT_EQ(from.size(), to.size());
+            std::memcpy(&b[at], to.data(), to.size());
+            reseal(b);
+        });
+    };
+    header_replace("lying point count", "section points", "\"points\":5", "\"points\":7");
+    header_replace("lying camera count", "section cameras", "\"cameras\":2", "\"cameras\":9");
+    header_replace("mismatched network inputs", "section mlp.offset", "\"inputs\":14", "\"inputs\":15");
+    header_replace("network widths unlike its parameters", "section mlp.color", "\"outputs\":3", "\"outputs\":4");
+    header_replace("opacity activation", "networks.opacity.output_activation", "\"output_activation\":3",
+                   "\"output_activation\":1");
+    header_replace("feature_dim out of range", "feature_dim", "\"feature_dim\":4", "\"feature_dim\":0");
+    // A section whose rows claim more values than the file holds.
+    edit("huge section", "section features", [&](auto& b) {
+        const size_t at = section_data(b, "features");
+        ASSERT_GT(at, 0u);
+        const uint64_t rows = uint64_t(1) << 40;
+        std::memcpy(&b[at - 16], &rows, 8);
+        reseal(b);
+    });
+    edit("NaN weight", "networks.covariance", [&](auto& b) {
+        const size_t at = section_data(b, "mlp.covariance");
+        ASSERT_GT(at, 0u);
+        const float nan = std::numeric_limits<float>::quiet_NaN();
+        std::memcpy(&b[at + 40], &nan, 4);
+        reseal(b);
+    });
+    edit("infinite scale", "scales", [&](auto& b) {
+        const size_t at = section_data(b, "scales");
+        ASSERT_GT(at, 0u);
+        const uint16_t inf = 0x7c00;
+        std::memcpy(&b[at + 6], &inf, 2);
+        reseal(b);
+    });
+    edit("unknown section", "unknown section", [&](auto& b) {
+        const size_t at = section_data(b, "affine");
+        ASSERT_GT(at, 0u);
+        b[at - 16 - 6] = 'X'; // "affine" -> "Xffine"
+        reseal(b);
+    });
+    edit("unknown encoding", "unknown encoding", [&](auto& b) {
+        const size_t at = section_data(b, "points");
+        b[at - 4] = 7;
+        reseal(b);
+    });
+    for (const Case& c : cases) {
+        const std::string e = decode_error(c.bytes);
+        EXPECT_NE(e.find("bad.sags"), std::string::npos) << c.what << ": " << e;
+        EXPECT_NE(e.find(c.field), std::string::npos) << c.what << ": " << e;
+    }
+    // Every truncation of a valid file is refused, never read out of bounds.
+    for (size_t n = 0; n < good.size(); n += 37) {
+        const std::vector<uint8_t> cut(good.begin(), good.begin() + long(n));
+        EXPECT_NE(decode_error(cut), "") << n;
+    }
+}
+
+TEST(SagsFormat, ValidateNamesTheField) {
+    SagsScene s = small_scene();
+    s.cameras[12] = 0.0f;
+    try {
+        s.validate("v.sags");
+        FAIL() << "a camera without focal length passed";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.field(), "cameras");
+    }
+    s = small_scene(false);
+    s.edge = small_scene(true).edge;
+    try {
+        s.validate("v.sags");
+        FAIL() << "an edge network without learned edges passed";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.field(), "networks.edge");
+    }
+}
+
+} // namespace
+} // namespace splatscape::test

@@ -1,0 +1,35 @@
+#pragma once
+// The CPU launchers of the sags family (training/ops/sags_ops.hpp). Sums over a view's rows (the
+// global feature's and the affine's gradients) are reduced in fixed chunks in a fixed order, so
+// results do not depend on the number of threads.
+#include "training/ops/sags_ops.hpp"
+
+namespace splatscape {
+
+class Backend;
+
+class SagsOpsCpu final : public SagsOps {
+public:
+    explicit SagsOpsCpu(Backend& backend) : m_backend(backend) {}
+
+    Tensor visible_points(const Tensor& points, const kern::RasterCamera<float>& camera, float margin,
+                          float near_z) override;
+    void assemble(const Tensor& hash, const Tensor& local, const Tensor& global, const Tensor& affine,
+                  const Tensor& points, const Tensor& rows, const kern::Vec3<float>& centre, Tensor& x) override;
+    void assemble_backward(const Tensor& hash, const Tensor& local, const Tensor& global, const Tensor& affine,
+                           const Tensor& rows, const Tensor& d_x, Tensor& d_hash, Tensor& d_local, Tensor& d_global,
+                           Tensor& d_affine) override;
+    void compose(const Tensor& decoded, const Tensor& points, const Tensor& scales, const Tensor& rows, float cutoff,
+                 const SagsGaussianTensors& out) override;
+    void compose_backward(const Tensor& decoded, const Tensor& scales, const Tensor& rows, float cutoff,
+                          const SagsGaussianTensors& grads, Tensor& d_decoded, Tensor& d_scales) override;
+    void accumulate_stats(const Tensor& rows, const Tensor& view_grad_norm, const Tensor& decoded, const Tensor& means,
+                          Tensor& grad_accum, Tensor& views, Tensor& opacity_accum, Tensor& last_means) override;
+    void expand_midpoints(const Tensor& values, const Tensor& pairs, Tensor& out) override;
+    void expand_midpoints_backward(const Tensor& pairs, const Tensor& d_out, Tensor& d_values) override;
+
+private:
+    Backend& m_backend;
+};
+
+} // namespace splatscape
