@@ -7,6 +7,7 @@
 
 #include <imgui.h>
 
+#include "app/gui/command_script.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "training/trainer.hpp"
@@ -49,6 +50,7 @@ ViewerApp::ViewerApp(const WindowOptions& options, const std::string& title)
     if (!options.camera_path.empty()) m_camera.load_path(options.camera_path);
     set_text(m_inputs.path_file, options.camera_path.empty() ? "camera_path.json" : options.camera_path.string());
     set_text(m_inputs.video_file, "camera_path.mp4");
+    if (!options.commands.empty()) m_script = read_command_script(options.commands);
 }
 
 ViewerApp::~ViewerApp() = default;
@@ -133,6 +135,12 @@ void ViewerApp::start_options() {
     if (m_options.play_path && !m_camera.path_frames().empty()) {
         apply(command::PathPreview{true});
         m_options.play_path = false;
+    }
+    // --commands: what the panels would push, in order, once the scene is shown and framed.
+    if (!m_script.empty() && m_document.source() && !m_document.loading()) {
+        const Commands script = std::move(m_script);
+        m_script.clear();
+        for (const Command& c : script) apply(c);
     }
 }
 
@@ -314,7 +322,7 @@ bool ViewerApp::settled(const RenderPlan& p) const {
 
 // The exit conditions of the options, decided before recording so that the last frame can be captured.
 bool ViewerApp::last_frame(bool is_settled) const {
-    if (m_video.running()) return false; // the exit options wait for the video
+    if (m_video.running() || !m_script.empty()) return false; // the exit options wait for the video
     if (m_options.exit_after_frames > 0 && m_settled_frames >= m_options.exit_after_frames) return true;
     if (!m_options.exit_when_done || !m_training) return false;
     const TrainingMonitor& t = m_training->monitor();

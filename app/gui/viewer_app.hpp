@@ -98,6 +98,7 @@ private:
     RenderPlanner m_planner;
     Screenshots m_shots;
     VideoRender m_video; // the camera path's video, rendered on its own thread
+    Commands m_script;   // --commands, applied once the scene is shown
     PanelInputs m_inputs;
     bool m_show_ui = true;
     int m_settled_frames = 0;
