@@ -22,6 +22,7 @@ struct RawWindowOptions {
     bool no_vsync = false;
     std::string screenshot;
     std::string camera_path;
+    std::string commands;
 };
 
 } // namespace
@@ -68,6 +69,11 @@ void add_window_options(CLI::App& cmd, WindowOptions& o, bool for_training) {
                        "Load a camera path (render --camera-path JSON) into the editor")
             ->group(group);
         cmd.add_flag("--play", o.play_path, "Preview the camera path at start")->group(group);
+        cmd.add_option("--commands", raw->commands,
+                       "Apply the panels' commands in this JSON file once the scene is shown, e.g. "
+                       "[{\"command\": \"path_render_video\", \"file\": \"orbit.mp4\"}] (app/gui/README.md)")
+            ->check(CLI::ExistingFile)
+            ->group(group);
         cmd.add_option("--budget-splats", o.budget_splats, "Tiled scenes: most splats drawn at once (0: no limit)")
             ->check(CLI::Range(0.0, 4e9))
             ->group(group);
@@ -87,6 +93,7 @@ void add_window_options(CLI::App& cmd, WindowOptions& o, bool for_training) {
         o.vsync = !raw->no_vsync;
         o.screenshot = raw->screenshot;
         o.camera_path = raw->camera_path;
+        o.commands = raw->commands;
     });
 }
 

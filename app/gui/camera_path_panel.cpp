@@ -1,10 +1,51 @@
 // Camera-path editor: keyframes from the current view, their times, a preview, and the JSON file
 // that `splatscape render --camera-path` reads.
+#include <string>
+
 #include <imgui.h>
 
 #include "app/gui/panels.hpp"
 
 namespace splatscape::gui {
+namespace {
+
+// "Render video": the path at the frame size and fps above, into an .mp4 or .webm, in the background.
+void draw_video_controls(const ViewerSnapshot& s, size_t frames, PanelInputs& in, Commands& out) {
+    const VideoStatus& v = s.video;
+    ImGui::SetNextItemWidth(-1.0f);
+    ImGui::BeginDisabled(v.running);
+    ImGui::InputTextWithHint("##video_file", "camera_path.mp4", in.video_file.data(), in.video_file.size());
+    ImGui::EndDisabled();
+    if (v.running) {
+        const float fraction = v.total > 0 ? float(v.done) / float(v.total) : 0.0f;
+        const std::string label = std::to_string(v.done) + " / " + std::to_string(v.total) + " frames";
+        ImGui::ProgressBar(fraction, ImVec2(-70.0f, 0.0f), label.c_str());
+        ImGui::SameLine();
+        if (ImGui::Button("Cancel")) out.push_back(command::PathCancelVideo{});
+    } else {
+        const bool unavailable = !s.video_unavailable.empty();
+        ImGui::BeginDisabled(unavailable || frames == 0);
+        if (ImGui::Button("Render video")) out.push_back(command::PathRenderVideo{in.video_file.data()});
+        ImGui::EndDisabled();
+        if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled)) {
+            if (unavailable)
+                ImGui::SetTooltip("%s", s.video_unavailable.c_str());
+            else if (frames == 0)
+                ImGui::SetTooltip("add keyframes first");
+            else
+                ImGui::SetTooltip("%zu frames of %dx%d at %g fps through ffmpeg (.mp4: H.264, .webm: VP9), "
+                                  "as `splatscape render --camera-path FILE.json -o FILE.mp4`",
+                                  frames, s.path->width, s.path->height, s.path->fps);
+        }
+    }
+    if (!v.message.empty()) {
+        if (v.failed) ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1.0f, 0.4f, 0.35f, 1.0f));
+        ImGui::TextWrapped("%s", v.message.c_str());
+        if (v.failed) ImGui::PopStyleColor();
+    }
+}
+
+} // namespace
 
 void draw_camera_path_panel(const ViewerSnapshot& s, PanelInputs& in, Commands& out) {
     if (!ImGui::CollapsingHeader("Camera path") || !s.path) return;
@@ -76,9 +117,10 @@ void draw_camera_path_panel(const ViewerSnapshot& s, PanelInputs& in, Commands& 
     ImGui::SameLine();
     if (ImGui::Button("Load")) out.push_back(command::PathLoad{in.path_file.data()});
     if (!s.path_message.empty()) ImGui::TextWrapped("%s", s.path_message.c_str());
+    const size_t frames = s.path_frames ? s.path_frames->size() : 0;
     if (!path.empty())
-        ImGui::TextDisabled("%zu keys, %.1f s, %zu frames at %.0f fps", keys.size(), path.duration(),
-                            size_t(path.duration() * path.fps) + 1, path.fps);
+        ImGui::TextDisabled("%zu keys, %.1f s, %zu frames at %g fps", keys.size(), path.duration(), frames, path.fps);
+    draw_video_controls(s, frames, in, out);
 }
 
 } // namespace splatscape::gui

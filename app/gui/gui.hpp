@@ -30,6 +30,7 @@ struct WindowOptions {
     std::string mode = "color";        // render mode
     std::filesystem::path camera_path; // load this camera path into the editor
     bool play_path = false;            // and preview it
+    std::filesystem::path commands;    // panel commands applied once the scene is shown (command_script.hpp)
     double budget_splats = 0;          // tiled scenes: splats drawn at once (0: no limit)
     double budget_mb = 0;              // tiled scenes: GPU memory for resident tiles (0: the default)
 };

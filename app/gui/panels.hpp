@@ -23,6 +23,7 @@ struct PanelInputs {
     std::array<char, 1024> scene_path{};
     std::array<char, 1024> screenshot_path{};
     std::array<char, 1024> path_file{};
+    std::array<char, 1024> video_file{};
     int selected_key = -1;
     int selected_view = 0;
 };

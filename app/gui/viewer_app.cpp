@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <thread>
 
 #include <imgui.h>
 
+#include "app/gui/command_script.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "training/trainer.hpp"
@@ -47,6 +49,8 @@ ViewerApp::ViewerApp(const WindowOptions& options, const std::string& title)
     m_show_ui = !options.hide_ui;
     if (!options.camera_path.empty()) m_camera.load_path(options.camera_path);
     set_text(m_inputs.path_file, options.camera_path.empty() ? "camera_path.json" : options.camera_path.string());
+    set_text(m_inputs.video_file, "camera_path.mp4");
+    if (!options.commands.empty()) m_script = read_command_script(options.commands);
 }
 
 ViewerApp::~ViewerApp() = default;
@@ -107,6 +111,7 @@ void ViewerApp::poll() {
         }
     }
     m_ground_truth.poll(m_viewport.get());
+    m_video.poll();
     if (m_training) m_training->poll(m_document, m_camera);
     for (const std::string& path : m_frames.window().take_drops()) open(path);
 }
@@ -131,6 +136,33 @@ void ViewerApp::start_options() {
         apply(command::PathPreview{true});
         m_options.play_path = false;
     }
+    // --commands: what the panels would push, in order, once the scene is shown and framed.
+    if (!m_script.empty() && m_document.source() && !m_document.loading()) {
+        const Commands script = std::move(m_script);
+        m_script.clear();
+        for (const Command& c : script) apply(c);
+    }
+}
+
+// The path as the editor samples it (what `render --camera-path` reads from its saved file), with
+// the open scene's Gaussians and background, on the video's own thread.
+void ViewerApp::render_video(const std::string& path) {
+    const LoadedScene* scene = m_document.source();
+    const std::string why = video_unavailable(scene, m_training != nullptr);
+    if (!why.empty()) return m_video.refuse("cannot render a video: " + why);
+    VideoJob job;
+    job.path = path.empty() ? "camera_path.mp4" : path;
+    set_text(m_inputs.video_file, job.path.string()); // the field shows the file being written
+    job.frames = m_camera.path_frames();
+    job.fps = m_camera.path().fps;
+    job.background = scene->background;
+    job.cloud = scene->cloud;
+    job.cloud_4d = scene->cloud_4d;
+    job.min_temporal_weight = scene->min_temporal_weight;
+    job.scene_path = scene->path;
+    // Leave a core to the window (the CPU renderer's picture does not depend on its thread count).
+    job.threads = int(std::max(2u, std::thread::hardware_concurrency()) - 1);
+    m_video.start(std::move(job));
 }
 
 // ---- commands -------------------------------------------------------------------------------------
@@ -153,6 +185,10 @@ void ViewerApp::apply(const Command& command) {
                 m_ground_truth.set(c.on, m_document.source(), m_camera.last_snapped());
             } else if constexpr (std::is_same_v<T, command::Screenshot>) {
                 m_shots.request(c.path, c.window);
+            } else if constexpr (std::is_same_v<T, command::PathRenderVideo>) {
+                render_video(c.path);
+            } else if constexpr (std::is_same_v<T, command::PathCancelVideo>) {
+                m_video.cancel();
             } else if constexpr (std::is_same_v<T, command::Train>) {
                 if (m_training) m_training->send(c.command);
             } else if constexpr (std::is_same_v<T, command::SaveSnapshot>) {
@@ -225,6 +261,8 @@ ViewerSnapshot ViewerApp::snapshot() const {
     s.path_message = m_camera.path_message();
     s.previewing = m_camera.previewing();
     s.preview_time = m_camera.preview_time();
+    s.video = m_video.status();
+    s.video_unavailable = video_unavailable(s.scene, m_training != nullptr);
     s.training = m_training ? &m_training->monitor() : nullptr;
     s.snapshot_saving = m_training && m_training->saving();
     s.snapshot_saved = m_training ? m_training->saved_message() : "";
@@ -284,6 +322,7 @@ bool ViewerApp::settled(const RenderPlan& p) const {
 
 // The exit conditions of the options, decided before recording so that the last frame can be captured.
 bool ViewerApp::last_frame(bool is_settled) const {
+    if (m_video.running() || !m_script.empty()) return false; // the exit options wait for the video
     if (m_options.exit_after_frames > 0 && m_settled_frames >= m_options.exit_after_frames) return true;
     if (!m_options.exit_when_done || !m_training) return false;
     const TrainingMonitor& t = m_training->monitor();
@@ -300,7 +339,7 @@ double ViewerApp::event_wait() const {
     // Something to follow (jobs, training, exit conditions): a steady frame rate, leaving the CPU to
     // the trainer between frames. Otherwise only input wakes the loop (and an occasional frame).
     const bool following = m_document.loading() || m_ground_truth.loading() ||
-                           (m_training && m_training->following()) || m_shots.pending() ||
+                           (m_training && m_training->following()) || m_shots.pending() || m_video.running() ||
                            m_options.exit_after_frames > 0 || m_options.exit_when_done;
     return std::max(0.0, (following ? kFollowFrame : kIdleWait) - m_frames.seconds_in_frame());
 }

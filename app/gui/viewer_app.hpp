@@ -3,8 +3,9 @@
 // together and holds no state of theirs: the window, swapchain and UI frame (FrameLoop), what is
 // open and drawn (SceneDocument, with a DrawnScene per kind of scene), the camera and its editors
 // (CameraRig, moved through ViewportInput), the training run (TrainingFollower), when to render
-// (RenderPlanner), the viewport image (ViewportRenderer), the photo beside it (GroundTruth) and
-// screenshots. Each frame it builds a snapshot for the panels and routes their commands.
+// (RenderPlanner), the viewport image (ViewportRenderer), the photo beside it (GroundTruth),
+// screenshots and the camera path's video (VideoRender). Each frame it builds a snapshot for the
+// panels and routes their commands.
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,6 +19,7 @@
 #include "app/gui/scene_document.hpp"
 #include "app/gui/screenshots.hpp"
 #include "app/gui/training_follower.hpp"
+#include "app/gui/video_render.hpp"
 #include "app/gui/viewer_state.hpp"
 #include "app/gui/viewport_input.hpp"
 #include "app/gui/viewport_vk.hpp"
@@ -73,6 +75,7 @@ private:
     void show_source(LoadedScene scene, bool reframe);
     void apply(const Command& command);
     void snap_to_view(int index);
+    void render_video(const std::string& path);
     void start_options();
     Layout compute_layout() const;
     ViewerSnapshot snapshot() const;
@@ -94,6 +97,8 @@ private:
     GroundTruth m_ground_truth;
     RenderPlanner m_planner;
     Screenshots m_shots;
+    VideoRender m_video; // the camera path's video, rendered on its own thread
+    Commands m_script;   // --commands, applied once the scene is shown
     PanelInputs m_inputs;
     bool m_show_ui = true;
     int m_settled_frames = 0;

@@ -14,6 +14,7 @@
 #include "app/gui/camera_path_model.hpp"
 #include "app/gui/scene_source.hpp"
 #include "app/gui/training_monitor.hpp"
+#include "app/gui/video_render.hpp"
 #include "core/camera.hpp"
 #include "renderer/render_settings.hpp"
 #include "training/messages.hpp"
@@ -108,7 +109,9 @@ struct ViewerSnapshot {
     const std::vector<cli::PathFrame>* path_frames = nullptr; // the path as `render` would sample it
     std::string path_message;
     bool previewing = false;
-    float preview_time = 0.0f; // seconds into the path
+    float preview_time = 0.0f;     // seconds into the path
+    VideoStatus video;             // the path's video render
+    std::string video_unavailable; // why this scene cannot be rendered into a video (empty: it can)
 
     // Training (null when the window only views)
     const TrainingMonitor* training = nullptr;
@@ -169,6 +172,11 @@ struct PathSave {
 struct PathLoad {
     std::string path;
 };
+// Renders the path into a video (.mp4 or .webm) in the background, as `render -o FILE` would.
+struct PathRenderVideo {
+    std::string path;
+};
+struct PathCancelVideo {};
 struct Train {
     TrainerCommand command;
 };
@@ -181,12 +189,12 @@ struct SceneCommand {
 };
 } // namespace command
 
-using Command =
-    std::variant<command::OpenScene, command::ForgetRecent, command::SetView, command::ResetCamera, command::SetUp,
-                 command::SnapToView, command::SetCompare, command::Screenshot, command::PathAddKey,
-                 command::PathRemoveKey, command::PathUpdateKey, command::PathSetTime, command::PathGoTo,
-                 command::PathClear, command::PathSettings, command::PathPreview, command::PathSave, command::PathLoad,
-                 command::Train, command::SaveSnapshot, command::ToggleUi, command::SceneCommand>;
+using Command = std::variant<command::OpenScene, command::ForgetRecent, command::SetView, command::ResetCamera,
+                             command::SetUp, command::SnapToView, command::SetCompare, command::Screenshot,
+                             command::PathAddKey, command::PathRemoveKey, command::PathUpdateKey, command::PathSetTime,
+                             command::PathGoTo, command::PathClear, command::PathSettings, command::PathPreview,
+                             command::PathSave, command::PathLoad, command::PathRenderVideo, command::PathCancelVideo,
+                             command::Train, command::SaveSnapshot, command::ToggleUi, command::SceneCommand>;
 
 using Commands = std::vector<Command>;
 

@@ -282,6 +282,138 @@ TEST_F(GuiWindowTest, CameraPathPreviewPlaysToItsLastKey) {
     EXPECT_GT(a.lit_fraction, 0.05);
 }
 
+// The camera-path editor's "Render video", driven by the commands its buttons push (--commands):
+// keys from a file plus one added from the view, Save, then the video rendered on its own thread
+// while the window keeps drawing. ffprobe checks the file; a middle frame decoded by ffmpeg must
+// match the same frame of `splatscape render` run on the saved path (the same renderer and encoder:
+// measured PSNR inf, identical frames, for both scenes below; bound 40 dB).
+class GuiVideoTest : public GuiWindowTest {
+protected:
+    void expect_video_matches_render(const TempDir& dir, const fs::path& scene) {
+        if (run_command("ffprobe -version > /dev/null 2>&1") != 0)
+            GTEST_FAIL() << "ffprobe is missing (apt-get install ffmpeg; scripts/install-deps.sh installs it)";
+        save_json(dir / "path.json", Json::parse(R"({"fps": 20, "width": 160, "height": 120, "up": [0, 0, 1],
+            "keyframes": [{"t": 0, "position": [2.5, 0, 0.5], "look_at": [0, 0, 0], "fov_y": 45},
+                          {"t": 0.5, "position": [0, 2.5, 0.5], "look_at": [0, 0, 0]}]})"));
+        const fs::path saved = dir / "saved.json", gui_video = dir / "gui.mp4", cli_video = dir / "cli.mp4";
+        // A third key from the framed view (t = 1.5), 96x64 at 12 fps: t = 0, 1/12, ..., 1.5 is 19 frames.
+        save_json(
+            dir / "commands.json",
+            Json::array({{{"command", "path_add_key"}},
+                         {{"command", "path_settings"}, {"width", 96}, {"height", 64}, {"fps", 12}, {"smooth", true}},
+                         {{"command", "path_save"}, {"file", saved.string()}},
+                         {{"command", "path_render_video"}, {"file", (dir / "bad.avi").string()}},
+                         {{"command", "path_render_video"}, {"file", gui_video.string()}}}));
+        std::string output;
+        const int rc =
+            splatscape(dir,
+                       cat("view ", scene.string(), " --window-size 400x300 --exit-after-frames 2", " --camera-path ",
+                           (dir / "path.json").string(), " --commands ", (dir / "commands.json").string()),
+                       &output);
+        ASSERT_EQ(rc, 0) << output;
+        expect_clean_validation(output);
+        EXPECT_NE(output.find("bad.avi: a video must be .mp4 or .webm"), std::string::npos) << output;
+        EXPECT_FALSE(fs::exists(dir / "bad.avi"));
+        const size_t wrote = output.find("video: wrote " + gui_video.string() + ": ");
+        ASSERT_NE(wrote, std::string::npos) << output;
+        const int panel_frames = std::atoi(output.c_str() + wrote + gui_video.string().size() + 15);
+        EXPECT_EQ(panel_frames, 19) << output;
+        EXPECT_FALSE(fs::exists(dir / "gui.partial.mp4"));
+
+        const Json path = load_json(saved);
+        ASSERT_EQ(path.at("keyframes").size(), 3u) << "two keys loaded, one added";
+        EXPECT_EQ(path.at("width").get<int>(), 96);
+        EXPECT_EQ(path.at("fps").get<double>(), 12.0);
+        ASSERT_EQ(run_command(cat(splatscape_exe().string(), " render ", scene.string(), " --camera-path ",
+                                  saved.string(), " -o ", cli_video.string()),
+                              &output),
+                  0)
+            << output;
+
+        struct Probe {
+            int width = 0, height = 0, frames = 0;
+            std::string rate;
+        };
+        auto probe = [&](const fs::path& video) {
+            std::string out;
+            EXPECT_EQ(run_command(cat("ffprobe -v error -count_frames -select_streams v -show_entries "
+                                      "stream=width,height,r_frame_rate,nb_read_frames -of json '",
+                                      video.string(), "'"),
+                                  &out),
+                      0)
+                << out;
+            const Json s = Json::parse(out.substr(out.find('{'))).at("streams").at(0);
+            return Probe{s.at("width").get<int>(), s.at("height").get<int>(),
+                         std::stoi(s.at("nb_read_frames").get<std::string>()), s.at("r_frame_rate").get<std::string>()};
+        };
+        for (const fs::path& video : {gui_video, cli_video}) {
+            const Probe p = probe(video);
+            EXPECT_EQ(p.width, 96) << video;
+            EXPECT_EQ(p.height, 64) << video;
+            EXPECT_EQ(p.rate, "12/1") << video;
+            EXPECT_EQ(p.frames, panel_frames) << video;
+        }
+        // The middle frame, decoded by ffmpeg.
+        const int middle = panel_frames / 2;
+        auto decode = [&](const fs::path& video, const fs::path& png) {
+            std::string out;
+            EXPECT_EQ(run_command(cat("ffmpeg -v error -y -i '", video.string(), "' -vf 'select=eq(n\\,", middle,
+                                      ")' -frames:v 1 '", png.string(), "'"),
+                                  &out),
+                      0)
+                << out;
+            return load_image(png, 3);
+        };
+        const Image gui_frame = decode(gui_video, dir / "gui_middle.png");
+        const Image cli_frame = decode(cli_video, dir / "cli_middle.png");
+        ASSERT_EQ(gui_frame.width, 96);
+        ASSERT_EQ(gui_frame.height, 64);
+        size_t lit = 0;
+        for (size_t p = 0; p < gui_frame.pixel_count(); ++p)
+            lit += gui_frame.data[p * 3] + gui_frame.data[p * 3 + 1] + gui_frame.data[p * 3 + 2] > 0.1f;
+        EXPECT_GT(double(lit) / double(gui_frame.pixel_count()), 0.05) << "the frame shows the scene";
+        const double db = psnr(gui_frame, cli_frame);
+        std::printf("GUI vs CLI video, frame %d of %d: PSNR %.2f dB\n", middle, panel_frames, db);
+        EXPECT_GE(db, 40.0);
+    }
+};
+
+TEST_F(GuiVideoTest, CameraPathVideoOfA3dSceneIsTheVideoRenderMakes) {
+    TempDir dir("gui_view_video");
+    write_scene(dir / "blob.ply", blob_scene());
+    expect_video_matches_render(dir, dir / "blob.ply");
+}
+
+TEST_F(GuiVideoTest, CameraPathVideoOfA4dSceneIsTheVideoRenderMakes) {
+    TempDir dir("gui_view_video_4d");
+    write_gaussian_4d_ply(dir / "blob4d.ply", blob_scene_4d());
+    expect_video_matches_render(dir, dir / "blob4d.ply");
+}
+
+// Cancel (the button shown while the video renders) stops the worker between frames: no video, no
+// partial file, and the window closes normally.
+TEST_F(GuiWindowTest, CameraPathVideoCancelledLeavesNoFile) {
+    TempDir dir("gui_view_video_cancel");
+    write_scene(dir / "blob.ply", blob_scene());
+    save_json(dir / "path.json", Json::parse(R"({"fps": 30, "width": 96, "height": 64, "keyframes": [
+        {"t": 0, "position": [2.5, 0, 0.5], "look_at": [0, 0, 0]},
+        {"t": 2, "position": [0, 2.5, 0.5], "look_at": [0, 0, 0]}]})"));
+    save_json(dir / "commands.json",
+              Json::array({{{"command", "path_render_video"}, {"file", (dir / "v.webm").string()}},
+                           {{"command", "path_cancel_video"}}}));
+    std::string output;
+    const int rc = splatscape(dir,
+                              cat("view ", (dir / "blob.ply").string(), " --window-size 320x240 --exit-after-frames 1",
+                                  " --camera-path ", (dir / "path.json").string(), " --commands ",
+                                  (dir / "commands.json").string()),
+                              &output);
+    ASSERT_EQ(rc, 0) << output;
+    expect_clean_validation(output);
+    EXPECT_NE(output.find("video: cancelled"), std::string::npos) << output;
+    EXPECT_FALSE(fs::exists(dir / "v.webm"));
+    EXPECT_FALSE(fs::exists(dir / "v.partial.webm"));
+}
+
 TEST_F(GuiWindowTest, DonutScreenshotMatchesTheOffscreenRender) {
     SPLATSCAPE_REQUIRE_SHARED(donut_dir, "gs_ply_donut");
     const fs::path donut = donut_dir / "point_cloud" / "iteration_30000" / "fused.ply";
