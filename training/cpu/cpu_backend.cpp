@@ -7,11 +7,13 @@
 #include "core/error.hpp"
 #include "training/cpu/densify_ops_cpu.hpp"
 #include "training/cpu/encoding_ops_cpu.hpp"
+#include "training/cpu/expert_ops_cpu.hpp"
 #include "training/cpu/image_loss_ops_cpu.hpp"
 #include "training/cpu/mlp_ops_cpu.hpp"
 #include "training/cpu/neighbour_ops_cpu.hpp"
 #include "training/cpu/optimizer_ops_cpu.hpp"
 #include "training/cpu/raster_ops_cpu.hpp"
+#include "training/cpu/ray_march_ops_cpu.hpp"
 #include "training/cpu/slice4d_ops_cpu.hpp"
 #include "training/cpu/thread_pool.hpp"
 
@@ -35,6 +37,8 @@ CpuBackend::CpuBackend(int threads) {
     provide<EncodingOps>(std::make_unique<EncodingOpsCpu>(*this));
     provide<MlpOps>(std::make_unique<MlpOpsCpu>(*this));
     provide<NeighbourOps>(std::make_unique<NeighbourOpsCpu>(*this));
+    provide<RayMarchOps>(std::make_unique<RayMarchOpsCpu>(*this));
+    provide<ExpertOps>(std::make_unique<ExpertOpsCpu>(*this));
 }
 
 CpuBackend::~CpuBackend() {
