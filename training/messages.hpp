@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/gaussian_cloud.hpp"
+#include "core/nerf_scene.hpp"
 #include "training/message_queue.hpp"
 
 namespace splatscape {
@@ -20,6 +21,7 @@ struct Started {
     size_t gaussians = 0;
     std::string backend;
     std::filesystem::path run_dir;
+    std::string size_unit = "Gaussians"; // what `gaussians` counts: "parameters" for the NeRF family
 };
 // Sent at most every few hundred milliseconds and at the end.
 struct Progress {
@@ -44,10 +46,11 @@ struct Densified {
     bool opacity_reset = false;
     size_t gaussians = 0;
 };
-// A host copy of the model as 3D Gaussians, for a live view.
+// A host copy of the model for a live view: 3D Gaussians, or a NeRF (hmohe) to ray-march.
 struct Snapshot {
     int iteration = 0;
     std::shared_ptr<const GaussianCloud> cloud;
+    std::shared_ptr<const NerfScene> nerf;
 };
 struct Saved {
     int iteration = 0;

@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "training/config.hpp"
 #include "training/models/gs4d_config.hpp"
+#include "training/models/hmohe_config.hpp"
 
 namespace splatscape {
 
@@ -24,6 +25,9 @@ Json checked_settings(const std::string& model, Json j, const std::string& where
         update_from_json(c, j, where);
     } else if (model == "gs3d") {
         Gs3dConfig c;
+        update_from_json(c, j, where);
+    } else if (model == "hmohe") {
+        HmoheConfig c;
         update_from_json(c, j, where);
     }
     return j;

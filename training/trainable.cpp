@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "training/gaussian_training.hpp"
+#include "training/hmohe_training.hpp"
 #include "training/models/model.hpp"
 
 namespace splatscape {
@@ -35,13 +36,14 @@ std::vector<std::pair<std::string, double>> StepProfiler::mean_ms(int steps) con
 }
 
 std::vector<std::string> model_types() {
-    return {"gs3d", "gs4d"};
+    return {"gs3d", "gs4d", "hmohe"};
 }
 
 std::unique_ptr<Trainable> create_trainable(const std::string& type, const TrainableSetup& setup) {
     if (type == "gs3d" || type == "gs4d")
         return std::make_unique<GaussianTraining>(
             setup, create_model(type, setup.backend, setup.config, setup.dataset.camera_extent(), setup.where));
+    if (type == "hmohe") return std::make_unique<HmoheTraining>(setup);
     std::string known;
     for (const std::string& t : model_types()) known += (known.empty() ? "" : ", ") + t;
     throw UsageError(cat("--model ", type, ": unknown model family (this build trains ", known, ")"));

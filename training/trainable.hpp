@@ -100,6 +100,8 @@ public:
                                                     bool versioned) = 0;
     // Host copy as 3D Gaussians for a viewer; null for families that are not Gaussians.
     virtual std::shared_ptr<const GaussianCloud> snapshot() = 0;
+    // Host copy of a NeRF family's model for a viewer; null for the others.
+    virtual std::shared_ptr<const NerfScene> nerf_snapshot() { return nullptr; }
     // Hands the model to a live view between iterations (no-op where the family has none).
     virtual void publish_live(LiveModelSink& sink, int iteration) = 0;
 };

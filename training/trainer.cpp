@@ -151,6 +151,7 @@ private:
     void emit_progress(int iteration, bool force);
     void log(const std::string& text) { m_messages.push(msg::Log{text}); }
     void publish_live(int iteration);
+    void push_snapshot(int iteration);
 
     TrainSetup& m_setup;
     TrainerMessageQueue& m_messages;
@@ -283,6 +284,11 @@ void Run::publish_live(int iteration) {
     }
 }
 
+void Run::push_snapshot(int iteration) {
+    msg::Snapshot snap{iteration, m_model->snapshot(), m_model->nerf_snapshot()};
+    if (snap.cloud || snap.nerf) m_messages.push(std::move(snap));
+}
+
 double Run::probe(int iteration) {
     const double p = psnr(m_model->renderer(true)->render(m_probe_frame, m_probe_camera), m_probe_image);
     m_messages.push(msg::Probe{iteration, p, m_probe_frame.name});
@@ -337,7 +343,7 @@ bool Run::handle_commands(int iteration) {
             save_checkpoint(iteration);
             break;
         case TrainerCommand::Snapshot:
-            if (auto cloud = m_model->snapshot()) m_messages.push(msg::Snapshot{iteration, std::move(cloud)});
+            push_snapshot(iteration);
             break;
         }
     }
@@ -392,7 +398,8 @@ void Run::execute() {
     setup();
     const TrainOptions& opt = m_setup.options;
     const int total = m_total;
-    m_messages.push(msg::Started{m_start_iteration, total, m_model->size(), m_backend->description(), m_setup.run_dir});
+    m_messages.push(msg::Started{m_start_iteration, total, m_model->size(), m_backend->description(), m_setup.run_dir,
+                                 m_model->size_unit()});
     m_last_progress = Clock::now();
     m_last_progress_iteration = m_start_iteration;
     std::ofstream metrics(m_setup.run_dir / "metrics.jsonl", std::ios::app);
@@ -431,8 +438,7 @@ void Run::execute() {
                     << "\n";
             metrics.flush();
         }
-        if (opt.snapshot_every > 0 && iteration % opt.snapshot_every == 0)
-            if (auto cloud = m_model->snapshot()) m_messages.push(msg::Snapshot{iteration, std::move(cloud)});
+        if (opt.snapshot_every > 0 && iteration % opt.snapshot_every == 0) push_snapshot(iteration);
         if (std::find(opt.save_iterations.begin(), opt.save_iterations.end(), iteration) != opt.save_iterations.end())
             save_model(iteration, true);
         if (iteration < total &&
