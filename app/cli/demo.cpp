@@ -1,7 +1,8 @@
 // splatscape demo: generates the built-in scene, trains gs3d on it, evaluates on the held-out
 // views, exports PLY and .splat, and prints where everything is. --model gs4d does the same with
 // the built-in dynamic scene and 4D Gaussian splatting, and exports the web viewer's page, which
-// plays the scene over time.
+// plays the scene over time. --model hmohe trains the mixture of hash-grid NeRF experts on the
+// static scene and renders which expert draws each pixel.
 #include <unistd.h>
 
 #include <chrono>
@@ -15,12 +16,17 @@
 #include "app/session/console_watch.hpp"
 #include "core/error.hpp"
 #include "core/io/html_export.hpp"
+#include "core/io/nerf_file.hpp"
 #include "core/io/ply.hpp"
 #include "core/io/ply_4d.hpp"
 #include "core/io/splat_format.hpp"
 #include "core/log.hpp"
 #include "core/scene/synthetic_scene.hpp"
+#include "training/backend.hpp"
+#include "training/evaluation.hpp"
+#include "training/models/hmohe.hpp"
 #include "training/presets.hpp"
+#include "training/trainer.hpp"
 
 namespace splatscape::cli {
 namespace {
@@ -61,10 +67,38 @@ void shrink_for_gs4d(SyntheticSceneOptions& o) {
     o.test_views = 16;
 }
 
+// The dominant expert of every pixel of a held-out view, as an image and as pixel counts per expert.
+struct ExpertUse {
+    fs::path image;
+    std::vector<size_t> pixels; // per expert
+    size_t covered = 0;         // pixels an expert dominates (opacity above one half)
+};
+
+ExpertUse render_experts(const fs::path& run_dir, const fs::path& model, int threads) {
+    const TrainSetup s = read_run_config(run_dir);
+    const Dataset ds = load_dataset(s.data, s.dataset);
+    const std::vector<Frame>& frames = evaluation_frames(ds);
+    const NerfScene scene = read_nerf_scene(model);
+    auto backend = create_backend("cpu", threads);
+    HmoheNetwork network(*backend, scene, model.string());
+    const Frame& f = frames.empty() ? ds.train.front() : frames.front();
+    const HmoheNetwork::RenderResult r = network.render(ds.render_camera(f), scene.background, NerfRenderMode::Expert);
+    ExpertUse use;
+    use.pixels.assign(size_t(scene.experts()), 0);
+    for (int32_t e : r.expert)
+        if (e >= 0) ++use.pixels[size_t(e)], ++use.covered;
+    use.image = run_dir / "experts.png";
+    save_image(use.image, r.expert_colour);
+    return use;
+}
+
 int run_demo(const DemoArgs& a) {
     const bool dynamic = a.model == "gs4d";
-    const fs::path root =
-        !a.output.empty() ? fs::path(a.output) : fs::path(dynamic ? "splatscape-demo-4d" : "splatscape-demo");
+    const bool nerf = a.model == "hmohe";
+    const fs::path root = !a.output.empty() ? fs::path(a.output)
+                                            : fs::path(dynamic ? "splatscape-demo-4d"
+                                                       : nerf  ? "splatscape-demo-nerf"
+                                                               : "splatscape-demo");
     const fs::path scene_dir = root / "scene", run_dir = root / "run";
     if (fs::exists(run_dir / "checkpoint.bin") && !a.force)
         throw UsageError(cat(root.string(), " already holds a demo; pass --force to run it again or choose -o"));
@@ -90,7 +124,7 @@ int run_demo(const DemoArgs& a) {
     s.options.checkpoint_every = 0;
     s.options.probe_every = 500;
     if (a.force)
-        for (const char* f : {"checkpoint.bin", "eval.json", "metrics.jsonl", "point_cloud.ply"})
+        for (const char* f : {"checkpoint.bin", "eval.json", "metrics.jsonl", "point_cloud.ply", "model.hmohe"})
             fs::remove(run_dir / f);
 
     const auto t0 = std::chrono::steady_clock::now();
@@ -101,10 +135,14 @@ int run_demo(const DemoArgs& a) {
     }
     const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     // The web export: .splat for gs3d; for gs4d the viewer page, which slices the 4D Gaussians in
-    // its shader (no other web viewer reads them).
+    // its shader (no other web viewer reads them). A NeRF has no web export (that needs distillation
+    // to Gaussians); the demo shows its experts instead.
     size_t gaussians = 0;
     fs::path web;
-    if (dynamic) {
+    ExpertUse experts;
+    if (nerf) {
+        experts = render_experts(run_dir, run_dir / "model.hmohe", a.threads);
+    } else if (dynamic) {
         const GaussianCloud4d cloud = read_gaussian_4d_ply(run_dir / "point_cloud.ply");
         gaussians = cloud.size();
         web = run_dir / "scene.html";
@@ -116,29 +154,51 @@ int run_demo(const DemoArgs& a) {
         write_splat(web, cloud);
     }
 
-    std::printf("\nSplatscape demo%s\n", dynamic ? " (4D Gaussian splatting)" : "");
+    std::printf("\nSplatscape demo%s\n", dynamic ? " (4D Gaussian splatting)"
+                                         : nerf  ? " (hmohe: mixture of hash-grid NeRF experts)"
+                                                 : "");
     std::printf("scene        %s (built-in%s, %dx%d, %d train / %d test views)\n", scene_dir.string().c_str(),
                 dynamic ? " dynamic, times 0 to 1" : "", scene.width, scene.height, scene.train_views,
                 scene.test_views);
-    std::printf("training     %d iterations in %.1f s (%.1f s with loading and evaluation), %zu Gaussians\n",
-                r.finished.iteration, r.finished.train_seconds, total, gaussians);
+    if (nerf)
+        std::printf("training     %d iterations in %.1f s (%.1f s with loading and evaluation)\n", r.finished.iteration,
+                    r.finished.train_seconds, total);
+    else
+        std::printf("training     %d iterations in %.1f s (%.1f s with loading and evaluation), %zu Gaussians\n",
+                    r.finished.iteration, r.finished.train_seconds, total, gaussians);
     if (r.finished.evaluated)
         std::printf("held-out     PSNR %.2f dB, SSIM %.4f on %d views\n", r.finished.psnr, r.finished.ssim,
                     scene.test_views);
     std::printf("run folder   %s\n", run_dir.string().c_str());
-    std::printf("  model      %s\n", (run_dir / "point_cloud.ply").string().c_str());
-    std::printf("  web        %s\n", web.string().c_str());
+    if (nerf) {
+        size_t in_use = 0;
+        std::string shares;
+        for (size_t e = 0; e < experts.pixels.size(); ++e) {
+            in_use += experts.pixels[e] > 0 ? 1 : 0;
+            shares +=
+                cat(e ? " " : "",
+                    std::lround(100.0 * double(experts.pixels[e]) / double(std::max<size_t>(experts.covered, 1))), "%");
+        }
+        std::printf("experts      %zu of %zu draw the first held-out view (pixel shares %s)\n", in_use,
+                    experts.pixels.size(), shares.c_str());
+        std::printf("  model      %s\n", (run_dir / "model.hmohe").string().c_str());
+        std::printf("  experts    %s\n", experts.image.string().c_str());
+    } else {
+        std::printf("  model      %s\n", (run_dir / "point_cloud.ply").string().c_str());
+        std::printf("  web        %s\n", web.string().c_str());
+    }
     std::printf("  metrics    %s\n", (run_dir / "eval.json").string().c_str());
     std::printf("  renders    %s\n", (run_dir / "eval" / "renders").string().c_str());
     if (dynamic)
         std::printf("next         splatscape render %s --orbit 60 --time-range 0 1 -o %s\n", run_dir.string().c_str(),
                     (root / "orbit").string().c_str());
     else
-        std::printf("next         splatscape render %s --orbit 60 -o %s\n", run_dir.string().c_str(),
-                    (root / "orbit").string().c_str());
-    std::printf("             splatscape view %s\n", run_dir.string().c_str());
+        std::printf("next         splatscape render %s%s --orbit 60 -o %s\n", run_dir.string().c_str(),
+                    nerf ? " --renderer cpu" : "", (root / "orbit").string().c_str());
+    // The viewer draws Gaussians; NeRF runs have no live view yet (it needs the Vulkan ray marcher).
+    if (!nerf) std::printf("             splatscape view %s\n", run_dir.string().c_str());
     std::fflush(stdout);
-    if (should_open_viewer(a.view)) {
+    if (!nerf && should_open_viewer(a.view)) {
         log::info("opening the viewer (close the window to finish; --view never skips it)");
         return gui::run_viewer(run_dir.string(), gui::WindowOptions{});
     }
@@ -152,12 +212,13 @@ void add_demo(CLI::App& app, Registry& registry) {
     auto a = std::make_shared<DemoArgs>();
     cmd->add_option("--model", a->model,
                     "gs3d: the static scene; gs4d: the dynamic scene with 4D Gaussian splatting (time slider in "
-                    "the viewer, a web page that plays it)")
-        ->check(CLI::IsMember({"gs3d", "gs4d"}))
+                    "the viewer, a web page that plays it); hmohe: the static scene as a NeRF, a mixture of "
+                    "hash-grid experts (an image of which expert draws each pixel)")
+        ->check(CLI::IsMember({"gs3d", "gs4d", "hmohe"}))
         ->capture_default_str();
     cmd->add_option("-o,--output", a->output,
                     "Folder for the scene and the run (default: splatscape-demo, "
-                    "splatscape-demo-4d for gs4d)");
+                    "splatscape-demo-4d for gs4d, splatscape-demo-nerf for hmohe)");
     cmd->add_option("--iters", a->iterations, "Training iterations (default: the demo preset's, assets/presets/)")
         ->check(CLI::Range(1, 1000000));
     cmd->add_option("--device", a->device, "cpu, cuda[:N] or auto (a CUDA device when there is one)")
