@@ -62,7 +62,7 @@ bundle)
             test_slice4d_cuda test_interop_cuda test_live_view_cuda bench_train bench_train_4d bench_render test_renderer \
             test_renderer_vs_cpu
         # The neural building blocks (docs/neural.md).
-        cmake --build "$build" -j"$(nproc)" --target test_neural_cuda bench_neural
+        cmake --build "$build" -j"$(nproc)" --target test_neural_cuda bench_neural test_hmohe_cuda
     fi
     rm -rf "$bundle"
     mkdir -p "$bundle/bin" "$bundle/lib" "$bundle/data/fox/colmap/sparse/0" "$bundle/data/dnerf_lego_tiny"
@@ -70,7 +70,7 @@ bundle)
           tests/training/test_slice4d_cuda tests/training/test_interop_cuda tests/training/test_live_view_cuda
           bench/bench_train bench/bench_train_4d bench/bench_render tests/renderer/test_renderer
           tests/renderer/test_renderer_vs_cpu)
-    exes+=(tests/training/test_neural_cuda bench/bench_neural)
+    exes+=(tests/training/test_neural_cuda bench/bench_neural tests/training/test_hmohe_cuda)
     for exe in "${exes[@]}"; do
         if [[ -f $build/$exe ]]; then
             strip -o "$bundle/bin/$(basename "$exe")" "$build/$exe"
@@ -222,6 +222,7 @@ run)
     # The neural building blocks: every CUDA op against the CPU op.
     if [[ $what == all || $what == tests || $what == neural ]]; then
         gtest test_neural_cuda 60
+        gtest test_hmohe_cuda 30
         grep -E "^\[  FAILED|largest difference|Failure" "$out/tests.log" | tail -40
     fi
 

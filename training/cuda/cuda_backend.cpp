@@ -13,6 +13,7 @@
 #include "training/cuda/device_cuda.hpp"
 #include "training/cuda/device_memory_cuda.hpp"
 #include "training/cuda/encoding_ops_cuda.hpp"
+#include "training/cuda/expert_ops_cuda.hpp"
 #include "training/cuda/image_loss_ops_cuda.hpp"
 #include "training/cuda/mlp_ops_cuda.hpp"
 #include "training/cuda/neighbour_ops_cuda.hpp"
@@ -53,6 +54,7 @@ CudaBackend::CudaBackend(int device_index) : m_device(device_index) {
     provide<EncodingOps>(std::make_unique<EncodingOpsCuda>(*this));
     provide<MlpOps>(std::make_unique<MlpOpsCuda>(*this));
     provide<NeighbourOps>(std::make_unique<NeighbourOpsCuda>(*this));
+    provide<ExpertOps>(std::make_unique<ExpertOpsCuda>(*this));
 }
 
 CudaBackend::~CudaBackend() {
