@@ -222,7 +222,7 @@ run)
     # The neural building blocks: every CUDA op against the CPU op.
     if [[ $what == all || $what == tests || $what == neural ]]; then
         gtest test_neural_cuda 60
-        gtest test_hmohe_cuda 30
+        gtest test_hmohe_cuda 120
         grep -E "^\[  FAILED|largest difference|Failure" "$out/tests.log" | tail -40
     fi
 

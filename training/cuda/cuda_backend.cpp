@@ -21,6 +21,7 @@
 #include "training/cuda/ops_cuda.hpp"
 #include "training/cuda/optimizer_ops_cuda.hpp"
 #include "training/cuda/raster_ops_cuda.hpp"
+#include "training/cuda/ray_march_ops_cuda.hpp"
 #include "training/cuda/slice4d_ops_cuda.hpp"
 
 namespace splatscape {
@@ -55,6 +56,7 @@ CudaBackend::CudaBackend(int device_index) : m_device(device_index) {
     provide<MlpOps>(std::make_unique<MlpOpsCuda>(*this));
     provide<NeighbourOps>(std::make_unique<NeighbourOpsCuda>(*this));
     provide<ExpertOps>(std::make_unique<ExpertOpsCuda>(*this));
+    provide<RayMarchOps>(std::make_unique<RayMarchOpsCuda>(*this));
 }
 
 CudaBackend::~CudaBackend() {
