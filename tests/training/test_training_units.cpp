@@ -11,10 +11,10 @@
 #include "training/checkpoint.hpp"
 #include "training/config.hpp"
 #include "training/cpu/cpu_backend.hpp"
+#include "training/cpu/raster_ops_cpu.hpp"
 #include "training/cpu/thread_pool.hpp"
 #include "training/densification.hpp"
 #include "training/kernels/densify.hpp"
-#include "training/cpu/raster_ops_cpu.hpp"
 #include "training/models/gs3d.hpp"
 #include "training/models/gs4d.hpp"
 
@@ -322,8 +322,11 @@ TEST(OpFamilies, AMissingFamilyIsReportedWhenTheModelIsCreated) {
     EXPECT_THROW(Gs4dModel(bare, Gs4dConfig{}, 1.0f), Error);
     // The CPU backend provides every family.
     CpuBackend cpu(1);
-    const std::vector<std::string> expected = {"4D slicing", "Gaussian densification", "encoding", "image loss",
-                                               "mlp",        "neighbours",             "optimizer", "raster"};
+    const std::vector<std::string> expected = {"4D slicing", "Gaussian densification",
+                                               "encoding",   "expert dispatch",
+                                               "image loss", "mlp",
+                                               "neighbours", "optimizer",
+                                               "raster",     "ray march"};
     EXPECT_EQ(cpu.op_families(), expected);
 }
 
