@@ -61,6 +61,9 @@ void resolve_cell(TrainArgs& a) {
         return;
     }
     if (a.cell < 0) throw UsageError("--plan needs --cell i (the cell to train)");
+    if (a.model == "hmohe")
+        throw UsageError(
+            "--plan trains the Gaussian families (merge joins their cells); hmohe runs are not partitioned");
     const PartitionPlan plan = read_partition_plan(a.plan);
     if (size_t(a.cell) >= plan.cells.size())
         throw UsageError(cat("--cell ", a.cell, ": the plan has cells 0..", plan.cells.size() - 1));
