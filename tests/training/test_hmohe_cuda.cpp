@@ -10,8 +10,8 @@
 // choice, grouping, gathering and the scatter's products are exact (logits are drawn far from ties).
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <random>
 #include <vector>
