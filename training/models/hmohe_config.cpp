@@ -58,7 +58,6 @@ void visit(C& c, V&& v) {
     v("beta1", c.beta1);
     v("beta2", c.beta2);
     v("eps", c.eps);
-    v("weight_decay", c.weight_decay);
     v("lr_decay_start", c.lr_decay_start);
     v("lr_decay_interval", c.lr_decay_interval);
     v("lr_decay_base", c.lr_decay_base);
@@ -219,7 +218,6 @@ void HmoheConfig::validate(const std::string& w) const {
     require(beta1 >= 0 && beta1 < 1, w, "beta1", "a value in [0, 1)");
     require(beta2 >= 0 && beta2 < 1, w, "beta2", "a value in [0, 1)");
     require(eps > 0 && eps < 1, w, "eps", "a value in (0, 1)");
-    require(weight_decay >= 0 && weight_decay < 1, w, "weight_decay", "a value in [0, 1)");
     require(lr_decay_start >= 0, w, "lr_decay_start", ">= 0");
     require(lr_decay_interval >= 1, w, "lr_decay_interval", ">= 1");
     require(lr_decay_base > 0 && lr_decay_base <= 1, w, "lr_decay_base", "a value in (0, 1]");

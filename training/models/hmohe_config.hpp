@@ -75,7 +75,6 @@ struct HmoheConfig {
     float beta1 = 0.9f;
     float beta2 = 0.99f;
     float eps = 1e-15f;
-    float weight_decay = 1e-6f; // L2 on the MLPs' weights
     int lr_decay_start = 20000;
     int lr_decay_interval = 10000;
     float lr_decay_base = 0.33f;
