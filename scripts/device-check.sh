@@ -77,7 +77,7 @@ bundle)
             test_slice4d_cuda test_interop_cuda test_live_view_cuda bench_train bench_train_4d bench_render test_renderer \
             test_renderer_vs_cpu test_renderer_tiles bench_tiles
         # The neural building blocks (docs/neural.md).
-        cmake --build "$build" -j"$(nproc)" --target test_neural_cuda bench_neural
+        cmake --build "$build" -j"$(nproc)" --target test_neural_cuda bench_neural test_hmohe_cuda
         # sags (docs/training.md): its CUDA ops and models against the CPU, its Vulkan decode.
         cmake --build "$build" -j"$(nproc)" --target test_sags_cuda test_renderer_sags
     fi
@@ -87,7 +87,7 @@ bundle)
           tests/training/test_slice4d_cuda tests/training/test_interop_cuda tests/training/test_live_view_cuda
           bench/bench_train bench/bench_train_4d bench/bench_render tests/renderer/test_renderer
           tests/renderer/test_renderer_vs_cpu tests/renderer/test_renderer_tiles bench/bench_tiles)
-    exes+=(tests/training/test_neural_cuda bench/bench_neural)
+    exes+=(tests/training/test_neural_cuda bench/bench_neural tests/training/test_hmohe_cuda)
     exes+=(tests/training/test_sags_cuda tests/renderer/test_renderer_sags)
     for exe in "${exes[@]}"; do
         if [[ -f $build/$exe ]]; then
@@ -261,6 +261,7 @@ run)
     # The neural building blocks: every CUDA op against the CPU op.
     if [[ $what == all || $what == tests || $what == neural ]]; then
         gtest test_neural_cuda 60
+        gtest test_hmohe_cuda 120
         grep -E "^\[  FAILED|largest difference|Failure" "$out/tests.log" | tail -40
     fi
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/gaussian_cloud.hpp"
+#include "core/nerf_scene.hpp"
 #include "core/sags_scene.hpp"
 #include "training/message_queue.hpp"
 
@@ -21,6 +22,7 @@ struct Started {
     size_t gaussians = 0;
     std::string backend;
     std::filesystem::path run_dir;
+    std::string size_unit = "Gaussians"; // what `gaussians` counts: "parameters" for the NeRF family
 };
 // Sent at most every few hundred milliseconds and at the end.
 struct Progress {
@@ -46,13 +48,14 @@ struct Densified {
     size_t gaussians = 0;
     size_t relocated = 0; // MCMC: dead Gaussians moved (its new ones count as cloned)
 };
-// A host copy of the model as 3D Gaussians, for a live view.
+// A host copy of the model for a live view: 3D Gaussians, or a NeRF (hmohe) to ray-march.
 struct Snapshot {
     int iteration = 0;
     std::shared_ptr<const GaussianCloud> cloud;
     // sags models, whose Gaussians depend on the view: what a viewer decodes each frame (cloud is
     // then null).
     std::shared_ptr<const SagsDecodeCache> sags;
+    std::shared_ptr<const NerfScene> nerf;
 };
 struct Saved {
     int iteration = 0;

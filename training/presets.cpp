@@ -8,6 +8,7 @@
 #include "training/config.hpp"
 #include "training/models/gs4d_config.hpp"
 #include "training/models/sags_config.hpp"
+#include "training/models/hmohe_config.hpp"
 
 namespace splatscape {
 
@@ -28,6 +29,9 @@ Json checked_settings(const std::string& model, Json j, const std::string& where
         update_from_json(c, j, where);
     } else if (model == "sags" || model == "sags-lite") {
         SagsConfig c = sags_preset(model == "sags-lite" ? "lite" : "default");
+        update_from_json(c, j, where);
+    } else if (model == "hmohe") {
+        HmoheConfig c;
         update_from_json(c, j, where);
     }
     return j;

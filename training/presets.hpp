@@ -2,7 +2,7 @@
 // Named starting points for each model family's settings: the JSON files
 // assets/presets/<model>/<name>.json (found at run time, core/assets.hpp). "default" holds the
 // paper's settings (what training uses without --config), "demo" those `splatscape demo` trains
-// with. A preset is an object of the model's settings (Gs3dConfig, Gs4dConfig keys) plus an
+// with. A preset is an object of the model's settings (Gs3dConfig, Gs4dConfig, HmoheConfig keys) plus an
 // optional "description"; users may edit them or add their own beside them.
 #include <string>
 #include <vector>

@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "training/gaussian_training.hpp"
+#include "training/hmohe_training.hpp"
 #include "training/models/model.hpp"
 #include "training/models/sags.hpp"
 #include "training/models/sags_decode.hpp"
@@ -38,7 +39,7 @@ std::vector<std::pair<std::string, double>> StepProfiler::mean_ms(int steps) con
 }
 
 std::vector<std::string> model_types() {
-    return {"gs3d", "gs4d", "sags", "sags-lite"};
+    return {"gs3d", "gs4d", "sags", "sags-lite", "hmohe"};
 }
 
 std::unique_ptr<Trainable> create_trainable(const std::string& type, const TrainableSetup& setup) {
@@ -58,6 +59,7 @@ std::unique_ptr<Trainable> create_trainable(const std::string& type, const Train
         static_cast<SagsModel&>(*bundle.model).set_cameras(std::move(cameras));
         return std::make_unique<GaussianTraining>(setup, std::move(bundle));
     }
+    if (type == "hmohe") return std::make_unique<HmoheTraining>(setup);
     std::string known;
     for (const std::string& t : model_types()) known += (known.empty() ? "" : ", ") + t;
     throw UsageError(cat("--model ", type, ": unknown model family (this build trains ", known, ")"));

@@ -104,6 +104,8 @@ public:
     virtual std::shared_ptr<const GaussianCloud> snapshot() = 0;
     // sags: what a viewer decodes for each of its frames (when snapshot() is null).
     virtual std::shared_ptr<const SagsDecodeCache> sags_snapshot() { return nullptr; }
+    // Host copy of a NeRF family's model for a viewer; null for the others.
+    virtual std::shared_ptr<const NerfScene> nerf_snapshot() { return nullptr; }
     // Hands the model to a live view between iterations (no-op where the family has none).
     virtual void publish_live(LiveModelSink& sink, int iteration) = 0;
 };

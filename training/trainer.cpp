@@ -152,6 +152,7 @@ private:
     void emit_progress(int iteration, bool force);
     void log(const std::string& text) { m_messages.push(msg::Log{text}); }
     void publish_live(int iteration);
+    void push_snapshot(int iteration);
 
     TrainSetup& m_setup;
     TrainerMessageQueue& m_messages;
@@ -290,6 +291,11 @@ void Run::publish_live(int iteration) {
     }
 }
 
+void Run::push_snapshot(int iteration) {
+    msg::Snapshot snap{iteration, m_model->snapshot(), m_model->nerf_snapshot()};
+    if (snap.cloud || snap.nerf) m_messages.push(std::move(snap));
+}
+
 double Run::probe(int iteration) {
     const double p = psnr(m_model->renderer(true)->render(m_probe_frame, m_probe_camera), m_probe_image);
     m_messages.push(msg::Probe{iteration, p, m_probe_frame.name});
@@ -399,7 +405,8 @@ void Run::execute() {
     setup();
     const TrainOptions& opt = m_setup.options;
     const int total = m_total;
-    m_messages.push(msg::Started{m_start_iteration, total, m_model->size(), m_backend->description(), m_setup.run_dir});
+    m_messages.push(msg::Started{m_start_iteration, total, m_model->size(), m_backend->description(), m_setup.run_dir,
+                                 m_model->size_unit()});
     m_last_progress = Clock::now();
     m_last_progress_iteration = m_start_iteration;
     std::ofstream metrics(m_setup.run_dir / "metrics.jsonl", std::ios::app);

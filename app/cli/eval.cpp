@@ -33,7 +33,9 @@ int run_eval(const EvalArgs& a) {
     const fs::path run = a.run;
     TrainSetup s = read_run_config(run);
     if (!a.data.empty()) s.data = a.data;
-    const fs::path scene = a.scene.empty() ? run / "point_cloud.ply" : fs::path(a.scene);
+    const fs::path scene = !a.scene.empty()                  ? fs::path(a.scene)
+                           : fs::exists(run / "model.hmohe") ? run / "model.hmohe" // an hmohe (NeRF) run
+                                                             : run / "point_cloud.ply";
     if (!fs::exists(scene))
         throw Error(scene.string(), "", "not found (has the run finished? try `splatscape train --resume`)");
     const SceneData data = read_scene_data(a.scene.empty() ? run : fs::path(a.scene));
@@ -57,8 +59,11 @@ int run_eval(const EvalArgs& a) {
     eval_ds.background = bg;
 
     auto renderer = create_frame_renderer(a.renderer, data, a.threads);
-    log::info("evaluating ", data.size(), data.dynamic() ? " 4D" : "", " Gaussians on ", frames.size(),
-              " held-out views with the ", renderer->name(), " renderer");
+    log::info("evaluating ", data.size(),
+              data.nerf        ? " NeRF parameters"
+              : data.dynamic() ? " 4D Gaussians"
+                               : " Gaussians",
+              " on ", frames.size(), " held-out views with the ", renderer->name(), " renderer");
     ProgressBar bar("eval", frames.size(), "img");
     // Dynamic scenes are rendered at each held-out frame's own time.
     const EvalResult r = evaluate_frames(
@@ -70,7 +75,7 @@ int run_eval(const EvalArgs& a) {
         a.no_images ? fs::path() : out_images, [&](size_t done, size_t) { bar.update(done); });
     bar.finish();
     Json j = r.to_json();
-    j["gaussians"] = data.size();
+    j[data.nerf ? "parameters" : "gaussians"] = data.size();
     j["scene"] = scene.string();
     j["renderer"] = renderer->name();
     j["background"] = {bg.x, bg.y, bg.z};

@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/file_util.hpp"
+#include "core/io/nerf_file.hpp"
 #include "core/io/ply_4d.hpp"
 #include "core/io/s4d.hpp"
 #include "core/io/sags.hpp"
@@ -9,6 +10,7 @@
 #include "core/json_util.hpp"
 #include "training/backend.hpp"
 #include "training/models/gs4d_render.hpp"
+#include "training/models/hmohe.hpp"
 #include "training/models/sags.hpp"
 #include "training/models/sags_decode.hpp"
 #include "training/render.hpp"
@@ -80,6 +82,22 @@ private:
     std::unique_ptr<RasterContext> m_ctx;
 };
 
+// A NeRF ray-marched by the training backend's CPU ops (the reference the Vulkan marcher is tested
+// against).
+class CpuNerfFrameRenderer final : public FrameRenderer {
+public:
+    CpuNerfFrameRenderer(const NerfScene& scene, const std::string& where, int threads)
+        : m_backend(create_backend("cpu", threads)), m_network(*m_backend, scene, where) {}
+    std::string name() const override { return "cpu"; }
+    Image render(const Camera& camera, glm::vec3 background) override {
+        return m_network.render(camera, background, NerfRenderMode::Colour).colour;
+    }
+
+private:
+    std::unique_ptr<Backend> m_backend;
+    HmoheNetwork m_network;
+};
+
 #ifdef SPLATSCAPE_HAVE_VULKAN
 class VulkanFrameRenderer final : public FrameRenderer {
 public:
@@ -126,6 +144,7 @@ private:
 } // namespace
 
 Bounds SceneData::bounds(float outlier_fraction) const {
+    if (nerf) return nerf->inner_bounds();
     if (sags) {
         GaussianCloud points;
         points.positions = sags->points;
@@ -153,7 +172,9 @@ SceneData read_scene_data(const std::filesystem::path& input) {
         return s;
     }
     s.path = resolve_scene_path(input);
-    if (is_4d_scene_file(s.path)) {
+    if (is_nerf_file(s.path)) {
+        s.nerf = read_nerf_scene(s.path);
+    } else if (is_4d_scene_file(s.path)) {
         s.cloud_4d = read_4d_scene(s.path);
         // A gs4d run's own cut-off (its model settings), when the scene is a run's.
         const std::filesystem::path config = std::filesystem::is_directory(input) ? input / "config.json" : "";
@@ -177,6 +198,15 @@ std::unique_ptr<FrameRenderer> create_frame_renderer(const std::string& name, co
         if (name != "vulkan") return create_frame_renderer(name, scene.cloud, threads, gpu); // reports the name
         throw UsageError("--renderer vulkan: sags models render with --renderer cpu here (the viewer decodes them "
                          "on the GPU)");
+    }
+    if (scene.nerf) {
+        // NeRF models are ray-marched by the CPU ops for now (no Vulkan ray marcher yet).
+        if (name == "cpu" || name == "auto")
+            return std::make_unique<CpuNerfFrameRenderer>(*scene.nerf, scene.path.string(), threads);
+        if (name == "vulkan")
+            throw UsageError(cat(scene.path.string(), " is a NeRF model (hmohe): it renders with --renderer cpu (or "
+                                                      "auto); there is no Vulkan ray marcher yet"));
+        return create_frame_renderer(name, scene.cloud, threads, gpu); // reports the unknown name
     }
     if (!scene.dynamic()) return create_frame_renderer(name, scene.cloud, threads, gpu);
 #ifdef SPLATSCAPE_HAVE_VULKAN

@@ -14,6 +14,7 @@
 #include "core/gaussian_cloud.hpp"
 #include "core/gaussian_cloud_4d.hpp"
 #include "core/image.hpp"
+#include "core/nerf_scene.hpp"
 #include "core/sags_scene.hpp"
 
 namespace splatscape::cli {
@@ -28,16 +29,20 @@ public:
     virtual void set_time(float time) { (void)time; }
 };
 
-// A scene file or run folder as read for rendering: 3D Gaussians, or 4D ones (a gs4d run's
-// point_cloud.ply, core/io/ply_4d.hpp).
+// A scene file or run folder as read for rendering: 3D Gaussians, 4D ones (a gs4d run's
+// point_cloud.ply, core/io/ply_4d.hpp), or a NeRF (an hmohe run's model.hmohe, core/io/nerf_file.hpp).
 struct SceneData {
     std::filesystem::path path;              // the file read
     GaussianCloud cloud;                     // static scenes
     std::optional<GaussianCloud4d> cloud_4d; // dynamic scenes
     std::optional<SagsScene> sags;           // sags models, decoded for each camera
+    std::optional<NerfScene> nerf;           // NeRF scenes, ray-marched
     float min_temporal_weight = 0.05f;       // slices leave out Gaussians below this marginal in t
     bool dynamic() const { return cloud_4d.has_value(); }
-    size_t size() const { return dynamic() ? cloud_4d->size() : (sags ? sags->size() : cloud.size()); }
+    // Gaussians (a sags model's points), or a NeRF's parameters.
+    size_t size() const {
+        return nerf ? nerf->parameter_count() : dynamic() ? cloud_4d->size() : (sags ? sags->size() : cloud.size());
+    }
     Bounds bounds(float outlier_fraction) const;
 };
 // The model.sags of a run folder, or `path` when it is a .sags file; nullopt otherwise.

@@ -10,6 +10,7 @@
 #include "core/datasets/dataset.hpp"
 #include "core/error.hpp"
 #include "core/file_util.hpp"
+#include "core/io/nerf_file.hpp"
 #include "core/io/ply_4d.hpp"
 #include "core/io/s4d.hpp"
 #include "core/io/sags.hpp"
@@ -52,8 +53,41 @@ void print_sags(const std::filesystem::path& path) {
     std::printf("cameras     %zu training views\n", s.camera_count());
 }
 
+// A NeRF model (an hmohe run's model.hmohe, core/io/nerf_file.hpp).
+void print_nerf(const std::filesystem::path& path) {
+    const NerfScene s = read_nerf_scene(path);
+    const Bounds inner = s.inner_bounds(), outer = s.outer_bounds();
+    std::printf("file        %s\n", path.string().c_str());
+    std::printf("format      hmohe (NeRF: mixture of %d hash-grid experts)\n", s.experts());
+    std::printf("parameters  %zu\n", s.parameter_count());
+    std::printf("gate        %d levels (%u .. %u cells), table 2^%d, MLP", s.gate_grid.levels(),
+                s.gate_grid.resolution.front(), s.gate_grid.resolution.back(),
+                int(std::log2(double(s.gate_grid.table_size))));
+    for (int w : s.gate_mlp.widths) std::printf(" %d", w);
+    std::printf("\n");
+    for (int e = 0; e < s.experts(); ++e) {
+        const NerfHashGrid& g = s.expert_grids[size_t(e)];
+        std::printf("expert %-4d %d levels (%u .. %u cells), table 2^%d, %zu parameters\n", e, g.levels(),
+                    g.resolution.front(), g.resolution.back(), int(std::log2(double(g.table_size))),
+                    g.table.size() + s.expert_mlps[size_t(e)].params.size());
+    }
+    std::printf("colour      SH degree %d, %d geometry features, %zu appearance dims, MLP", s.sh_degree,
+                s.geometry_features, s.appearance.size());
+    for (int w : s.colour_mlp.widths) std::printf(" %d", w);
+    std::printf("\n");
+    const double cells = double(s.cascades) * std::pow(double(s.resolution), 3.0);
+    std::printf("occupancy   %d cascade%s of %d^3 cells, %.2f%% occupied\n", s.cascades, s.cascades == 1 ? "" : "s",
+                s.resolution, 100.0 * double(s.occupied_cells()) / cells);
+    std::printf("bounds      [%.3f %.3f %.3f] .. [%.3f %.3f %.3f] (inner cube)\n", inner.min.x, inner.min.y,
+                inner.min.z, inner.max.x, inner.max.y, inner.max.z);
+    if (s.cascades > 1)
+        std::printf("outer       [%.3f %.3f %.3f] .. [%.3f %.3f %.3f]\n", outer.min.x, outer.min.y, outer.min.z,
+                    outer.max.x, outer.max.y, outer.max.z);
+}
+
 void print_scene(const std::filesystem::path& path, const SceneReadOptions& options) {
     if (is_sags_file(path)) return print_sags(path);
+    if (is_nerf_file(path)) return print_nerf(path);
     if (is_4d_scene_file(path)) return print_scene_4d(path);
     GaussianCloud c = read_scene(path, options);
     Bounds b = c.bounds();
@@ -161,7 +195,8 @@ void print_dataset(const std::filesystem::path& path, const DatasetOptions& opti
 } // namespace
 
 void add_info(CLI::App& app, Registry& registry) {
-    auto* cmd = app.add_subcommand("info", "Print what a scene file (.ply, .splat, ...), a tiled scene or a dataset folder holds");
+    auto* cmd = app.add_subcommand(
+        "info", "Print what a scene file (.ply, .splat, .sags, .hmohe, ...), a tiled scene or a dataset folder holds");
     auto path = std::make_shared<std::string>();
     auto options = std::make_shared<DatasetOptions>();
     auto spz_frame = std::make_shared<std::string>();
@@ -182,6 +217,8 @@ void add_info(CLI::App& app, Registry& registry) {
             if (!std::filesystem::exists(p)) throw Error(p.string(), "", "no such file or folder");
             if (is_tiled_scene(p))
                 print_tiled(p);
+            else if (std::filesystem::is_directory(p) && std::filesystem::is_regular_file(p / "model.hmohe"))
+                print_nerf(p / "model.hmohe"); // an hmohe run folder
             else if (std::filesystem::is_directory(p))
                 print_dataset(p, *options);
             else

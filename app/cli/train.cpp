@@ -18,8 +18,9 @@
 #include "training/backend.hpp"
 #include "training/config.hpp"
 #include "training/models/gs4d_config.hpp"
-#include "training/presets.hpp"
 #include "training/models/sags_config.hpp"
+#include "training/presets.hpp"
+#include "training/trainer.hpp"
 
 namespace splatscape::cli {
 namespace {
@@ -38,6 +39,7 @@ struct TrainArgs {
     int threads = 0;
     uint64_t seed = 0;
     bool resume = false;
+    bool model_given = false; // --model was on the command line
     bool force = false;
     bool scale_schedule = false;
     bool no_eval = false;
@@ -62,6 +64,9 @@ void resolve_cell(TrainArgs& a) {
         return;
     }
     if (a.cell < 0) throw UsageError("--plan needs --cell i (the cell to train)");
+    if (a.model == "hmohe")
+        throw UsageError(
+            "--plan trains the Gaussian families (merge joins their cells); hmohe runs are not partitioned");
     const PartitionPlan plan = read_partition_plan(a.plan);
     if (size_t(a.cell) >= plan.cells.size())
         throw UsageError(cat("--cell ", a.cell, ": the plan has cells 0..", plan.cells.size() - 1));
@@ -116,6 +121,13 @@ int run_train(TrainArgs a) {
                 throw UsageError("--config cannot change a run that is resumed (its settings are in its checkpoint)");
             if (!a.densify.empty() || a.max_gaussians >= 0)
                 throw UsageError("--densify and --max-gaussians cannot change a run that is resumed");
+            // A model family given with --resume must be the run's own.
+            if (a.model_given && fs::exists(s.run_dir / "config.json")) {
+                const std::string saved = read_run_config(s.run_dir).options.model;
+                if (saved != a.model)
+                    throw UsageError(cat("--model ", a.model, " cannot resume ", a.output, ", a ", saved,
+                                         " run (leave --model out, or start a new run)"));
+            }
         } else {
             if (a.data.empty()) throw UsageError("train: the DATA folder is required (unless --resume)");
             if (fs::exists(s.run_dir / "checkpoint.bin") && !a.force)
@@ -132,6 +144,9 @@ int run_train(TrainArgs a) {
             }
             if (a.scale_schedule) {
                 if (a.iterations <= 0) throw UsageError("--scale-schedule needs --iters");
+                if (a.model == "hmohe")
+                    throw UsageError("--scale-schedule scales the Gaussian families' schedules; hmohe's "
+                                     "learning-rate decay is set in its config (lr_decay_start, lr_decay_interval)");
                 if (a.model == "gs4d") {
                     Gs4dConfig c;
                     update_from_json(c, s.model_config, a.config.empty() ? "--config" : a.config);
@@ -151,7 +166,8 @@ int run_train(TrainArgs a) {
             }
             if (a.force && fs::exists(s.run_dir)) {
                 // Start over: stale results of the previous run must not be mistaken for this one's.
-                for (const char* f : {"checkpoint.bin", "eval.json", "metrics.jsonl", "point_cloud.ply", "model.sags"})
+                for (const char* f :
+                     {"checkpoint.bin", "eval.json", "metrics.jsonl", "point_cloud.ply", "model.sags", "model.hmohe"})
                     fs::remove(s.run_dir / f);
             }
             s.data = dataset_for_training(a.data); // plain photos or a video: processed with COLMAP first
@@ -164,7 +180,9 @@ int run_train(TrainArgs a) {
         const WatchResult r = watch_in_console(session, "train", observer);
         std::printf("run          %s\n", a.output.c_str());
         std::printf("iterations   %d in %.1f s\n", r.finished.iteration, r.finished.train_seconds);
-        if (fs::exists(fs::path(a.output) / "model.sags"))
+        if (a.model == "hmohe" || fs::exists(fs::path(a.output) / "model.hmohe"))
+            std::printf("model        %s/model.hmohe\n", a.output.c_str());
+        else if (fs::exists(fs::path(a.output) / "model.sags"))
             std::printf("model        %s/model.sags (decoded: point_cloud.ply)\n", a.output.c_str());
         else
             std::printf("gaussians    see %s/point_cloud.ply\n", a.output.c_str());
@@ -199,9 +217,10 @@ void add_train(CLI::App& app, Registry& registry) {
     cmd->add_option("-o,--output", a->output, "Run folder (with --plan: PLAN/runs/cell_NNN by default)");
     cmd->add_option("--model", a->model,
                     "Model family: gs3d, gs4d for dynamic scenes (D-NeRF, multi-view video), sags or sags-lite "
-                    "(structure-aware: points, a graph encoder and decoder MLPs; writes model.sags)")
+                    "(structure-aware: points, a graph encoder and decoder MLPs; writes model.sags), or hmohe (a "
+                    "NeRF: mixture of hash-grid experts, docs/training.md)")
         ->capture_default_str();
-        cmd->add_option("--config", a->config, "JSON file of model settings, or a preset name (default, demo)");
+    cmd->add_option("--config", a->config, "JSON file of model settings, or a preset name (default, demo)");
     cmd->add_option("--densify", a->densify,
                     "Densification strategy: adc (3DGS's adaptive density control) or mcmc (relocation with a "
                     "Gaussian budget); sets densify.strategy")
@@ -243,6 +262,7 @@ void add_train(CLI::App& app, Registry& registry) {
     cmd->callback([&registry, a, cmd] {
         for (const char* o : {"--format", "--downscale", "--max-width", "--test-every"})
             if (cmd->count(o) > 0) a->dataset_options = true;
+        a->model_given = cmd->count("--model") > 0;
         registry.action = [a] { return run_train(*a); };
     });
 }

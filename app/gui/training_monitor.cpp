@@ -59,8 +59,8 @@ void TrainingMonitor::apply(const TrainerMessage& message) {
                 m_progress.iterations = v.iterations;
                 m_progress.gaussians = v.gaussians;
                 m_state = TrainingState::Running;
-                log_line(cat("started: ", v.gaussians, " Gaussians on ", v.backend, ", iterations ", v.first_iteration,
-                             " -> ", v.iterations));
+                log_line(cat("started: ", v.gaussians, " ", v.size_unit, " on ", v.backend, ", iterations ",
+                             v.first_iteration, " -> ", v.iterations));
             } else if constexpr (std::is_same_v<T, msg::Progress>) {
                 m_progress = v;
                 push_curve(m_loss, m_loss_iter, float(v.loss), float(v.iteration));

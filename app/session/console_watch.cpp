@@ -47,9 +47,10 @@ WatchResult watch_in_console(TrainingSession& session, const std::string& label,
     bool stop_sent = false;
     std::string failure;
     bool finished = false;
+    std::string unit = "gaussians"; // the model's size unit, from Started
     auto detail = [&] {
         return cat("loss ", std::to_string(last.loss).substr(0, 6), probe > 0 ? " psnr " : "",
-                   probe > 0 ? std::to_string(probe).substr(0, 5) : "", " gaussians ", last.gaussians);
+                   probe > 0 ? std::to_string(probe).substr(0, 5) : "", " ", unit, " ", last.gaussians);
     };
     while (!finished) {
         if (g_interrupts > 0 && !stop_sent) {
@@ -78,8 +79,9 @@ WatchResult watch_in_console(TrainingSession& session, const std::string& label,
                 using T = std::decay_t<decltype(v)>;
                 if constexpr (std::is_same_v<T, msg::Started>) {
                     result.started = v;
-                    log::info(label, ": ", v.gaussians, " Gaussians on ", v.backend, ", iterations ", v.first_iteration,
-                              " -> ", v.iterations, ", run folder ", v.run_dir.string());
+                    unit = v.size_unit == "Gaussians" ? "gaussians" : v.size_unit;
+                    log::info(label, ": ", v.gaussians, " ", v.size_unit, " on ", v.backend, ", iterations ",
+                              v.first_iteration, " -> ", v.iterations, ", run folder ", v.run_dir.string());
                     bar = std::make_unique<ProgressBar>(label, uint64_t(v.iterations), "it");
                     last.iteration = v.first_iteration;
                 } else if constexpr (std::is_same_v<T, msg::Progress>) {

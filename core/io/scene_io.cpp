@@ -65,6 +65,8 @@ std::filesystem::path resolve_scene_path(const std::filesystem::path& path) {
     if (!std::filesystem::exists(path, ec)) throw Error(path.string(), "", "no such file or folder");
     if (!std::filesystem::is_directory(path, ec)) return path;
     if (std::filesystem::is_regular_file(path / "point_cloud.ply", ec)) return path / "point_cloud.ply";
+    // A NeRF run (hmohe) keeps its model in RUN/model.hmohe.
+    if (std::filesystem::is_regular_file(path / "model.hmohe", ec)) return path / "model.hmohe";
     // The 3DGS reference layout: point_cloud/iteration_<N>/point_cloud.ply; take the highest N.
     std::filesystem::path best;
     long best_iter = -1;
@@ -82,7 +84,8 @@ std::filesystem::path resolve_scene_path(const std::filesystem::path& path) {
         }
     if (best_iter >= 0) return best;
     throw Error(path.string(), "",
-                "not a run folder: found neither point_cloud.ply nor point_cloud/iteration_N/point_cloud.ply");
+                "not a run folder: found neither point_cloud.ply, point_cloud/iteration_N/point_cloud.ply nor "
+                "model.hmohe");
 }
 
 namespace {
@@ -113,6 +116,11 @@ GaussianCloud read_scene(const std::filesystem::path& input, const SceneReadOpti
     if (fmt == "html")
         throw Error(path.string(), "", "a standalone HTML viewer cannot be read back; open it in a browser");
     if (fmt == "s4d") throw Error(path.string(), "", k4dSceneAdvice);
+    if (path.extension() == ".hmohe")
+        throw Error(path.string(), "",
+                    "a NeRF model (hmohe), not Gaussians: `splatscape eval`, `info` and `render --renderer cpu` "
+                    "read it; the viewer and the other formats need a NeRF ray marcher or distillation to Gaussians "
+                    "(`splatscape distill`), which this version does not have yet");
     throw Error(path.string(), "",
                 "unknown scene file type (known: .ply, .compressed.ply, .splat, .spz, .glb, .gltf, .sog, meta.json, "
                 ".ksplat, .s4d)");

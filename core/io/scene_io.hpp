@@ -37,8 +37,9 @@ std::string scene_format_for(const std::filesystem::path& path);
 // One line per format, for --help footers.
 std::string scene_formats_help();
 
-// A scene file itself, or the scene inside a run folder: RUN/point_cloud.ply, else the highest
-// RUN/point_cloud/iteration_N/point_cloud.ply (the 3DGS reference layout). Throws Error otherwise.
+// A scene file itself, or the scene inside a run folder: RUN/point_cloud.ply, else a NeRF run's
+// RUN/model.hmohe, else the highest RUN/point_cloud/iteration_N/point_cloud.ply (the 3DGS reference
+// layout). Throws Error otherwise.
 std::filesystem::path resolve_scene_path(const std::filesystem::path& path);
 
 // Reads any known scene file (or run folder); throws Error naming the file on unknown extensions

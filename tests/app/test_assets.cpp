@@ -14,6 +14,7 @@
 #include "tests/support/test_support.hpp"
 #include "training/config.hpp"
 #include "training/models/gs4d_config.hpp"
+#include "training/models/hmohe_config.hpp"
 #include "training/models/model.hpp"
 #include "training/presets.hpp"
 #include "training/trainable.hpp"
@@ -55,6 +56,9 @@ TEST_F(Presets, DefaultIsTheConfigDefaults) {
     Gs4dConfig c4;
     update_from_json(c4, load_preset("gs4d", "default"), "gs4d default");
     EXPECT_EQ(to_json(c4), to_json(Gs4dConfig{}));
+    HmoheConfig ch;
+    update_from_json(ch, load_preset("hmohe", "default"), "hmohe default");
+    EXPECT_EQ(to_json(ch), to_json(HmoheConfig{}));
 }
 
 // The demo presets' schedules (what `splatscape demo` has always trained with).
@@ -73,6 +77,11 @@ TEST_F(Presets, DemoSchedules) {
     EXPECT_EQ(c4.sh_increase_every, 300);
     EXPECT_EQ(c4.densify.densify_until, 2000);
     EXPECT_EQ(c4.densify.opacity_reset_every, 900);
+    HmoheConfig ch;
+    update_from_json(ch, load_preset("hmohe", "demo"), "hmohe demo");
+    EXPECT_EQ(ch.iterations, 2500);
+    EXPECT_EQ(ch.experts, 4);
+    EXPECT_EQ(ch.target_samples, 16384);
 }
 
 TEST_F(Presets, ConfigTakesANameOrAFile) {

@@ -11,10 +11,10 @@
 #include "training/checkpoint.hpp"
 #include "training/config.hpp"
 #include "training/cpu/cpu_backend.hpp"
+#include "training/cpu/raster_ops_cpu.hpp"
 #include "training/cpu/thread_pool.hpp"
 #include "training/densification.hpp"
 #include "training/kernels/densify.hpp"
-#include "training/cpu/raster_ops_cpu.hpp"
 #include "training/models/gs3d.hpp"
 #include "training/models/gs4d.hpp"
 
@@ -322,10 +322,10 @@ TEST(OpFamilies, AMissingFamilyIsReportedWhenTheModelIsCreated) {
     EXPECT_THROW(Gs4dModel(bare, Gs4dConfig{}, 1.0f), Error);
     // The CPU backend provides every family.
     CpuBackend cpu(1);
-    const std::vector<std::string> expected = {"3D smoothing filter", "4D slicing", "Gaussian densification",
-                                               "MCMC densification",  "appearance", "encoding",
-                                               "image loss",          "mlp",        "neighbours",
-                                               "optimizer",           "raster",     "sags"};
+    const std::vector<std::string> expected = {
+        "3D smoothing filter", "4D slicing", "Gaussian densification", "MCMC densification", "appearance",
+        "encoding",            "expert dispatch", "image loss",        "mlp",                "neighbours",
+        "optimizer",           "raster",     "ray march",              "sags"};
     EXPECT_EQ(cpu.op_families(), expected);
 }
 

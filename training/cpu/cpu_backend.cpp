@@ -8,6 +8,7 @@
 #include "training/cpu/appearance_ops_cpu.hpp"
 #include "training/cpu/densify_ops_cpu.hpp"
 #include "training/cpu/encoding_ops_cpu.hpp"
+#include "training/cpu/expert_ops_cpu.hpp"
 #include "training/cpu/filter3d_ops_cpu.hpp"
 #include "training/cpu/image_loss_ops_cpu.hpp"
 #include "training/cpu/mcmc_ops_cpu.hpp"
@@ -15,6 +16,7 @@
 #include "training/cpu/neighbour_ops_cpu.hpp"
 #include "training/cpu/optimizer_ops_cpu.hpp"
 #include "training/cpu/raster_ops_cpu.hpp"
+#include "training/cpu/ray_march_ops_cpu.hpp"
 #include "training/cpu/sags_ops_cpu.hpp"
 #include "training/cpu/slice4d_ops_cpu.hpp"
 #include "training/cpu/thread_pool.hpp"
@@ -43,6 +45,8 @@ CpuBackend::CpuBackend(int threads) {
     provide<Filter3dOps>(std::make_unique<Filter3dOpsCpu>());
     provide<AppearanceOps>(std::make_unique<AppearanceOpsCpu>());
     provide<SagsOps>(std::make_unique<SagsOpsCpu>(*this));
+    provide<RayMarchOps>(std::make_unique<RayMarchOpsCpu>(*this));
+    provide<ExpertOps>(std::make_unique<ExpertOpsCpu>(*this));
 }
 
 CpuBackend::~CpuBackend() {

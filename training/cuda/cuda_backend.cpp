@@ -14,6 +14,7 @@
 #include "training/cuda/device_cuda.hpp"
 #include "training/cuda/device_memory_cuda.hpp"
 #include "training/cuda/encoding_ops_cuda.hpp"
+#include "training/cuda/expert_ops_cuda.hpp"
 #include "training/cuda/filter3d_ops_cuda.hpp"
 #include "training/cuda/image_loss_ops_cuda.hpp"
 #include "training/cuda/mcmc_ops_cuda.hpp"
@@ -23,6 +24,7 @@
 #include "training/cuda/ops_cuda.hpp"
 #include "training/cuda/optimizer_ops_cuda.hpp"
 #include "training/cuda/raster_ops_cuda.hpp"
+#include "training/cuda/ray_march_ops_cuda.hpp"
 #include "training/cuda/sags_ops_cuda.hpp"
 #include "training/cuda/slice4d_ops_cuda.hpp"
 
@@ -61,6 +63,8 @@ CudaBackend::CudaBackend(int device_index) : m_device(device_index) {
     provide<Filter3dOps>(std::make_unique<Filter3dOpsCuda>(*this));
     provide<AppearanceOps>(std::make_unique<AppearanceOpsCuda>(*this));
     provide<SagsOps>(std::make_unique<SagsOpsCuda>(*this));
+    provide<ExpertOps>(std::make_unique<ExpertOpsCuda>(*this));
+    provide<RayMarchOps>(std::make_unique<RayMarchOpsCuda>(*this));
 }
 
 CudaBackend::~CudaBackend() {
