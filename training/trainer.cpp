@@ -152,7 +152,6 @@ private:
     void emit_progress(int iteration, bool force);
     void log(const std::string& text) { m_messages.push(msg::Log{text}); }
     void publish_live(int iteration);
-    void push_snapshot(int iteration);
 
     TrainSetup& m_setup;
     TrainerMessageQueue& m_messages;
@@ -265,9 +264,12 @@ void Run::save_model(int iteration, bool versioned) {
 }
 
 void Run::push_snapshot(int iteration) {
-    msg::Snapshot s{iteration, m_model->snapshot(), nullptr};
+    msg::Snapshot s;
+    s.iteration = iteration;
+    s.cloud = m_model->snapshot();
     if (!s.cloud) s.sags = m_model->sags_snapshot();
-    if (s.cloud || s.sags) m_messages.push(std::move(s));
+    if (!s.cloud && !s.sags) s.nerf = m_model->nerf_snapshot();
+    if (s.cloud || s.sags || s.nerf) m_messages.push(std::move(s));
 }
 
 void Run::step(int iteration, bool final_step) {
@@ -289,11 +291,6 @@ void Run::publish_live(int iteration) {
         log(cat("live view off: ", e.what()));
         m_setup.live_view.reset();
     }
-}
-
-void Run::push_snapshot(int iteration) {
-    msg::Snapshot snap{iteration, m_model->snapshot(), m_model->nerf_snapshot()};
-    if (snap.cloud || snap.nerf) m_messages.push(std::move(snap));
 }
 
 double Run::probe(int iteration) {
