@@ -22,6 +22,9 @@ std::string video_unavailable(const LoadedScene* scene, bool training) {
     if (!scene->tileset.empty())
         return "tiled scenes stream from disk: render their video with `splatscape render TILES -o x.mp4`";
     if (scene->cloud_from_points) return "a dataset's sparse points are not a trained scene";
+    // Its cloud is the point skeleton; the Gaussians are decoded per camera.
+    if (scene->sags)
+        return "sags models are decoded for each camera: render their video with `splatscape render RUN -o x.mp4`";
     if (!scene->cloud && !scene->cloud_4d) return "the scene has no Gaussians";
     return "";
 }
