@@ -22,9 +22,6 @@ std::string video_unavailable(const LoadedScene* scene, bool training) {
     if (!scene->tileset.empty())
         return "tiled scenes stream from disk: render their video with `splatscape render TILES -o x.mp4`";
     if (scene->cloud_from_points) return "a dataset's sparse points are not a trained scene";
-    // Its cloud is the point skeleton; the Gaussians are decoded per camera.
-    if (scene->sags)
-        return "sags models are decoded for each camera: render their video with `splatscape render RUN -o x.mp4`";
     if (!scene->cloud && !scene->cloud_4d) return "the scene has no Gaussians";
     return "";
 }
@@ -64,12 +61,13 @@ void VideoRender::start(VideoJob job) {
             // The scene as `render` reads it (cli::read_scene_data), from the Gaussians already loaded.
             cli::SceneData data;
             data.path = job.scene_path;
+            if (job.decode_sags) data = cli::read_scene_data(job.scene_path);
             if (job.cloud_4d) {
                 data.cloud_4d = *job.cloud_4d;
                 data.min_temporal_weight = job.min_temporal_weight;
             }
             std::unique_ptr<cli::FrameRenderer> renderer =
-                data.dynamic() ? cli::create_frame_renderer(job.renderer, data, job.threads)
+                data.dynamic() || data.sags ? cli::create_frame_renderer(job.renderer, data, job.threads)
                                : cli::create_frame_renderer(job.renderer, *job.cloud, job.threads);
             if (m_cancel) throw Cancelled{};
             cli::render_path_video(*renderer, job.frames, job.background, job.path, job.fps, [&](size_t done, size_t) {

@@ -160,6 +160,7 @@ void ViewerApp::render_video(const std::string& path) {
     job.cloud_4d = scene->cloud_4d;
     job.min_temporal_weight = scene->min_temporal_weight;
     job.scene_path = scene->path;
+    job.decode_sags = scene->sags != nullptr;
     // Leave a core to the window (the CPU renderer's picture does not depend on its thread count).
     job.threads = int(std::max(2u, std::thread::hardware_concurrency()) - 1);
     m_video.start(std::move(job));

@@ -286,7 +286,7 @@ TEST_F(GuiWindowTest, CameraPathPreviewPlaysToItsLastKey) {
 // keys from a file plus one added from the view, Save, then the video rendered on its own thread
 // while the window keeps drawing. ffprobe checks the file; a middle frame decoded by ffmpeg must
 // match the same frame of `splatscape render` run on the saved path (the same renderer and encoder:
-// measured PSNR inf, identical frames, for both scenes below; bound 40 dB).
+// measured PSNR inf, identical frames, for the three scenes below; bound 40 dB).
 class GuiVideoTest : public GuiWindowTest {
 protected:
     void expect_video_matches_render(const TempDir& dir, const fs::path& scene) {
@@ -388,6 +388,26 @@ TEST_F(GuiVideoTest, CameraPathVideoOfA4dSceneIsTheVideoRenderMakes) {
     TempDir dir("gui_view_video_4d");
     write_gaussian_4d_ply(dir / "blob4d.ply", blob_scene_4d());
     expect_video_matches_render(dir, dir / "blob4d.ply");
+}
+
+// A sags run: the window holds its point skeleton, the video decodes the model for each frame's
+// camera as `render` does.
+TEST_F(GuiVideoTest, CameraPathVideoOfASagsRunIsTheVideoRenderMakes) {
+    TempDir dir("gui_view_video_sags");
+    std::string output;
+    ASSERT_EQ(run_command(cat(splatscape_exe().string(), " generate -o ", (dir / "scene").string(),
+                              " --width 48 --height 48 --train 12 --test 2 --points 800"),
+                          &output),
+              0)
+        << output;
+    ASSERT_EQ(run_command(cat(splatscape_exe().string(), " train ", (dir / "scene").string(), " -o ",
+                              (dir / "run").string(),
+                              " --model sags --config demo --iters 40 --probe-every 0 --device cpu"),
+                          &output),
+              0)
+        << output;
+    ASSERT_TRUE(fs::exists(dir / "run" / "model.sags")) << output;
+    expect_video_matches_render(dir, dir / "run");
 }
 
 // Cancel (the button shown while the video renders) stops the worker between frames: no video, no
