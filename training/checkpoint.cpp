@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "core/file_util.hpp"
+#include "core/io/byte_writer.hpp"
 
 namespace splatscape {
 namespace {
@@ -15,26 +16,6 @@ constexpr uint32_t kMaxTypeBytes = 64;
 constexpr uint32_t kMaxMetaBytes = 16u << 20;
 constexpr uint32_t kMaxTensors = 1024;
 constexpr uint32_t kMaxNameBytes = 256;
-
-uint64_t fnv1a(const uint8_t* p, size_t n) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; ++i) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
-template <class T>
-void put(std::vector<uint8_t>& out, T v) {
-    const auto* p = reinterpret_cast<const uint8_t*>(&v);
-    out.insert(out.end(), p, p + sizeof(T));
-}
-
-void put_string(std::vector<uint8_t>& out, const std::string& s) {
-    put<uint32_t>(out, uint32_t(s.size()));
-    out.insert(out.end(), s.begin(), s.end());
-}
 
 std::string get_string(ByteReader& r, uint32_t max, const char* field) {
     const uint32_t n = r.read<uint32_t>(field);
@@ -55,22 +36,22 @@ const HostTensor* CheckpointData::find(const std::string& name) const {
 
 std::vector<uint8_t> encode_checkpoint(const CheckpointData& d) {
     std::vector<uint8_t> payload;
-    put_string(payload, d.model_type);
-    put_string(payload, d.meta.dump());
-    put<uint32_t>(payload, uint32_t(d.tensors.size()));
+    append_string(payload, d.model_type);
+    append_string(payload, d.meta.dump());
+    append_value<uint32_t>(payload, uint32_t(d.tensors.size()));
     for (const auto& t : d.tensors) {
-        put_string(payload, t.name);
-        put<uint64_t>(payload, t.rows);
-        put<uint32_t>(payload, t.cols);
-        put<uint32_t>(payload, t.dtype == DType::F32 ? 0u : 1u);
+        append_string(payload, t.name);
+        append_value<uint64_t>(payload, t.rows);
+        append_value<uint32_t>(payload, t.cols);
+        append_value<uint32_t>(payload, t.dtype == DType::F32 ? 0u : 1u);
         payload.insert(payload.end(), t.data.begin(), t.data.end());
     }
     std::vector<uint8_t> out(kMagic, kMagic + 8);
-    put<uint32_t>(out, kCheckpointVersion);
-    put<uint32_t>(out, 0);
-    put<uint64_t>(out, payload.size());
+    append_value<uint32_t>(out, kCheckpointVersion);
+    append_value<uint32_t>(out, 0);
+    append_value<uint64_t>(out, payload.size());
     out.insert(out.end(), payload.begin(), payload.end());
-    put<uint64_t>(out, fnv1a(payload.data(), payload.size()));
+    append_value<uint64_t>(out, fnv1a64(payload.data(), payload.size()));
     return out;
 }
 
@@ -93,7 +74,7 @@ CheckpointData decode_checkpoint(const uint8_t* bytes, size_t size, const std::s
     const uint8_t* payload = bytes + kHeaderBytes;
     uint64_t stored_hash;
     std::memcpy(&stored_hash, bytes + size - 8, 8);
-    if (fnv1a(payload, payload_size) != stored_hash)
+    if (fnv1a64(payload, payload_size) != stored_hash)
         throw Error(file, "checksum", "the checkpoint's contents do not match its checksum (corrupted file)");
 
     ByteReader p(payload, payload_size, file);

@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "core/file_util.hpp"
+#include "core/io/byte_writer.hpp"
 #include "core/json_util.hpp"
 
 namespace splatscape {
@@ -17,21 +18,6 @@ constexpr int kMaxLevels = 32;
 constexpr uint64_t kMaxGridRows = uint64_t(1) << 28;
 constexpr int kMaxWidth = 1024;
 constexpr int kMaxLayers = 9;
-
-uint64_t fnv1a(const uint8_t* p, size_t n) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; ++i) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
-template <class T>
-void put(std::vector<uint8_t>& out, T v) {
-    const auto* p = reinterpret_cast<const uint8_t*>(&v);
-    out.insert(out.end(), p, p + sizeof(T));
-}
 
 template <class T>
 void put_array(std::vector<uint8_t>& out, const std::vector<T>& v) {
@@ -153,9 +139,9 @@ std::vector<uint8_t> encode_nerf_scene(const NerfScene& s) {
     const std::string header = h.dump();
 
     std::vector<uint8_t> out(kMagic, kMagic + 8);
-    put<uint32_t>(out, kNerfFileVersion);
-    put<uint32_t>(out, 0);
-    put<uint64_t>(out, header.size());
+    append_value<uint32_t>(out, kNerfFileVersion);
+    append_value<uint32_t>(out, 0);
+    append_value<uint64_t>(out, header.size());
     out.insert(out.end(), header.begin(), header.end());
     put_array(out, s.occupancy);
     put_array(out, s.gate_grid.table);
@@ -165,7 +151,7 @@ std::vector<uint8_t> encode_nerf_scene(const NerfScene& s) {
         put_array(out, s.expert_mlps[e].params);
     }
     put_array(out, s.colour_mlp.params);
-    put<uint64_t>(out, fnv1a(out.data() + 8, out.size() - 8));
+    append_value<uint64_t>(out, fnv1a64(out.data() + 8, out.size() - 8));
     return out;
 }
 
@@ -257,7 +243,7 @@ NerfScene decode_nerf_scene(const uint8_t* bytes, size_t size, const std::string
                     cat("expected ", expected, " bytes after the header for its layout, found ", r.remaining()));
     uint64_t stored;
     std::memcpy(&stored, bytes + size - 8, 8);
-    if (fnv1a(bytes + 8, size - 16) != stored)
+    if (fnv1a64(bytes + 8, size - 16) != stored)
         throw Error(file, "checksum", "the file is corrupt (its FNV-1a hash does not match)");
     take(r, s.occupancy, words, "occupancy");
     take(r, s.gate_grid.table, gate_table, "gate_grid.table");

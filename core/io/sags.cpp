@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/file_util.hpp"
+#include "core/io/byte_writer.hpp"
 #include "core/json_util.hpp"
 
 namespace splatscape {
@@ -19,34 +20,14 @@ constexpr uint32_t kMaxHeaderBytes = 1u << 20;
 constexpr uint32_t kMaxSections = 32;
 constexpr uint32_t kMaxNameBytes = 64;
 
-uint64_t fnv1a(const uint8_t* p, size_t n) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; ++i) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
-template <class T>
-void put(std::vector<uint8_t>& out, T v) {
-    const auto* p = reinterpret_cast<const uint8_t*>(&v);
-    out.insert(out.end(), p, p + sizeof(T));
-}
-
-void put_string(std::vector<uint8_t>& out, const std::string& s) {
-    put<uint32_t>(out, uint32_t(s.size()));
-    out.insert(out.end(), s.begin(), s.end());
-}
-
 void put_section(std::vector<uint8_t>& out, const std::string& name, const std::vector<float>& v, uint64_t rows,
                  uint32_t cols, bool half) {
-    put_string(out, name);
-    put<uint64_t>(out, rows);
-    put<uint32_t>(out, cols);
-    put<uint32_t>(out, half ? 1u : 0u);
+    append_string(out, name);
+    append_value<uint64_t>(out, rows);
+    append_value<uint32_t>(out, cols);
+    append_value<uint32_t>(out, half ? 1u : 0u);
     if (half)
-        for (float x : v) put<uint16_t>(out, float_to_half(x));
+        for (float x : v) append_value<uint16_t>(out, float_to_half(x));
     else
         out.insert(out.end(), reinterpret_cast<const uint8_t*>(v.data()),
                    reinterpret_cast<const uint8_t*>(v.data() + v.size()));
@@ -170,9 +151,9 @@ std::vector<uint8_t> encode_sags(const SagsScene& s, const SagsFileOptions& o) {
                          {"frame", {s.frame[0], s.frame[1], s.frame[2], s.frame[3]}},
                          {"networks", nets}};
     std::vector<uint8_t> payload;
-    put_string(payload, header.dump());
+    append_string(payload, header.dump());
     const uint32_t sections = s.learned_edges ? 11u : 10u;
-    put<uint32_t>(payload, sections);
+    append_value<uint32_t>(payload, sections);
     const size_t n = s.size();
     put_section(payload, "points", s.points, n, 3, false);
     put_section(payload, "features", s.features, n, uint32_t(s.feature_dim), o.half_precision);
@@ -189,11 +170,11 @@ std::vector<uint8_t> encode_sags(const SagsScene& s, const SagsFileOptions& o) {
     put_section(payload, "cameras", s.cameras, s.camera_count(), kSagsCameraFloats, false);
 
     std::vector<uint8_t> out(kMagic, kMagic + 8);
-    put<uint32_t>(out, kSagsVersion);
-    put<uint32_t>(out, s.lite ? 1u : 0u);
-    put<uint64_t>(out, payload.size());
+    append_value<uint32_t>(out, kSagsVersion);
+    append_value<uint32_t>(out, s.lite ? 1u : 0u);
+    append_value<uint64_t>(out, payload.size());
     out.insert(out.end(), payload.begin(), payload.end());
-    put<uint64_t>(out, fnv1a(payload.data(), payload.size()));
+    append_value<uint64_t>(out, fnv1a64(payload.data(), payload.size()));
     return out;
 }
 
@@ -218,7 +199,7 @@ SagsScene decode_sags(const uint8_t* bytes, size_t size, const std::string& file
     const uint8_t* payload = bytes + kHeaderBytes;
     uint64_t stored_hash;
     std::memcpy(&stored_hash, bytes + size - 8, 8);
-    if (fnv1a(payload, payload_size) != stored_hash)
+    if (fnv1a64(payload, payload_size) != stored_hash)
         throw Error(file, "checksum", "the file's contents do not match its checksum (corrupted file)");
 
     ByteReader p(payload, payload_size, file);

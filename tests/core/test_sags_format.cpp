@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.hpp"
+#include "core/io/byte_writer.hpp"
 #include "core/io/sags.hpp"
 #include "tests/support/test_support.hpp"
 
@@ -64,19 +65,10 @@ SagsScene small_scene(bool learned = true) {
     return s;
 }
 
-uint64_t fnv1a(const uint8_t* p, size_t n) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; ++i) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
 // Recomputes the checksum after a test edits the payload (so that the edit, not the checksum, is
 // what the reader meets).
 void reseal(std::vector<uint8_t>& bytes) {
-    const uint64_t h = fnv1a(bytes.data() + 24, bytes.size() - 32);
+    const uint64_t h = fnv1a64(bytes.data() + 24, bytes.size() - 32);
     std::memcpy(bytes.data() + bytes.size() - 8, &h, 8);
 }
 
