@@ -21,6 +21,7 @@
 #include "core/error.hpp"
 #include "core/scene/synthetic_scene.hpp"
 #include "tests/support/test_support.hpp"
+#include "tests/training/cpu_cuda_pair.hpp"
 #include "tests/training/train_fixtures.hpp"
 #include "training/cpu/cpu_backend.hpp"
 #include "training/cuda/cuda_backend.hpp"
@@ -32,49 +33,10 @@
 namespace splatscape::test {
 namespace {
 
-bool have_gpu() {
-    return !cuda::list_devices().empty();
-}
-
-#define SKIP_WITHOUT_GPU()                                                                                             \
-    if (!have_gpu()) GTEST_SKIP() << "no CUDA device on this machine; skipping"
-
-struct Both {
-    CpuBackend cpu{0};
-    std::unique_ptr<CudaBackend> gpu = std::make_unique<CudaBackend>(0);
+struct Both : CpuCudaPair {
     ExpertOps& c = cpu.ops<ExpertOps>();
     ExpertOps& g = gpu->ops<ExpertOps>();
-
-    struct Pair {
-        Tensor c, g;
-    };
-    Pair f32(const std::vector<float>& v, size_t rows, int cols) {
-        Pair p{cpu.zeros(rows, cols), gpu->zeros(rows, cols)};
-        if (!v.empty()) {
-            cpu.upload(p.c, v.data());
-            gpu->upload(p.g, v.data());
-        }
-        return p;
-    }
-    Pair i32(const std::vector<int32_t>& v, size_t rows) {
-        Pair p{cpu.zeros(rows, 1, DType::I32), gpu->zeros(rows, 1, DType::I32)};
-        if (!v.empty()) {
-            cpu.upload(p.c, v.data());
-            gpu->upload(p.g, v.data());
-        }
-        return p;
-    }
-    Pair zeros(size_t rows, int cols, DType dt = DType::F32) {
-        return {cpu.zeros(rows, cols, dt), gpu->zeros(rows, cols, dt)};
-    }
 };
-
-template <class T>
-std::vector<T> host(Backend& b, const Tensor& t) {
-    std::vector<T> v(t.numel());
-    b.download(t, v.data());
-    return v;
-}
 
 void expect_close(Both& b, const Tensor& tc, const Tensor& tg, double rtol, const std::string& what) {
     const auto c = host<float>(b.cpu, tc), g = host<float>(*b.gpu, tg);

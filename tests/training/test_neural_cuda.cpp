@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/training/cpu_cuda_pair.hpp"
 #include "training/cpu/cpu_backend.hpp"
 #include "training/cuda/cuda_backend.hpp"
 #include "training/cuda/device_cuda.hpp"
@@ -25,55 +26,8 @@
 namespace splatscape::test {
 namespace {
 
-bool have_gpu() {
-    return !cuda::list_devices().empty();
-}
-
-#define SKIP_WITHOUT_GPU()                                                                                             \
-    if (!have_gpu()) GTEST_SKIP() << "no CUDA device on this machine; skipping"
-
-std::vector<float> uniform(std::mt19937& rng, size_t n, float lo, float hi) {
-    std::uniform_real_distribution<float> d(lo, hi);
-    std::vector<float> v(n);
-    for (auto& x : v) x = d(rng);
-    return v;
-}
-
 // The same data on both backends.
-struct Both {
-    CpuBackend cpu{0};
-    std::unique_ptr<CudaBackend> gpu = std::make_unique<CudaBackend>(0);
-
-    struct Pair {
-        Tensor c, g;
-    };
-    Pair f32(const std::vector<float>& v, size_t rows, int cols) {
-        Pair p{cpu.zeros(rows, cols), gpu->zeros(rows, cols)};
-        if (!v.empty()) {
-            cpu.upload(p.c, v.data());
-            gpu->upload(p.g, v.data());
-        }
-        return p;
-    }
-    Pair i32(const std::vector<int32_t>& v, size_t rows, int cols) {
-        Pair p{cpu.zeros(rows, cols, DType::I32), gpu->zeros(rows, cols, DType::I32)};
-        if (!v.empty()) {
-            cpu.upload(p.c, v.data());
-            gpu->upload(p.g, v.data());
-        }
-        return p;
-    }
-    Pair zeros(size_t rows, int cols, DType dt = DType::F32) {
-        return {cpu.zeros(rows, cols, dt), gpu->zeros(rows, cols, dt)};
-    }
-};
-
-template <class T>
-std::vector<T> host(Backend& b, const Tensor& t) {
-    std::vector<T> v(t.numel());
-    b.download(t, v.data());
-    return v;
-}
+using Both = CpuCudaPair;
 
 // |gpu - cpu| <= rtol * max|cpu| + atol elementwise; reports the first few misses.
 void expect_close(Both& b, const Both::Pair& p, double rtol, double atol, const std::string& what) {

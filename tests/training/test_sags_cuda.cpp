@@ -16,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/training/cpu_cuda_pair.hpp"
 #include "training/cpu/cpu_backend.hpp"
 #include "training/cuda/cuda_backend.hpp"
 #include "training/cuda/device_cuda.hpp"
@@ -25,44 +26,7 @@
 namespace splatscape::test {
 namespace {
 
-bool have_gpu() {
-    return !cuda::list_devices().empty();
-}
-
-#define SKIP_WITHOUT_GPU()                                                                                             \
-    if (!have_gpu()) GTEST_SKIP() << "no CUDA device on this machine; skipping"
-
-std::vector<float> uniform(std::mt19937& rng, size_t n, float lo, float hi) {
-    std::uniform_real_distribution<float> d(lo, hi);
-    std::vector<float> v(n);
-    for (auto& x : v) x = d(rng);
-    return v;
-}
-
-struct Both {
-    CpuBackend cpu{0};
-    std::unique_ptr<CudaBackend> gpu = std::make_unique<CudaBackend>(0);
-    struct Pair {
-        Tensor c, g;
-    };
-    Pair f32(const std::vector<float>& v, size_t rows, int cols) {
-        Pair p{cpu.zeros(rows, cols), gpu->zeros(rows, cols)};
-        if (!v.empty()) {
-            cpu.upload(p.c, v.data());
-            gpu->upload(p.g, v.data());
-        }
-        return p;
-    }
-    Pair i32(const std::vector<int32_t>& v, size_t rows, int cols) {
-        Pair p{cpu.zeros(rows, cols, DType::I32), gpu->zeros(rows, cols, DType::I32)};
-        if (!v.empty()) {
-            cpu.upload(p.c, v.data());
-            gpu->upload(p.g, v.data());
-        }
-        return p;
-    }
-    Pair zeros(size_t rows, int cols) { return {cpu.zeros(rows, cols), gpu->zeros(rows, cols)}; }
-};
+using Both = CpuCudaPair;
 
 void expect_close(Backend& a, const Tensor& x, Backend& b, const Tensor& y, double rel, const char* what) {
     const std::vector<float> u = a.download_f32(x), v = b.download_f32(y);
