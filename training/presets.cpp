@@ -37,6 +37,13 @@ Json checked_settings(const std::string& model, Json j, const std::string& where
     return j;
 }
 
+template <class Config>
+Json rescaled(Config c, const Json& config, int iterations, const std::string& where) {
+    update_from_json(c, config, where);
+    c.scale_schedule(iterations);
+    return to_json(c);
+}
+
 std::string names_list(const std::vector<std::string>& names) {
     std::string s;
     for (const std::string& n : names) s += (s.empty() ? "" : ", ") + n;
@@ -66,6 +73,17 @@ Json load_model_config(const std::string& model, const std::string& value) {
                          std::filesystem::is_regular_file(value, ec);
     if (!is_path) return load_preset(model, value);
     return checked_settings(model, load_json(value), value);
+}
+
+Json scale_model_schedule(const std::string& model, const Json& config, int iterations, const std::string& where) {
+    if (model == "gs3d") return rescaled(Gs3dConfig{}, config, iterations, where);
+    if (model == "gs4d") return rescaled(Gs4dConfig{}, config, iterations, where);
+    if (model == "sags" || model == "sags-lite")
+        return rescaled(sags_preset(model == "sags-lite" ? "lite" : "default"), config, iterations, where);
+    if (model == "hmohe")
+        throw UsageError("--scale-schedule scales the Gaussian families' schedules; hmohe's learning-rate decay is "
+                         "set in its config (lr_decay_start, lr_decay_interval)");
+    throw UsageError(cat("--scale-schedule: unknown model '", model, "'"));
 }
 
 } // namespace splatscape

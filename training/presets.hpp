@@ -23,4 +23,10 @@ std::vector<std::string> preset_names(const std::string& model);
 // file) or else the name of a preset of `model`. Either may carry a "description", which is dropped.
 Json load_model_config(const std::string& model, const std::string& value);
 
+// `--scale-schedule`: `config` (settings of `model`, checked; `where` names them in errors) with
+// the model's schedule (densification, growth, SH steps, learning-rate decay of the Gaussian
+// families) scaled from its default iteration count to `iterations`, written out in full. Throws
+// UsageError for a model without such a schedule (hmohe).
+Json scale_model_schedule(const std::string& model, const Json& config, int iterations, const std::string& where);
+
 } // namespace splatscape

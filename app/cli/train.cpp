@@ -16,9 +16,6 @@
 #include "core/log.hpp"
 #include "core/partition/partition_plan.hpp"
 #include "training/backend.hpp"
-#include "training/config.hpp"
-#include "training/models/gs4d_config.hpp"
-#include "training/models/sags_config.hpp"
 #include "training/presets.hpp"
 #include "training/trainer.hpp"
 
@@ -144,25 +141,8 @@ int run_train(TrainArgs a) {
             }
             if (a.scale_schedule) {
                 if (a.iterations <= 0) throw UsageError("--scale-schedule needs --iters");
-                if (a.model == "hmohe")
-                    throw UsageError("--scale-schedule scales the Gaussian families' schedules; hmohe's "
-                                     "learning-rate decay is set in its config (lr_decay_start, lr_decay_interval)");
-                if (a.model == "gs4d") {
-                    Gs4dConfig c;
-                    update_from_json(c, s.model_config, a.config.empty() ? "--config" : a.config);
-                    c.scale_schedule(a.iterations);
-                    s.model_config = to_json(c);
-                } else if (a.model == "sags" || a.model == "sags-lite") {
-                    SagsConfig c = sags_preset(a.model == "sags-lite" ? "lite" : "default");
-                    update_from_json(c, s.model_config, a.config.empty() ? "--config" : a.config);
-                    c.scale_schedule(a.iterations);
-                    s.model_config = to_json(c);
-                } else {
-                    Gs3dConfig c;
-                    update_from_json(c, s.model_config, a.config.empty() ? "--config" : a.config);
-                    c.scale_schedule(a.iterations);
-                    s.model_config = to_json(c);
-                }
+                s.model_config = scale_model_schedule(a.model, s.model_config, a.iterations,
+                                                      a.config.empty() ? "--config" : a.config);
             }
             if (a.force && fs::exists(s.run_dir)) {
                 // Start over: stale results of the previous run must not be mistaken for this one's.
