@@ -115,6 +115,8 @@ void TrainingFollower::poll(SceneDocument& document, CameraRig& camera) {
         const auto t0 = Clock::now();
         document.show_sags(snap->sags);
         m_upload_seconds = seconds_since(t0);
+        log::debug("live view: the model at iteration ", snap->iteration, ", sags with ", snap->sags->points.size() / 3,
+                   " points, uploaded in ", int(1e3 * m_upload_seconds), " ms");
         m_snapshot_cloud = document.cloud_shared();
         m_snapshot_iteration = snap->iteration;
         if (!camera.framed() && !document.loading()) camera.frame(document.framing());

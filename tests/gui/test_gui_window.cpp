@@ -552,6 +552,52 @@ TEST_F(GuiWindowTest, TrainWithGuiRunsToTheEndAndShowsTheModel) {
     EXPECT_GT(a.lit_fraction, 0.05);
 }
 
+// A sags run trained in the window: the live view follows training, and at the end the window shows
+// the saved model decoded for its camera on the GPU, as `render` decodes the saved model.sags for the
+// screenshot's camera (the sidecar is a camera path). Measured: PSNR inf against
+// `render --renderer vulkan`; bound 40 dB.
+TEST_F(GuiWindowTest, TrainSagsWithGuiShowsTheDecodedModel) {
+    TempDir dir("gui_train_sags");
+    std::string output;
+    ASSERT_EQ(run_command(cat(splatscape_exe().string(), " generate -o ", (dir / "scene").string(),
+                              " --width 48 --height 48 --train 12 --test 2 --points 800"),
+                          &output),
+              0)
+        << output;
+    const int rc = splatscape(dir,
+                              cat("-v train ", (dir / "scene").string(), " -o ", (dir / "run").string(),
+                                  " --model sags --config demo --iters 40 --threads 1 --device cpu --gui",
+                                  " --exit-when-done --hide-ui", validation_flag(),
+                                  " --window-size 320x240 --screenshot ", (dir / "shot.png").string()),
+                              &output);
+    ASSERT_EQ(rc, 0) << output;
+    expect_clean_validation(output);
+    EXPECT_NE(output.find("held-out     PSNR"), std::string::npos) << "the run completed and evaluated\n" << output;
+    EXPECT_NE(output.find("live view: the model at iteration"), std::string::npos)
+        << "snapshots reached the window during training\n"
+        << output;
+    ASSERT_TRUE(fs::exists(dir / "run" / "model.sags")) << output;
+    const Json sidecar = load_json(dir / "shot.json");
+    const Crop vp = crop_of(sidecar, "viewport");
+    const Image shot = crop(load_image(dir / "shot.png", 3), vp);
+    ASSERT_EQ(run_command(cat(splatscape_exe().string(), " render ", (dir / "run").string(), " --camera-path ",
+                              (dir / "shot.json").string(), " --renderer cpu --threads 1 -o ", (dir / "frames").string()),
+                          &output),
+              0)
+        << output;
+    const Image frame = load_image(dir / "frames" / "frame_00000.png", 3);
+    ASSERT_EQ(frame.width, shot.width);
+    ASSERT_EQ(frame.height, shot.height);
+    size_t lit = 0;
+    for (size_t p = 0; p < shot.pixel_count(); ++p)
+        lit += std::abs(shot.data[p * 3] - shot.data[p * 3 + 2]) + std::abs(shot.data[p * 3 + 1] - shot.data[p * 3]) >
+               0.02f;
+    EXPECT_GT(double(lit) / double(shot.pixel_count()), 0.05) << "the window shows the coloured scene";
+    const double db = psnr(frame, shot);
+    std::printf("sags trained in the window vs render of model.sags: PSNR %.2f dB\n", db);
+    EXPECT_GE(db, 40.0) << "the window shows the final model, decoded for its camera";
+}
+
 TEST(GuiCommand, WithoutADisplayTheViewerSaysWhatToDo) {
     TempDir dir("gui_no_display");
     GaussianCloud c;

@@ -45,6 +45,15 @@ TEST(TrainingMonitor, FollowsARunFromStartToFinish) {
     EXPECT_EQ(s->iteration, 20);
     EXPECT_EQ(s->cloud->size(), 7u);
     EXPECT_FALSE(m.take_snapshot()) << "taken once";
+    // A decoded family's snapshot (sags) carries its decode cache instead of a cloud.
+    msg::Snapshot decoded;
+    decoded.iteration = 30;
+    decoded.sags = std::make_shared<SagsDecodeCache>();
+    m.apply(decoded);
+    const std::optional<msg::Snapshot> d = m.take_snapshot();
+    ASSERT_TRUE(d) << "a sags snapshot reaches the window";
+    EXPECT_EQ(d->iteration, 30);
+    EXPECT_TRUE(d->sags);
 
     m.apply(msg::Saved{100, "checkpoint", "run/checkpoint.bin"});
     EXPECT_TRUE(m.saved_model().empty());
