@@ -34,6 +34,7 @@ struct SagsScene {
     int feature_dim = 32;
     int neighbours = 10;
     bool learned_edges = true;
+    bool local_residual = true; // local = f_i + 0.5 * aggregate (files without the key: false)
     // Hash grid (training/ops/encoding_ops.hpp HashGridConfig) over the cube frame[0..2] + [0, frame[3]]^3.
     int hash_levels = 16;
     int hash_features = 2;

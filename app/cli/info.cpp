@@ -45,9 +45,10 @@ void print_sags(const std::filesystem::path& path) {
                 double(std::filesystem::file_size(path)) / 1e6);
     std::printf("points      %zu%s, voxel %.4g\n", s.size(), s.lite ? " key points (mid-points made on load)" : "",
                 s.voxel_size);
-    std::printf("encoder     %d features, %d neighbours, %s edges; hash grid %d levels x %d, 2^%d entries\n",
-                s.feature_dim, s.neighbours, s.learned_edges ? "learned" : "weight-free", s.hash_levels,
-                s.hash_features, s.hash_log2_table);
+    std::printf("encoder     %d features, %d neighbours, %s edges%s; hash grid %d levels x %d, 2^%d entries\n",
+                s.feature_dim, s.neighbours, s.learned_edges ? "learned" : "weight-free",
+                s.local_residual ? " with the point's own feature" : "", s.hash_levels, s.hash_features,
+                s.hash_log2_table);
     std::printf("decoders    %d x %d hidden (opacity, colour, covariance), offset %d x %d\n", s.opacity.hidden_layers,
                 s.opacity.hidden, s.offset.hidden_layers, s.offset.hidden);
     std::printf("cameras     %zu training views\n", s.camera_count());

@@ -95,7 +95,8 @@ size_t section_data(const std::vector<uint8_t>& bytes, const std::string& name) 
 
 TEST(SagsFormat, RoundTripInFullPrecisionIsExact) {
     for (bool learned : {true, false}) {
-        const SagsScene s = small_scene(learned);
+        SagsScene s = small_scene(learned);
+        s.local_residual = learned; // both values of each flag
         SagsFileOptions o;
         o.half_precision = false;
         const auto bytes = encode_sags(s, o);
@@ -109,6 +110,7 @@ TEST(SagsFormat, RoundTripInFullPrecisionIsExact) {
         EXPECT_EQ(r.edge.params, s.edge.params);
         EXPECT_EQ(r.cameras, s.cameras);
         EXPECT_EQ(r.learned_edges, learned);
+        EXPECT_EQ(r.local_residual, learned);
         EXPECT_EQ(r.voxel_size, s.voxel_size);
         EXPECT_EQ(r.hash_growth, s.hash_growth);
     }
@@ -152,6 +154,21 @@ TEST(SagsFormat, FilesOnDisk) {
     EXPECT_FALSE(std::filesystem::exists(dir / "c.sags"));
 }
 
+// Files written before `local_residual` existed encode without it.
+TEST(SagsFormat, FilesWithoutTheResidualKeyDecodeWithoutIt) {
+    std::vector<uint8_t> b = encode_sags(small_scene());
+    std::string text(b.begin(), b.end());
+    const std::string key = "\"local_residual\":true";
+    const size_t at = text.find(key);
+    ASSERT_NE(at, std::string::npos);
+    const std::string other = "\"local_residuaX\":true"; // an unknown key of the same length
+    std::memcpy(&b[at], other.data(), other.size());
+    reseal(b);
+    EXPECT_FALSE(decode_sags(b.data(), b.size(), "old.sags").local_residual);
+    const std::vector<uint8_t> now = encode_sags(small_scene());
+    EXPECT_TRUE(decode_sags(now.data(), now.size(), "new.sags").local_residual);
+}
+
 TEST(SagsFormat, BadFilesAreRefusedWithTheFieldNamed) {
     const std::vector<uint8_t> good = encode_sags(small_scene());
     ASSERT_EQ(decode_error(good), "");
@@ -193,6 +210,8 @@ TEST(SagsFormat, BadFilesAreRefusedWithTheFieldNamed) {
     header_replace("opacity activation", "networks.opacity.output_activation", "\"output_activation\":3",
                    "\"output_activation\":1");
     header_replace("feature_dim out of range", "feature_dim", "\"feature_dim\":4", "\"feature_dim\":0");
+    header_replace("local_residual not a boolean", "local_residual", "\"local_residual\":true",
+                   "\"local_residual\":1234");
     // A section whose rows claim more values than the file holds.
     edit("huge section", "section features", [&](auto& b) {
         const size_t at = section_data(b, "features");

@@ -183,7 +183,11 @@ void randomise(Backend& b, SagsModel& m, uint32_t seed) {
     for (const char* name : {"features", "hash", "affine"}) {
         Parameter& p = m.params().get(name);
         std::vector<float> v(p.value.numel());
-        for (float& x : v) x = std::string(name) == "affine" ? 1.0f + 0.3f * g(rng) : 0.5f * g(rng);
+        // With the residual the features enter the decoders directly: at half the hash's spread,
+        // so that the decoders' ReLU kinks stay as rare inside the finite-difference steps as
+        // without it.
+        const float spread = std::string(name) == "features" && m.config().local_residual ? 0.25f : 0.5f;
+        for (float& x : v) x = std::string(name) == "affine" ? 1.0f + 0.3f * g(rng) : spread * g(rng);
         b.upload(p.value, v.data());
     }
     Parameter& s = m.params().get("scales");
@@ -192,16 +196,24 @@ void randomise(Backend& b, SagsModel& m, uint32_t seed) {
     b.upload(s.value, v.data());
 }
 
-// L = sum of w . (means, log-scales, rotations, sigmoid(opacity logits), colours), in double.
+// L = sum of w . (means, log-scales, rotations, sigmoid(opacity logits), colours), in double, over
+// the Gaussians the view keeps: a dropped point (opacity at or below 0) draws nothing, whatever its
+// other columns hold, so it adds nothing to L either (as to the rasterizer's loss).
+bool dropped(float logit) {
+    return logit <= kern::kSagsDroppedLogit;
+}
+
 struct ProbeLoss {
     std::vector<float> w[5];
     double value(Backend& b, const RasterTensors& t) const {
         const std::vector<float> v[5] = {b.download_f32(*t.means), b.download_f32(*t.log_scales),
                                          b.download_f32(*t.rotations), b.download_f32(*t.opacities),
                                          b.download_f32(*t.colors)};
+        const int cols[5] = {3, 3, 4, 1, 3};
         double L = 0;
         for (int q = 0; q < 5; ++q)
             for (size_t i = 0; i < v[q].size(); ++i) {
+                if (dropped(v[3][i / size_t(cols[q])])) continue;
                 const double x = q == 3 ? 1.0 / (1.0 + std::exp(-double(v[q][i]))) : double(v[q][i]);
                 L += double(w[q][i]) * x;
             }
@@ -209,9 +221,11 @@ struct ProbeLoss {
     }
 };
 
-void check_model_gradients(bool learned, bool lite) {
+void check_model_gradients(bool learned, bool lite, bool residual = true) {
     CpuBackend backend(2);
-    SagsModel model(backend, tiny_config(learned, lite), 1.0f);
+    SagsConfig config = tiny_config(learned, lite);
+    config.local_residual = residual;
+    SagsModel model(backend, config, 1.0f);
     model.initialize(random_points(lite ? 40 : 60, 11), Bounds{}, 5);
     randomise(backend, model, 13);
     ViewInfo view;
@@ -237,11 +251,20 @@ void check_model_gradients(bool learned, bool lite) {
             const float s = 1.0f / (1.0f + std::exp(-logits[i]));
             d_op[i] = loss.w[3][i] * s * (1.0f - s);
         }
-        backend.upload(*rg.means, loss.w[0].data());
-        backend.upload(*rg.log_scales, loss.w[1].data());
-        backend.upload(*rg.rotations, loss.w[2].data());
-        backend.upload(*rg.opacities, d_op.data());
-        backend.upload(*rg.colors, loss.w[4].data());
+        std::vector<float> kept_w[5];
+        size_t kept = 0;
+        for (int q = 0; q < 5; ++q) {
+            kept_w[q] = q == 3 ? d_op : loss.w[q];
+            for (size_t i = 0; i < kept_w[q].size(); ++i)
+                if (dropped(logits[i / size_t(cols[q])])) kept_w[q][i] = 0.0f;
+        }
+        for (size_t i = 0; i < M; ++i) kept += !dropped(logits[i]);
+        ASSERT_GT(kept, M / 2) << "most points are drawn";
+        backend.upload(*rg.means, kept_w[0].data());
+        backend.upload(*rg.log_scales, kept_w[1].data());
+        backend.upload(*rg.rotations, kept_w[2].data());
+        backend.upload(*rg.opacities, kept_w[3].data());
+        backend.upload(*rg.colors, kept_w[4].data());
     }
     model.backward(view);
     std::vector<std::string> names = {"features",    "scales",    "hash",           "affine",
@@ -290,6 +313,11 @@ TEST(SagsModel, BackwardMatchesFiniteDifferencesLearnedEdges) {
 
 TEST(SagsModel, BackwardMatchesFiniteDifferencesWeightFree) {
     check_model_gradients(false, false);
+}
+
+// The local feature as the differences alone (local_residual false).
+TEST(SagsModel, BackwardMatchesFiniteDifferencesWithoutResidual) {
+    check_model_gradients(false, false, false);
 }
 
 TEST(SagsModel, BackwardMatchesFiniteDifferencesLite) {

@@ -129,6 +129,17 @@ TEST(CudaSagsOps, MatchTheCpu) {
     oc.expand_midpoints_backward(pr.c, dex.c, dfeat.c);
     og.expand_midpoints_backward(pr.g, dex.g, dfeat.g);
     expect_close(b.cpu, dfeat.c, *b.gpu, dfeat.g, 1e-5, "d mid-points");
+
+    auto aggregated = b.f32(uniform(rng, n * fd, -1, 1), n, fd);
+    oc.add_residual(feat.c, aggregated.c);
+    og.add_residual(feat.g, aggregated.g);
+    expect_close(b.cpu, aggregated.c, *b.gpu, aggregated.g, 1e-6, "residual");
+    auto dlocal = b.f32(uniform(rng, n * fd, -1, 1), n, fd);
+    auto dfeat2 = b.f32(uniform(rng, n * fd, -1, 1), n, fd);
+    oc.add_residual_backward(dlocal.c, dfeat2.c);
+    og.add_residual_backward(dlocal.g, dfeat2.g);
+    expect_close(b.cpu, dlocal.c, *b.gpu, dlocal.g, 1e-6, "d aggregate");
+    expect_close(b.cpu, dfeat2.c, *b.gpu, dfeat2.g, 1e-6, "d features (residual)");
 }
 
 // A whole model on both backends from the same initial state.

@@ -148,6 +148,23 @@ void SagsOpsCpu::accumulate_stats(const Tensor& rows, const Tensor& view_grad_no
     });
 }
 
+void SagsOpsCpu::add_residual(const Tensor& features, Tensor& local) {
+    sags_check::residual(features, local, Device::Cpu);
+    const float* f = features.f32();
+    float* l = local.f32();
+    cpu::parallel_for_each(local.numel(), 65536, [&](size_t t) { l[t] = sags_residual(f[t], l[t]); });
+}
+
+void SagsOpsCpu::add_residual_backward(Tensor& d_local, Tensor& d_features) {
+    sags_check::residual(d_features, d_local, Device::Cpu);
+    float* dl = d_local.f32();
+    float* df = d_features.f32();
+    cpu::parallel_for_each(d_local.numel(), 65536, [&](size_t t) {
+        df[t] += dl[t];
+        dl[t] *= kSagsResidualWeight;
+    });
+}
+
 void SagsOpsCpu::expand_midpoints(const Tensor& values, const Tensor& pairs, Tensor& out) {
     sags_check::midpoints(values, pairs, out, Device::Cpu);
     const size_t n = values.rows();

@@ -121,6 +121,18 @@ __global__ void stats_kernel(const int32_t* rows, size_t m_count, size_t limit, 
     for (int a = 0; a < 3; ++a) last_means[3 * i + a] = means[3 * m + a];
 }
 
+__global__ void residual_kernel(const float* features, size_t total, float* local) {
+    const size_t t = size_t(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (t < total) local[t] = sags_residual(features[t], local[t]);
+}
+
+__global__ void residual_grad_kernel(size_t total, float* d_local, float* d_features) {
+    const size_t t = size_t(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (t >= total) return;
+    d_features[t] += d_local[t];
+    d_local[t] *= kSagsResidualWeight;
+}
+
 __global__ void midpoints_kernel(const float* values, size_t n, int C, const int32_t* pairs, size_t p_count,
                                  float* out) {
     const size_t t = size_t(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -241,6 +253,22 @@ void SagsOpsCuda::accumulate_stats(const Tensor& rows, const Tensor& view_grad_n
                                               means.f32(), grad_accum.f32(), views.f32(), opacity_accum.f32(),
                                               last_means.f32());
     SPLATSCAPE_CUDA_CHECK_LAUNCH("sags stats_kernel");
+}
+
+void SagsOpsCuda::add_residual(const Tensor& features, Tensor& local) {
+    sags_check::residual(features, local, kCuda);
+    const size_t total = local.numel();
+    if (total == 0) return;
+    residual_kernel<<<blocks_for(total), kThreads>>>(features.f32(), total, local.f32());
+    SPLATSCAPE_CUDA_CHECK_LAUNCH("sags residual_kernel");
+}
+
+void SagsOpsCuda::add_residual_backward(Tensor& d_local, Tensor& d_features) {
+    sags_check::residual(d_features, d_local, kCuda);
+    const size_t total = d_local.numel();
+    if (total == 0) return;
+    residual_grad_kernel<<<blocks_for(total), kThreads>>>(total, d_local.f32(), d_features.f32());
+    SPLATSCAPE_CUDA_CHECK_LAUNCH("sags residual_grad_kernel");
 }
 
 void SagsOpsCuda::expand_midpoints(const Tensor& values, const Tensor& pairs, Tensor& out) {

@@ -25,6 +25,8 @@ public:
                           const SagsGaussianTensors& grads, Tensor& d_decoded, Tensor& d_scales) override;
     void accumulate_stats(const Tensor& rows, const Tensor& view_grad_norm, const Tensor& decoded, const Tensor& means,
                           Tensor& grad_accum, Tensor& views, Tensor& opacity_accum, Tensor& last_means) override;
+    void add_residual(const Tensor& features, Tensor& local) override;
+    void add_residual_backward(Tensor& d_local, Tensor& d_features) override;
     void expand_midpoints(const Tensor& values, const Tensor& pairs, Tensor& out) override;
     void expand_midpoints_backward(const Tensor& pairs, const Tensor& d_out, Tensor& d_values) override;
 

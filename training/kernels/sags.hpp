@@ -130,6 +130,15 @@ SPLATSCAPE_HD void sags_compose_backward(const T* d, const T* s, T cutoff, const
     dd[kSagsOpacityCol] = inside ? d_opacity_logit / (alpha * (T(1) - alpha)) : T(0);
 }
 
+// The local feature with the point's own feature kept (`local_residual`):
+//     local_i = f_i + kSagsResidualWeight * aggregated_i
+// so the decoders see each point's features directly, not only through differences to its neighbours.
+constexpr float kSagsResidualWeight = 0.5f;
+template <class T>
+SPLATSCAPE_HD T sags_residual(T feature, T aggregated) {
+    return feature + T(kSagsResidualWeight) * aggregated;
+}
+
 // SAGS-Lite mid-point of two rows of a per-point tensor.
 template <class T>
 SPLATSCAPE_HD T sags_midpoint(T a, T b) {

@@ -287,6 +287,7 @@ void SagsModel::encode_local(const Tensor& F) {
         m_neighbours.aggregate(NeighbourMessage::Difference, NeighbourReduce::Max, F, m_knn, &m_knn_weights, m_local,
                                0, &m_local_argmax);
     }
+    if (m_config.local_residual) m_ops.add_residual(F, m_local);
 }
 
 SagsNetwork SagsModel::network(const Net& n) const {
@@ -449,6 +450,7 @@ void SagsModel::backward(const ViewInfo&) {
     m_neighbours.max_rows_backward(m_global_argmax, m_d_global, m_d_local);
     m_encoding.hash_encode_backward(m_hash, m_params.get("hash").value, m_unit, RowSelection::listed(m_rows), m_d_hash,
                                     0, m_params.get("hash").grad, nullptr);
+    if (c.local_residual) m_ops.add_residual_backward(m_d_local, dF);
     if (c.learned_edges) {
         zeroed(m_backend, m_d_edge_out, ne * size_t(k), fd);
         m_neighbours.aggregate_backward(NeighbourMessage::Edge, NeighbourReduce::Max, m_edge_out, m_knn, &m_knn_weights,
@@ -474,6 +476,7 @@ SagsScene SagsModel::to_scene() const {
     s.feature_dim = c.feature_dim;
     s.neighbours = c.neighbours;
     s.learned_edges = c.learned_edges;
+    s.local_residual = c.local_residual;
     s.hash_levels = c.hash_levels;
     s.hash_features = c.hash_features;
     s.hash_log2_table = c.hash_log2_table;
@@ -503,6 +506,7 @@ void SagsModel::from_scene(const SagsScene& s, const std::string& where) {
     c.feature_dim = s.feature_dim;
     c.neighbours = s.neighbours;
     c.learned_edges = s.learned_edges;
+    c.local_residual = s.local_residual;
     c.hash_levels = s.hash_levels;
     c.hash_features = s.hash_features;
     c.hash_log2_table = s.hash_log2_table;

@@ -29,6 +29,7 @@ void visit_sags(C& c, V&& v) {
     v("neighbours", c.neighbours);
     v("learned_edges", c.learned_edges);
     v("edge_hidden", c.edge_hidden);
+    v("local_residual", c.local_residual);
     v("hash_levels", c.hash_levels);
     v("hash_features", c.hash_features);
     v("hash_log2_table", c.hash_log2_table);

@@ -45,6 +45,9 @@ struct SagsConfig {
     int neighbours = 10;
     bool learned_edges = true;
     int edge_hidden = 32;
+    // The point's own feature kept beside its neighbours': local = f_i + 0.5 * aggregate (the
+    // released code; kern::sags_residual). Off, the decoders see f_i only through the differences.
+    bool local_residual = true;
     // Positional encoding: the multiresolution hash grid over the points' bounding cube.
     int hash_levels = 16;
     int hash_features = 2;

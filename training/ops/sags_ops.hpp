@@ -55,6 +55,13 @@ public:
                                   const Tensor& means, Tensor& grad_accum, Tensor& views, Tensor& opacity_accum,
                                   Tensor& last_means) = 0;
 
+    // local [N, fd] = kern::sags_residual(features [N, fd], local): the aggregated local feature
+    // becomes the point's own feature plus the weighted aggregate.
+    virtual void add_residual(const Tensor& features, Tensor& local) = 0;
+    // Its backward, in place: d_features [N, fd] += d_local; d_local *= kSagsResidualWeight (the
+    // gradient of the aggregate).
+    virtual void add_residual_backward(Tensor& d_local, Tensor& d_features) = 0;
+
     // SAGS-Lite: out [N + P, C] = values [N, C], then the mid-point of rows pairs[p] (int32 [P, 2]).
     virtual void expand_midpoints(const Tensor& values, const Tensor& pairs, Tensor& out) = 0;
     // Adds the gradient of values given d_out [N + P, C].

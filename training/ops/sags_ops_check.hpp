@@ -102,6 +102,13 @@ inline void stats(const Tensor& r, const Tensor& grad_norm, const Tensor& decode
     ops_check::shape(last_means, grad_accum.rows(), 3, d, DType::F32, op, "last_means");
 }
 
+// features and local (or their gradients) [N, C], the same shape.
+inline void residual(const Tensor& features, const Tensor& local, Device d) {
+    const char* op = "sags residual";
+    ops_check::shape(features, SIZE_MAX, features.cols(), d, DType::F32, op, "features");
+    ops_check::shape(local, features.rows(), features.cols(), d, DType::F32, op, "local");
+}
+
 // values [N, C], pairs [P, 2] int32, expanded [N + P, C].
 inline void midpoints(const Tensor& values, const Tensor& pairs, const Tensor& expanded, Device d) {
     const char* op = "sags midpoints";
