@@ -436,6 +436,24 @@ TEST(SagsModel, ViewIndependentFitReproducesConstantColours) {
     EXPECT_LT(max_rest, 2e-3);
 }
 
+// The opacity decoder starts flat: every point decodes at init_opacity, so none is dropped (and so
+// cut off from the gradient) before training has seen it.
+TEST(SagsModel, EveryPointStartsAtTheInitialOpacity) {
+    CpuBackend backend(2);
+    SagsConfig c = tiny_config(false, false);
+    c.init_opacity = 0.1f;
+    SagsModel model(backend, c, 1.0f);
+    model.initialize(random_points(60, 21), Bounds{}, 3);
+    randomise(backend, model, 5);
+    ViewInfo view;
+    view.camera = look_at_origin(4.0f, 48);
+    const RasterTensors t = model.raster_inputs(view);
+    ASSERT_GT(t.count(), 20u);
+    const std::vector<float> logits = backend.download_f32(*t.opacities);
+    const float expected = std::log(0.1f / 0.9f);
+    for (float l : logits) ASSERT_NEAR(l, expected, 1e-5f);
+}
+
 TEST(SagsGrowth, GrowsNearHighGradientsAndPrunesTransparentPoints) {
     CpuBackend backend(2);
     SagsConfig c = tiny_config(false, false);
@@ -445,6 +463,26 @@ TEST(SagsGrowth, GrowsNearHighGradientsAndPrunesTransparentPoints) {
     c.prune_min_views = 1;
     SagsModel model(backend, c, 1.0f);
     model.initialize(random_points(60, 21), Bounds{}, 3);
+    {
+        // Random opacity decoder weights, and the output bias moved to the median output: about
+        // half the points decode transparent.
+        Parameter& op = model.params().get("mlp.opacity");
+        std::vector<float> w(op.value.numel());
+        std::mt19937 rng(8);
+        std::uniform_real_distribution<float> u(-0.5f, 0.5f);
+        for (float& x : w) x = u(rng);
+        w.back() = 0.0f;
+        backend.upload(op.value, w.data());
+        ViewInfo v;
+        v.camera = look_at_origin(4.0f, 48);
+        model.raster_inputs(v);
+        const std::vector<float> d = backend.download_f32(model.decoded());
+        std::vector<float> z;
+        for (size_t m = 0; m < d.size(); m += kSagsDecodedCols) z.push_back(std::atanh(d[m]));
+        std::nth_element(z.begin(), z.begin() + z.size() / 2, z.end());
+        w.back() = -z[z.size() / 2];
+        backend.upload(op.value, w.data());
+    }
     auto densifier = model.make_densifier(AdcConfig{}, 1.0f, 0, false);
     densifier->reset(model.size());
     ViewInfo view;

@@ -202,7 +202,13 @@ void SagsModel::initialize(const PointCloud& dataset_points, const Bounds& bound
         std::vector<float> p = mlp_initial_params(net->layout, seed * 0x9e3779b97f4a7c15ull + salt);
         const int last = net->layout.layers - 1;
         const uint32_t bias = net->layout.bias[last];
-        if (net == &m_opacity) p[bias] = std::atanh(c.init_opacity);
+        if (net == &m_opacity) {
+            // Every point starts at init_opacity: with random output weights about a third of the
+            // points would decode at or below 0, be dropped from every view (no gradient reaches a
+            // dropped point) and be pruned before training ever saw them (small objects vanished).
+            std::fill(p.begin() + net->layout.weight[last], p.begin() + bias, 0.0f);
+            p[bias] = std::atanh(c.init_opacity);
+        }
         if (net == &m_cov) p[bias + 3] += 1.0f; // rotation w: start near the identity
         m_backend.upload(net_param(*net).value, p.data());
     }
