@@ -13,10 +13,13 @@
 #include <glm/glm.hpp>
 
 #include "core/error.hpp"
+#include "core/image.hpp"
+#include "core/io/nerf_file.hpp"
 #include "core/metrics.hpp"
 #include "renderer/nerf_vk.hpp"
 #include "tests/renderer/nerf_fixture.hpp"
 #include "tests/renderer/vk_test_support.hpp"
+#include "tests/support/test_support.hpp"
 #include "training/cpu/cpu_backend.hpp"
 #include "training/models/hmohe.hpp"
 
@@ -154,6 +157,38 @@ TEST_F(NerfVkTest, RefusesScenesBeyondItsLimits) {
 
     // The renderer refuses them too, before uploading anything.
     EXPECT_THROW(renderer().set_scene(many, "bad.hmohe"), Error);
+}
+
+// `splatscape render MODEL.hmohe --renderer vulkan` as a user runs it: the frames of the CPU render.
+TEST(NerfRenderCommand, VulkanFramesMatchCpuFrames) {
+    prepare_vulkan_environment();
+    std::string why;
+    if (!OffscreenRenderer::available(&why)) GTEST_SKIP() << "no usable Vulkan device: " << why;
+    TempDir dir("nerf_render_command");
+    CpuBackend backend(1);
+    write_nerf_scene(dir / "model.hmohe", random_nerf_scene(backend));
+    auto command = [&](const std::string& renderer) {
+        return cat(splatscape_exe().string(), " render ", (dir / "model.hmohe").string(),
+                   " --orbit 2 --width 48 --height 36 --threads 2 --renderer ", renderer, " -o ",
+                   (dir / renderer).string());
+    };
+    std::string log;
+    ASSERT_EQ(run_command(command("vulkan"), &log), 0) << log;
+    EXPECT_NE(log.find("vulkan renderer"), std::string::npos) << log;
+    ASSERT_EQ(run_command(command("cpu"), &log), 0) << log;
+    for (const char* frame : {"frame_00000.png", "frame_00001.png"}) {
+        const Image vulkan = load_image(dir / "vulkan" / frame), cpu = load_image(dir / "cpu" / frame);
+        ASSERT_EQ(vulkan.width, 48);
+        // 8-bit PNGs of frames 146 dB apart in floats: measured identical (inf dB).
+        const double p = psnr(vulkan, cpu);
+        std::printf("render --renderer vulkan against cpu, %s: %.1f dB\n", frame, p);
+        EXPECT_GE(p, 40.0) << frame;
+        size_t background = 0; // the model's background, (0.1, 0.2, 0.3) in 8 bits
+        for (size_t p = 0; p < vulkan.pixel_count(); ++p)
+            background += std::abs(vulkan.data[3 * p + 2] - 77.0f / 255.0f) < 1e-6f;
+        EXPECT_GT(background, vulkan.pixel_count() / 10) << frame << ": the model's own background";
+        EXPECT_LT(background, vulkan.pixel_count() * 9 / 10) << frame << ": the model in view";
+    }
 }
 
 } // namespace
