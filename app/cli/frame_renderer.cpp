@@ -219,7 +219,7 @@ std::unique_ptr<FrameRenderer> create_frame_renderer(const std::string& name, co
     }
     if (scene.nerf) {
         // NeRF models: the Vulkan ray marcher on a GPU, the CPU ops otherwise (the reference it is
-        // tested against; on lavapipe they are about 4x faster than the ray marcher).
+        // tested against; on lavapipe they are several times faster than the ray marcher).
 #ifdef SPLATSCAPE_HAVE_VULKAN
         if (name == "vulkan" || (name == "auto" && (gpu >= 0 || OffscreenRenderer::available(nullptr, true))))
             return std::make_unique<VulkanNerfFrameRenderer>(*scene.nerf, scene.path.string(), gpu);
