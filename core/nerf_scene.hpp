@@ -87,4 +87,9 @@ struct NerfScene {
     size_t occupied_cells() const;
 };
 
+// Colour of expert `expert` of `experts` in expert renders (the CPU render's Expert mode, the Vulkan
+// ray marcher's experts mode, the viewer's legend): hues spread evenly, bright enough to read over
+// black or white.
+glm::vec3 nerf_expert_colour(int expert, int experts);
+
 } // namespace splatscape

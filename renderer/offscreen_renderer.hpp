@@ -10,6 +10,7 @@
 #include "core/gaussian_cloud.hpp"
 #include "core/gaussian_cloud_4d.hpp"
 #include "core/image.hpp"
+#include "core/nerf_scene.hpp"
 #include "core/sags_scene.hpp"
 #include "renderer/render_settings.hpp"
 
@@ -22,11 +23,17 @@ struct OffscreenOptions {
 };
 
 struct RenderOutput {
-    // Color mode: the composited rgb as floats, exactly as rasterised. Other modes: the mode's
-    // picture in 8-bit levels. 3 channels.
+    // Color mode: the composited rgb as floats, exactly as rasterised (NeRF scenes: as marched,
+    // and so are their Experts mode's expert colours). Other modes: the mode's picture in 8-bit
+    // levels. 3 channels.
     Image image;
     Image alpha; // 1 channel: 1 - final transmittance
-    Image depth; // 1 channel: alpha-weighted depth (expected depth = depth / alpha)
+    // 1 channel: alpha-weighted depth (expected depth = depth / alpha). NeRF scenes, in the Depth
+    // mode only: HmoheNetwork::render's depth along the camera axis (0 where alpha <= 1e-3) times alpha.
+    Image depth;
+    // NeRF scenes in the Experts mode: per pixel the expert carrying most of its weight, -1 where
+    // alpha <= 0.5. Empty otherwise.
+    std::vector<int32_t> expert;
     RenderStats stats;
 };
 
@@ -52,6 +59,10 @@ public:
     // A sags model: each frame decodes every point's Gaussian for the camera on the GPU first
     // (renderer/sags_vk.hpp).
     void set_scene(const SagsDecodeCache& cache);
+    // A NeRF (hmohe): each frame is ray-marched on the GPU (renderer/nerf_vk.hpp) in
+    // RenderSettings::mode Color, Depth or Experts (others render Color). Validated: throws Error
+    // naming `where` and the field for an inconsistent scene or one beyond the ray marcher's limits.
+    void set_scene(const NerfScene& scene, const std::string& where = "NeRF scene");
     // Renders at the camera's width x height (pinhole; distortion is ignored).
     RenderOutput render(const Camera& camera, const RenderSettings& settings = {});
 
@@ -62,6 +73,7 @@ public:
 
 private:
     struct Impl;
+    RenderOutput render_nerf(const Camera& camera, const RenderSettings& settings);
     std::unique_ptr<Impl> m_impl;
 };
 

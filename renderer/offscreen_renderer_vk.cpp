@@ -1,7 +1,9 @@
 #include <algorithm>
+#include <cstring>
 #include <optional>
 
 #include "core/error.hpp"
+#include "renderer/nerf_vk.hpp"
 #include "renderer/offscreen_renderer.hpp"
 #include "renderer/sags_vk.hpp"
 #include "renderer/slice4d_vk.hpp"
@@ -10,6 +12,7 @@
 #include "renderer/vk/context_vk.hpp"
 #include "renderer/vk/offscreen_target_vk.hpp"
 #include "renderer/vk/timestamps_vk.hpp"
+#include "shaders/shared/nerf_types.h"
 
 namespace splatscape {
 
@@ -22,10 +25,13 @@ struct OffscreenRenderer::Impl {
     std::optional<vk::Slice4dPass> slice;
     std::optional<vk::GpuSagsScene> scene_sags;
     std::optional<vk::SagsDecodePass> decode;
+    std::optional<vk::GpuNerfScene> scene_nerf;
+    std::optional<vk::NerfRenderer> nerf;
     float min_weight = 0.05f;
     std::optional<vk::OffscreenTarget> target;
     vk::Buffer color_readback;
     vk::Buffer depth_readback;
+    vk::Buffer nerf_pixels, nerf_display; // read-backs of a NeRF frame
 
     static vk::ContextOptions context_options(const OffscreenOptions& o) {
         vk::ContextOptions c;
@@ -64,6 +70,7 @@ void OffscreenRenderer::set_scene(const GaussianCloud& cloud) {
     m_impl->scene.reset();
     m_impl->scene_4d.reset();
     m_impl->scene_sags.reset();
+    m_impl->scene_nerf.reset();
     m_impl->scene.emplace(m_impl->context, cloud);
 }
 
@@ -71,6 +78,7 @@ void OffscreenRenderer::set_scene(const GaussianCloud4d& cloud, float min_weight
     m_impl->scene.reset();
     m_impl->scene_4d.reset();
     m_impl->scene_sags.reset();
+    m_impl->scene_nerf.reset();
     m_impl->scene_4d.emplace(m_impl->context, cloud);
     if (!m_impl->slice) m_impl->slice.emplace(m_impl->context);
     m_impl->min_weight = min_weight;
@@ -80,12 +88,23 @@ void OffscreenRenderer::set_scene(const SagsDecodeCache& cache) {
     m_impl->scene.reset();
     m_impl->scene_4d.reset();
     m_impl->scene_sags.reset();
+    m_impl->scene_nerf.reset();
     m_impl->scene_sags.emplace(m_impl->context, cache);
     if (!m_impl->decode) m_impl->decode.emplace(m_impl->context);
 }
 
+void OffscreenRenderer::set_scene(const NerfScene& scene, const std::string& where) {
+    m_impl->scene.reset();
+    m_impl->scene_4d.reset();
+    m_impl->scene_sags.reset();
+    m_impl->scene_nerf.reset();
+    m_impl->scene_nerf.emplace(m_impl->context, scene, where);
+    if (!m_impl->nerf) m_impl->nerf.emplace(m_impl->context);
+}
+
 RenderOutput OffscreenRenderer::render(const Camera& camera, const RenderSettings& settings) {
     Impl& s = *m_impl;
+    if (s.scene_nerf) return render_nerf(camera, settings);
     if (!s.scene && !s.scene_4d && !s.scene_sags) throw Error("OffscreenRenderer::render: no scene was set");
     const vk::GpuScene& scene = s.scene_4d ? s.scene_4d->sliced() : (s.scene_sags ? s.scene_sags->decoded() : *s.scene);
     if (camera.width <= 0 || camera.height <= 0)
@@ -139,6 +158,53 @@ RenderOutput OffscreenRenderer::render(const Camera& camera, const RenderSetting
             for (int c = 0; c < 3; ++c) out.image.data[p * 3 + c] = rgba[p * 4 + c];
     } else {
         out.image = s.target->read(3);
+    }
+    return out;
+}
+
+RenderOutput OffscreenRenderer::render_nerf(const Camera& camera, const RenderSettings& settings) {
+    Impl& s = *m_impl;
+    if (camera.width <= 0 || camera.height <= 0)
+        throw Error(cat("cannot render an image of ", camera.width, "x", camera.height, " pixels"));
+    const uint32_t w = uint32_t(camera.width), h = uint32_t(camera.height);
+    const size_t pixels = size_t(w) * h;
+    s.nerf->prepare(*s.scene_nerf, w, h, settings.mode);
+    if (s.nerf_pixels.size() < pixels * sizeof(gpu::NerfPixel)) {
+        s.nerf_pixels = vk::Buffer(s.context, pixels * sizeof(gpu::NerfPixel), VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+                                   vk::MemoryUsage::Readback, "NeRF pixel read-back");
+        s.nerf_display = vk::Buffer(s.context, pixels * 4, VK_BUFFER_USAGE_TRANSFER_DST_BIT, vk::MemoryUsage::Readback,
+                                    "NeRF display read-back");
+    }
+    s.context.submit_and_wait([&](VkCommandBuffer cmd) {
+        s.nerf->record(cmd, *s.scene_nerf, camera, settings, nullptr, &s.timer);
+        VkBufferCopy copy{0, 0, pixels * sizeof(gpu::NerfPixel)};
+        vkCmdCopyBuffer(cmd, s.nerf->pixel_buffer().handle(), s.nerf_pixels.handle(), 1, &copy);
+        VkBufferCopy shown{0, 0, pixels * 4};
+        vkCmdCopyBuffer(cmd, s.nerf->display_buffer().handle(), s.nerf_display.handle(), 1, &shown);
+    });
+    RenderOutput out;
+    out.stats = s.nerf->finish(0, &s.timer).stats;
+    std::vector<gpu::NerfPixel> px(pixels);
+    std::memcpy(px.data(), s.nerf_pixels.mapped(), pixels * sizeof(gpu::NerfPixel));
+    out.alpha = Image(int(w), int(h), 1);
+    out.depth = Image(int(w), int(h), 1);
+    out.image = Image(int(w), int(h), 3);
+    for (size_t p = 0; p < pixels; ++p) {
+        out.alpha.data[p] = px[p].colour.w;
+        out.depth.data[p] = px[p].depth * px[p].colour.w;
+    }
+    if (settings.mode == RenderMode::Experts) {
+        out.expert.resize(pixels);
+        for (size_t p = 0; p < pixels; ++p) out.expert[p] = px[p].expert;
+    }
+    if (settings.mode == RenderMode::Color || settings.mode == RenderMode::Experts) {
+        for (size_t p = 0; p < pixels; ++p)
+            for (int c = 0; c < 3; ++c) out.image.data[p * 3 + size_t(c)] = px[p].colour[c];
+    } else {
+        const uint32_t* bytes = s.nerf_display.data<uint32_t>();
+        for (size_t p = 0; p < pixels; ++p)
+            for (int c = 0; c < 3; ++c)
+                out.image.data[p * 3 + size_t(c)] = float((bytes[p] >> (8 * c)) & 255u) / 255.0f;
     }
     return out;
 }

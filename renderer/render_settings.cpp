@@ -22,6 +22,8 @@ std::string to_string(RenderMode mode) {
         return "graph";
     case RenderMode::Curvature:
         return "curvature";
+    case RenderMode::Experts:
+        return "experts";
     }
     return "color";
 }
@@ -35,10 +37,11 @@ RenderMode parse_render_mode(const std::string& name) {
     if (name == "points") return RenderMode::Points;
     if (name == "graph") return RenderMode::Graph;
     if (name == "curvature") return RenderMode::Curvature;
+    if (name == "experts") return RenderMode::Experts;
     throw UsageError("", "--mode",
                      cat("unknown render mode '", name,
-                         "': expected color, depth, alpha, centers, heatmap, or for sags scenes points, graph or "
-                         "curvature"));
+                         "': expected color, depth, alpha, centers, heatmap, for sags scenes points, graph or "
+                         "curvature, for NeRF scenes experts"));
 }
 
 } // namespace splatscape

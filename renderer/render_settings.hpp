@@ -19,9 +19,11 @@ enum class RenderMode {
     Points,    // the point skeleton, each point a small dot coloured by its position
     Graph,     // the skeleton with its k-nearest-neighbour graph as lines
     Curvature, // the skeleton coloured by standardised PCA curvature, blue (flat) to red (curved)
+    // NeRF scenes (the ray marcher draws Color and Depth too; the splat renderer alone draws colour):
+    Experts, // each pixel in the colour of the expert carrying most of its weight, faded by opacity
 };
 
-// "color", "depth", "alpha", "centers", "heatmap", "points", "graph", "curvature"
+// "color", "depth", "alpha", "centers", "heatmap", "points", "graph", "curvature", "experts"
 std::string to_string(RenderMode mode);
 // Accepts the names above (and "centres"); throws UsageError listing them otherwise.
 RenderMode parse_render_mode(const std::string& name);
@@ -52,6 +54,11 @@ struct RenderStats {
     std::vector<PassTiming> passes; // GPU time per pass; empty without timestamps
     double gpu_ms = 0.0;            // sum of the passes
     uint64_t gpu_memory_bytes = 0;  // device memory this renderer holds
+    // NeRF scenes (gaussians, instances and max_tile_count are then 0; visible counts the pixels
+    // whose opacity exceeds 0.5; the depth range is the pixels' in the depth mode):
+    uint64_t samples = 0;    // network evaluations along the rays
+    uint64_t parameters = 0; // the networks' parameters
+    uint64_t unfinished = 0; // rays still marching when the frame's marching rounds ran out (0)
 };
 
 } // namespace splatscape

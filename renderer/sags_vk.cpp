@@ -10,19 +10,6 @@
 namespace splatscape::vk {
 namespace {
 
-constexpr VkBufferUsageFlags kUsage =
-    VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT;
-
-Buffer make(Context& context, VkDeviceSize bytes, const char* name) {
-    return Buffer(context, std::max<VkDeviceSize>(bytes, 16), kUsage, MemoryUsage::GpuOnly, name);
-}
-
-Buffer make_with(Context& context, const std::vector<float>& v, const char* name) {
-    Buffer b = make(context, VkDeviceSize(v.size()) * 4, name);
-    if (!v.empty()) upload(context, b, v.data(), VkDeviceSize(v.size()) * 4);
-    return b;
-}
-
 void check_widths(const SagsNetwork& n, const char* name) {
     const std::string field = cat("networks.", name);
     if (n.inputs > int(gpu::kSagsMaxInputs))
@@ -60,16 +47,16 @@ GpuSagsScene::GpuSagsScene(Context& context, const SagsDecodeCache& c) {
     m_count = uint32_t(n);
     m_hash_width = uint32_t(c.hash_width);
     m_feature_dim = uint32_t(c.feature_dim);
-    m_points = make_with(context, c.points, "sags points");
-    m_scales = make_with(context, c.scales, "sags scales");
-    m_encoded = make_with(context, c.encoded, "sags encoder cache");
-    m_affine = make_with(context, c.affine, "sags affine");
-    m_weights = make_with(context, weights, "sags decoders");
-    m_global_bits = make(context, VkDeviceSize(c.feature_dim) * 4, "sags global feature");
-    m_visible = make(context, VkDeviceSize(n) * 4, "sags visibility");
-    m_out_means_opacity = make(context, VkDeviceSize(n) * 16, "sags decoded means and opacities");
-    m_out_covariances = make(context, VkDeviceSize(n) * 24, "sags decoded covariances");
-    m_out_sh = make(context, VkDeviceSize(n) * 12, "sags decoded colours");
+    m_points = storage_buffer(context, c.points, "sags points");
+    m_scales = storage_buffer(context, c.scales, "sags scales");
+    m_encoded = storage_buffer(context, c.encoded, "sags encoder cache");
+    m_affine = storage_buffer(context, c.affine, "sags affine");
+    m_weights = storage_buffer(context, weights, "sags decoders");
+    m_global_bits = storage_buffer(context, VkDeviceSize(c.feature_dim) * 4, "sags global feature");
+    m_visible = storage_buffer(context, VkDeviceSize(n) * 4, "sags visibility");
+    m_out_means_opacity = storage_buffer(context, VkDeviceSize(n) * 16, "sags decoded means and opacities");
+    m_out_covariances = storage_buffer(context, VkDeviceSize(n) * 24, "sags decoded covariances");
+    m_out_sh = storage_buffer(context, VkDeviceSize(n) * 12, "sags decoded colours");
     GpuScene::External e;
     e.count = m_count;
     e.sh_degree = 0;
@@ -90,7 +77,7 @@ VkDeviceSize GpuSagsScene::bytes() const {
 SagsDecodePass::SagsDecodePass(Context& context)
     : m_global(context, "sags_global", sizeof(gpu::SagsDecodePush)),
       m_decode(context, "sags_decode", sizeof(gpu::SagsDecodePush)),
-      m_params(context, sizeof(gpu::SagsDecodeParams), kUsage, MemoryUsage::GpuOnly, "sags decode parameters") {}
+      m_params(storage_buffer(context, sizeof(gpu::SagsDecodeParams), "sags decode parameters")) {}
 
 void SagsDecodePass::record(VkCommandBuffer cmd, const GpuSagsScene& scene, const Camera& camera) {
     gpu::SagsDecodeParams p{};

@@ -49,7 +49,8 @@ gpu::uint mode_code(RenderMode mode) {
     case RenderMode::Points:
     case RenderMode::Graph:
     case RenderMode::Curvature:
-        return gpu::kModeColor; // drawn by the sags kind; alone, the splats in colour
+    case RenderMode::Experts:
+        return gpu::kModeColor; // drawn by the sags and NeRF kinds; alone, the splats in colour
     }
     return gpu::kModeColor;
 }

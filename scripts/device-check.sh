@@ -14,14 +14,15 @@
 #       and its COLMAP model), dnerf_lego_tiny and the donut PLY the Vulkan-vs-CPU test renders.
 #       Prints the bundle's size, which must stay under 64 MiB. Nothing in the bundle names a path
 #       of this machine: the executables find their data through SPLATSCAPE_DATASETS and flags.
-#   scripts/device-check.sh run [all|tests|bench|4d|neural|tiles|mcmc|profile|sags]
+#   scripts/device-check.sh run [all|tests|bench|4d|neural|tiles|mcmc|profile|sags|nerf]
 #       On the GPU machine, from the checkout root with .device/check carried along: the tests, the
 #       benchmarks (with the Vulkan renderer's tests after them), both (default), or only what 4DGS
 #       runs on CUDA (its tests and the dnerf_lego_tiny benchmark), or only the neural building blocks
 #       (their tests and bench_neural), or only the streamed tiled scenes (their tests and bench_tiles
 #       on the 50M-Gaussian city), or (mcmc) fox with MCMC at caps of 100K, 300K and 1M and with the
 #       Mip-Splatting filters, or (profile) a per-phase profile of the defaults on fox, or (sags) the
-#       sags tests and fox trained as sags, sags-lite and gs3d (the blocks at the end of `run`).
+#       sags tests and fox trained as sags, sags-lite and gs3d (the blocks at the end of `run`), or
+#       (nerf) the Vulkan NeRF ray marcher's tests and bench_nerf.
 #       Writes to $OUT
 #       (default /tmp/device-check) as it goes, so a run cut short still leaves its results:
 #         gpu.txt             nvidia-smi
@@ -35,6 +36,10 @@
 #         bench_train_4d.jsonl  gs4d on dnerf_lego_tiny, the paper's 30k schedule (probes, then
 #                             the held-out PSNR, SSIM and training time)
 #         bench_render.jsonl  the Vulkan renderer on the 1M-Gaussian stress scene at 1920x1080
+#         bench_nerf.jsonl    the Vulkan NeRF ray marcher (`all`, `bench`, `nerf`): a model of the
+#                             hmohe default preset's sizes at 320x240 and 1920x1080 (frame time,
+#                             passes, samples per pixel; at 320x240 the CPU render's time and the
+#                             PSNR between the two)
 #         bench_neural.jsonl  the neural building blocks (docs/neural.md): hash encoding and MLP at
 #                             2^18 rows, kNN at 2^20 points (also: `run neural`, with their tests)
 #         bench_tiles.jsonl   the city streamed along its flight at 1920x1080 under a 4 GB budget
@@ -80,6 +85,8 @@ bundle)
         cmake --build "$build" -j"$(nproc)" --target test_neural_cuda bench_neural test_hmohe_cuda
         # sags (docs/training.md): its CUDA ops and models against the CPU, its Vulkan decode.
         cmake --build "$build" -j"$(nproc)" --target test_sags_cuda test_renderer_sags
+        # The NeRF ray marcher (renderer/nerf_vk.hpp) against the CPU render, and its benchmark.
+        cmake --build "$build" -j"$(nproc)" --target test_renderer_nerf bench_nerf
     fi
     rm -rf "$bundle"
     mkdir -p "$bundle/bin" "$bundle/lib" "$bundle/data/fox/colmap/sparse/0" "$bundle/data/dnerf_lego_tiny"
@@ -89,6 +96,7 @@ bundle)
           tests/renderer/test_renderer_vs_cpu tests/renderer/test_renderer_tiles bench/bench_tiles)
     exes+=(tests/training/test_neural_cuda bench/bench_neural tests/training/test_hmohe_cuda)
     exes+=(tests/training/test_sags_cuda tests/renderer/test_renderer_sags)
+    exes+=(tests/renderer/test_renderer_nerf bench/bench_nerf)
     for exe in "${exes[@]}"; do
         if [[ -f $build/$exe ]]; then
             strip -o "$bundle/bin/$(basename "$exe")" "$build/$exe"
@@ -388,6 +396,34 @@ run)
             cut -c1-220 "$out/bench_neural.jsonl"
         fi
     fi
+    # The NeRF ray marcher: its frames against the CPU render (the NerfVkTest suite; the render-command
+    # test needs the splatscape executable, which the bundle does not carry), then bench_nerf on a model
+    # of the hmohe default preset's sizes (its presets come from the checkout's assets/).
+    if [[ $what == all || $what == bench || $what == nerf ]]; then
+        gtest test_renderer_nerf 60 --gtest_filter='NerfVkTest.*'
+        grep -E "^\[  FAILED|one cascade|three cascades|Failure" "$out/tests.log" | tail -10
+        t=$(($(left) - 5))
+        ((t > 120)) && t=120
+        if [[ ! -x $bin/bench_nerf ]]; then
+            step_missing bench_nerf
+        elif ((t < 30)); then
+            step_dropped bench_nerf
+        else
+            log "bench_nerf, default preset sizes (at most $t s)"
+            rc=0
+            SPLATSCAPE_ASSETS=$PWD/assets timeout "$t" "$bin/bench_nerf" --preset default --frames 10 --cpu-frames 1 \
+                > "$out/bench_nerf.jsonl" 2> "$out/bench_nerf.err" || rc=$?
+            if ((rc == 124)); then
+                dropped+=("bench_nerf (cut short after $t s)")
+                log "bench_nerf CUT SHORT after $t s"
+            elif ((rc != 0)); then
+                failed+=(bench_nerf)
+                log "bench_nerf FAILED (exit status $rc)"
+            fi
+            grep -E "frame_gpu_ms|frame_wall_ms|samples_per_pixel|cpu_frame_ms|psnr_vs_cpu" "$out/bench_nerf.jsonl" |
+                cut -c1-220
+        fi
+    fi
     # ---- MCMC densification, the Mip-Splatting filters, and a profile for the speed target ----
     # `run mcmc`: fox at 1/2 resolution as the default benchmark above, with MCMC at caps of 100K,
     # 300K and 1M Gaussians (bench/configs/mcmc_*.json: the paper's settings otherwise) and with the
@@ -442,7 +478,7 @@ run)
         cd "$out" || exit
         keep=()
         for f in xml gpu.txt bench_train.err bench_train_4d.err bench_render.err bench_neural.err bench_train_mcmc.err \
-            bench_profile.err bench_tiles.err bench_sags.err; do
+            bench_profile.err bench_tiles.err bench_sags.err bench_nerf.err; do
             if [[ -e $f ]]; then keep+=("$f"); fi
         done
         tar czf logs.tar.gz "${keep[@]}" && rm -rf "${keep[@]}"
@@ -461,7 +497,7 @@ run)
     exit $status
     ;;
 *)
-    echo "usage: scripts/device-check.sh bundle [BUILD_DIR] | run [all|tests|bench|4d|neural|tiles|mcmc|profile|sags]" >&2
+    echo "usage: scripts/device-check.sh bundle [BUILD_DIR] | run [all|tests|bench|4d|neural|tiles|mcmc|profile|sags|nerf]" >&2
     exit 2
     ;;
 esac

@@ -4,6 +4,7 @@
 // direction | distance], the opacity, colour, covariance and offset decoders, and the composition.
 // Writes a 3D scene for the splat renderer with precomputed covariances; points out of view or
 // with opacity <= 0 get xx = -1, which preprocess culls.
+#include "mlp.glsl"
 #include "sags.glsl"
 
 layout(push_constant, scalar) uniform Push { SagsDecodePush pc; };
@@ -11,18 +12,6 @@ layout(local_size_x = 64) in;
 
 const float kShC0 = 0.28209479177387814;
 const float kAlphaMin = 1e-6;
-
-float activate(uint a, float x) {
-    if (a == 1u) return max(x, 0.0);
-    if (a == 2u) return 1.0 / (1.0 + exp(-x));
-    if (a == 3u) {
-        float e = exp(-2.0 * abs(x));
-        float t = (1.0 - e) / (1.0 + e);
-        return x < 0.0 ? -t : t;
-    }
-    if (a == 4u) return exp(x);
-    return x;
-}
 
 float x_in[kSagsMaxInputs];
 float y_out[kSagsMaxOutputs];
@@ -45,7 +34,7 @@ void run_net(SagsNet n, FloatBuf w) {
             else
                 for (uint k = 0; k < in_w; ++k) s += w.v[row + k] * cur[k];
             s += w.v[bias + o];
-            float v = activate(act, s);
+            float v = mlp_activate(act, s);
             if (l == layers - 1u)
                 y_out[o] = v;
             else

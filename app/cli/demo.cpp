@@ -207,12 +207,11 @@ int run_demo(const DemoArgs& a) {
         std::printf("next         splatscape render %s --orbit 60 --time-range 0 1 -o %s\n", run_dir.string().c_str(),
                     (root / "orbit").string().c_str());
     else
-        std::printf("next         splatscape render %s%s --orbit 60 -o %s\n", run_dir.string().c_str(),
-                    nerf ? " --renderer cpu" : "", (root / "orbit").string().c_str());
-    // The viewer draws Gaussians; NeRF runs have no live view yet (it needs the Vulkan ray marcher).
-    if (!nerf) std::printf("             splatscape view %s\n", run_dir.string().c_str());
+        std::printf("next         splatscape render %s --orbit 60 -o %s\n", run_dir.string().c_str(),
+                    (root / "orbit").string().c_str());
+    std::printf("             splatscape view %s\n", run_dir.string().c_str());
     std::fflush(stdout);
-    if (!nerf && should_open_viewer(a.view)) {
+    if (should_open_viewer(a.view)) {
         log::info("opening the viewer (close the window to finish; --view never skips it)");
         return gui::run_viewer(run_dir.string(), gui::WindowOptions{});
     }

@@ -1,7 +1,8 @@
 #pragma once
 // Renderers the `render` and `eval` commands can use, behind one small interface: "cpu" (the
-// training backend's rasterizer); the Vulkan renderer adds "vulkan", and "auto" picks it when a
-// Vulkan GPU exists (CPU Vulkan drivers such as lavapipe are slower than the "cpu" renderer).
+// training backend's rasterizer, or for NeRF models its ray-marching ops); the Vulkan renderer adds
+// "vulkan" (the splat renderer, or the NeRF ray marcher of renderer/nerf_vk.hpp), and "auto" picks it
+// when a Vulkan GPU exists (CPU Vulkan drivers such as lavapipe are slower than the "cpu" renderer).
 #include <filesystem>
 #include <memory>
 #include <optional>

@@ -93,8 +93,9 @@ int run_render(const RenderArgs& a) {
             it != s.model_config.end() && it->is_array() && it->size() == 3)
             bg = {(*it)[0].get<float>(), (*it)[1].get<float>(), (*it)[2].get<float>()};
     }
-    if (!a.background.empty()) bg = vec3_option(a.background, "--background");
     const SceneData data = read_scene_data(fs::is_directory(input) ? input : scene);
+    if (data.nerf) bg = data.nerf->background; // what the run evaluated over (a .hmohe file keeps it)
+    if (!a.background.empty()) bg = vec3_option(a.background, "--background");
     if (data.size() == 0) throw Error(data.path.string(), "", "the scene has no Gaussians");
 
     PathDefaults d;
@@ -144,8 +145,11 @@ int run_render(const RenderArgs& a) {
     if (!data.dynamic() && (a.time || !a.time_range.empty()))
         log::warn(data.path.string(), " is a static scene: --time and --time-range have no effect");
     auto renderer = create_frame_renderer(a.renderer, data, a.threads, a.gpu);
-    log::info("rendering ", frames.size(), " frames of ", data.size(), data.dynamic() ? " 4D" : "",
-              " Gaussians with the ", renderer->name(), " renderer");
+    log::info("rendering ", frames.size(), " frames of ", data.size(),
+              data.nerf        ? " NeRF parameters"
+              : data.dynamic() ? " 4D Gaussians"
+                               : " Gaussians",
+              " with the ", renderer->name(), " renderer");
     // Scene time of frame i: --time, else spread over --time-range, else the camera path's key times
     // (orbits: the start of the scene's time range).
     auto frame_time = [&](size_t i) -> float {
@@ -209,7 +213,8 @@ void add_render(CLI::App& app, Registry& registry) {
     cmd->add_option("--camera-path", a->camera_path, "Camera path JSON file");
     cmd->add_option("--orbit", a->orbit, "Render N frames on a circle around the scene")->check(CLI::Range(1, 100000));
     cmd->add_option("--renderer", a->renderer,
-                    "Renderer: auto (vulkan when a Vulkan GPU exists, else cpu), vulkan or cpu")
+                    "Renderer: auto (vulkan when a Vulkan GPU exists, else cpu), vulkan or cpu; NeRF runs (hmohe) "
+                    "are ray-marched by either")
         ->capture_default_str();
     cmd->add_option("--gpu", a->gpu, "Vulkan device index for the vulkan renderer (default: the best)")
         ->check(CLI::Range(0, 64));

@@ -56,8 +56,9 @@ void add_window_options(CLI::App& cmd, WindowOptions& o, bool for_training) {
     cmd.add_flag("--hide-ui", o.hide_ui, "Start with the panels hidden (F1 shows them)")->group(group);
     cmd.add_flag("--no-vsync", raw->no_vsync, "Present without waiting for the display's refresh")->group(group);
     cmd.add_flag("--continuous", o.continuous, "Render the scene every frame, not only when it changes")->group(group);
-    cmd.add_option("--mode", o.mode, "Render mode: color, depth, alpha, centers, heatmap")
-        ->check(CLI::IsMember({"color", "depth", "alpha", "centers", "centres", "heatmap"}))
+    cmd.add_option("--mode", o.mode,
+                   "Render mode: color, depth, alpha, centers, heatmap; NeRF scenes (hmohe): color, depth, experts")
+        ->check(CLI::IsMember({"color", "depth", "alpha", "centers", "centres", "heatmap", "experts"}))
         ->capture_default_str()
         ->group(group);
     if (!for_training) {

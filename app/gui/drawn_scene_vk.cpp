@@ -4,6 +4,7 @@
 
 #include "app/gui/gaussians_3d_vk.hpp"
 #include "app/gui/gaussians_4d_vk.hpp"
+#include "app/gui/nerf_scene_vk.hpp"
 #include "app/gui/sags_scene_vk.hpp"
 #include "app/gui/scene_source.hpp"
 #include "app/gui/tiled_scene_vk.hpp"
@@ -23,6 +24,7 @@ std::unique_ptr<DrawnScene> make_drawn_scene(const ScenePasses& passes, const Lo
                                             options);
     if (scene.cloud_4d) return std::make_unique<Gaussians4dScene>(passes, scene.cloud_4d, scene.min_temporal_weight);
     if (scene.sags) return std::make_unique<SagsDecodedScene>(passes, scene.sags);
+    if (scene.nerf) return std::make_unique<NerfMarchedScene>(passes, scene.nerf);
     if (scene.cloud && scene.cloud->size() > 0) return std::make_unique<Gaussians3dScene>(passes, scene.cloud);
     return nullptr;
 }

@@ -6,8 +6,9 @@
 // the commands those emit. The shell never asks which kind it holds.
 //
 // The kinds today: Gaussians3dScene (a GaussianCloud, also the live view of training),
-// Gaussians4dScene (gs4d, sliced on the GPU at the time its Time panel shows) and TiledScene (a
-// tiled level-of-detail scene streamed under budgets, with its Tiles panel). make_drawn_scene picks
+// Gaussians4dScene (gs4d, sliced on the GPU at the time its Time panel shows), TiledScene (a
+// tiled level-of-detail scene streamed under budgets, with its Tiles panel), SagsDecodedScene (sags,
+// decoded on the GPU for each view) and NerfMarchedScene (hmohe, ray-marched on the GPU). make_drawn_scene picks
 // one for what `splatscape view` opened (app/gui/scene_source.hpp).
 #include <any>
 #include <cstdint>
@@ -102,7 +103,8 @@ struct DrawOptions {
     double budget_mb = 0;     // tiled scenes: GPU memory for resident tiles, MiB (0: the streamer's default)
 };
 
-// The kind of scene that draws `scene` (its tiles, else its 4D Gaussians, else its Gaussians); null
+// The kind of scene that draws `scene` (its tiles, else its 4D Gaussians, else its sags model, else
+// its NeRF, else its Gaussians); null
 // when it has nothing to draw. Uploads at once (a tiled scene starts streaming).
 std::unique_ptr<DrawnScene> make_drawn_scene(const ScenePasses& passes, const LoadedScene& scene,
                                              const DrawOptions& options = {});

@@ -53,7 +53,10 @@ int run_training_window(const TrainSetup& setup, const WindowOptions& options) {
     const std::string run = setup.run_dir.string();
     std::printf("run          %s\n", run.c_str());
     std::printf("iterations   %d in %.1f s\n", f.iteration, f.train_seconds);
-    std::printf("gaussians    %zu (%s/point_cloud.ply)\n", t.progress().gaussians, run.c_str());
+    if (setup.options.model == "hmohe")
+        std::printf("model        %s/model.hmohe\n", run.c_str());
+    else
+        std::printf("gaussians    %zu (%s/point_cloud.ply)\n", t.progress().gaussians, run.c_str());
     if (f.evaluated) std::printf("held-out     PSNR %.2f dB, SSIM %.4f (%s/eval.json)\n", f.psnr, f.ssim, run.c_str());
     return 0;
 }

@@ -17,6 +17,7 @@
 namespace splatscape::gui {
 
 struct TilesPanelState;
+struct NerfPanelState;
 
 // Text fields and selections the user is editing (Dear ImGui edits char buffers in place).
 struct PanelInputs {
@@ -42,6 +43,8 @@ void draw_time_panel(const TimeControls& time, Commands& out);
 void time_shortcuts(const TimeControls& time, Commands& out);
 // Tiled scenes (TiledScene, tiled_scene_vk.hpp): budgets, error and tile boxes; what is streamed.
 void draw_tiles_panel(const TilesPanelState& tiles, Commands& out);
+// NeRF scenes (NerfMarchedScene, nerf_scene_vk.hpp): experts, occupancy, samples, the experts' colours.
+void draw_nerf_panel(const NerfPanelState& nerf);
 
 // The panels in the sidebar, `width` UI points wide at the window's left edge.
 void draw_sidebar(const ViewerSnapshot& s, float width, PanelInputs& in, Commands& out);

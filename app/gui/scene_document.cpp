@@ -1,5 +1,6 @@
 #include "app/gui/scene_document.hpp"
 
+#include "app/gui/nerf_scene_vk.hpp"
 #include "app/gui/sags_scene_vk.hpp"
 
 #include <algorithm>
@@ -116,6 +117,16 @@ void SceneDocument::show_sags(std::shared_ptr<const SagsDecodeCache> cache) {
         g->set_cache(cache);
     else
         replace_drawn(std::make_unique<SagsDecodedScene>(m_passes, cache));
+    keep_render_mode();
+    m_changed = true;
+}
+
+void SceneDocument::show_nerf(std::shared_ptr<const NerfScene> scene) {
+    m_cloud = std::make_shared<const GaussianCloud>(nerf_occupancy_cloud(*scene));
+    if (auto* g = dynamic_cast<NerfMarchedScene*>(m_drawn.get()))
+        g->set_scene(scene);
+    else
+        replace_drawn(std::make_unique<NerfMarchedScene>(m_passes, scene));
     keep_render_mode();
     m_changed = true;
 }

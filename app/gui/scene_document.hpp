@@ -71,6 +71,9 @@ public:
     // A sags model (a training snapshot or a run's final model.sags): decoded on the GPU for each
     // frame; its point skeleton serves framing.
     void show_sags(std::shared_ptr<const SagsDecodeCache> cache);
+    // A NeRF (a training snapshot or a run's final model.hmohe): ray-marched on the GPU each frame;
+    // its occupied cells serve framing.
+    void show_nerf(std::shared_ptr<const NerfScene> scene);
     // Draws Gaussians from buffers owned elsewhere (the live view; waits for frames in flight).
     void show_external(const vk::GpuScene::External& scene);
 

@@ -7,6 +7,7 @@
 #include <glm/geometric.hpp>
 
 #include "core/error.hpp"
+#include "core/io/nerf_file.hpp"
 #include "core/io/ply_4d.hpp"
 #include "core/io/s4d.hpp"
 #include "core/io/sags.hpp"
@@ -63,8 +64,8 @@ float median_spacing(const PointCloud& points) {
 void add_cloud_info(LoadedScene& s) {
     if (!s.cloud) return;
     const GaussianCloud& c = *s.cloud;
-    s.info.emplace_back(s.cloud_from_points ? "points" : "Gaussians", cat(c.size()));
-    if (!s.cloud_from_points) s.info.emplace_back("SH degree", cat(c.sh_degree));
+    s.info.emplace_back(s.cloud_from_points ? "points" : s.nerf ? "occupied cells shown" : "Gaussians", cat(c.size()));
+    if (!s.cloud_from_points && !s.nerf) s.info.emplace_back("SH degree", cat(c.sh_degree));
     if (c.size() > 0) {
         const Bounds b = c.bounds();
         s.info.emplace_back("bounds min", vec_text(b.min));
@@ -92,6 +93,10 @@ std::optional<fs::path> enclosing_run(const fs::path& file) {
             return dir;
     if (fs::is_regular_file(abs.parent_path() / "config.json", ec) && abs.filename() == "point_cloud.ply")
         return abs.parent_path();
+    // An hmohe run's RUN/model.hmohe or RUN/model/iteration_N/model.hmohe.
+    if (abs.filename() == "model.hmohe")
+        for (const fs::path& dir : {abs.parent_path(), abs.parent_path().parent_path().parent_path()})
+            if (!dir.empty() && fs::is_regular_file(dir / "config.json", ec)) return dir;
     return std::nullopt;
 }
 
@@ -189,6 +194,57 @@ GaussianCloud sags_skeleton_cloud(const SagsDecodeCache& cache) {
     return cloud_from_points(p);
 }
 
+GaussianCloud nerf_occupancy_cloud(const NerfScene& scene) {
+    const int n = scene.resolution;
+    const size_t per = size_t(n) * size_t(n) * size_t(n);
+    // Cells a finer cascade covers are left out: the middle half of each axis of cascades k > 0.
+    auto shown = [&](int k, int x, int y, int z) {
+        const int lo = n / 4, hi = n - n / 4;
+        return k == 0 || !(x >= lo && x < hi && y >= lo && y < hi && z >= lo && z < hi);
+    };
+    auto occupied = [&](size_t bit) {
+        return bit / 32 < scene.occupancy.size() && (scene.occupancy[bit / 32] >> (bit % 32)) & 1u;
+    };
+    size_t count = 0;
+    for (int k = 0; k < scene.cascades; ++k)
+        for (int z = 0; z < n; ++z)
+            for (int y = 0; y < n; ++y)
+                for (int x = 0; x < n; ++x)
+                    count += shown(k, x, y, z) && occupied(size_t(k) * per + size_t(x + n * (y + n * z)));
+    const size_t stride = std::max<size_t>(1, (count + 199999) / 200000);
+    PointCloud p;
+    std::vector<float> log_scales;
+    size_t index = 0;
+    for (int k = 0; k < scene.cascades; ++k) {
+        const float size = scene.scale * float(1 << k) / float(n); // world units
+        for (int z = 0; z < n; ++z)
+            for (int y = 0; y < n; ++y)
+                for (int x = 0; x < n; ++x) {
+                    if (!shown(k, x, y, z) || !occupied(size_t(k) * per + size_t(x + n * (y + n * z)))) continue;
+                    if (index++ % stride != 0) continue;
+                    const glm::vec3 cell = (glm::vec3(float(x), float(y), float(z)) + 0.5f) / float(n) - 0.5f;
+                    const glm::vec3 world = scene.center + cell * float(1 << k) * scene.scale;
+                    for (int a = 0; a < 3; ++a) p.positions.push_back(world[a]);
+                    for (int a = 0; a < 3; ++a) p.colors.push_back(0.25f + 0.7f * (cell[a] + 0.5f));
+                    log_scales.push_back(std::log(0.5f * size));
+                }
+    }
+    GaussianCloud c;
+    const size_t m = p.size();
+    c.resize(m, 0);
+    for (size_t i = 0; i < m; ++i) {
+        for (int a = 0; a < 3; ++a) {
+            c.positions[3 * i + a] = p.positions[3 * i + a];
+            c.log_scales[3 * i + a] = log_scales[i];
+            c.sh[3 * i + a] = sh_dc_from_rgb(p.colors[3 * i + a]);
+        }
+        c.rotations[4 * i] = 1.0f;
+        c.rotations[4 * i + 1] = c.rotations[4 * i + 2] = c.rotations[4 * i + 3] = 0.0f;
+        c.opacities[i] = logit(0.95f);
+    }
+    return c;
+}
+
 LoadedScene load_training_scene(const TrainSetup& setup) {
     LoadedScene s;
     s.path = setup.data;
@@ -210,6 +266,16 @@ namespace {
 // `run` is given) and gives its slice at the start of its time range.
 std::shared_ptr<const GaussianCloud> read_cloud(LoadedScene& s, const fs::path& file,
                                                 const std::optional<fs::path>& run = std::nullopt) {
+    if (is_nerf_file(file)) {
+        s.nerf = std::make_shared<const NerfScene>(read_nerf_scene(file));
+        const NerfScene& n = *s.nerf;
+        s.info.emplace_back("NeRF", cat(n.model, ": ", n.experts(), " hash-grid experts, ", n.parameter_count(),
+                                        " parameters, ray-marched on the GPU"));
+        s.info.emplace_back("occupancy",
+                            cat(n.cascades, " x ", n.resolution, "^3 cells, ", n.occupied_cells(), " occupied"));
+        s.background = n.background;
+        return std::make_shared<const GaussianCloud>(nerf_occupancy_cloud(n));
+    }
     if (is_sags_file(file)) {
         s.sags = load_sags_cache(file);
         s.info.emplace_back("sags", cat(s.sags->size(), " points decoded for each view on the GPU"));
@@ -268,6 +334,7 @@ LoadedScene load_scene_source(const fs::path& path) {
             s.cloud = read_cloud(s, file, path);
             s.info.emplace_back("file", file.string());
             attach_run(s, path);
+            if (s.nerf) s.background = s.nerf->background; // what the run evaluated over
         } else if (!detect_dataset_format(path).empty()) {
             s.kind = SourceKind::Dataset;
             s.dataset = std::make_shared<const Dataset>(load_dataset(path));
@@ -297,6 +364,7 @@ LoadedScene load_scene_source(const fs::path& path) {
         if (auto run = enclosing_run(path)) {
             try {
                 attach_run(s, *run);
+                if (s.nerf) s.background = s.nerf->background;
             } catch (const Error& e) {
                 log::debug("not using ", run->string(), " for cameras: ", e.what());
             }

@@ -15,6 +15,7 @@
 #include "core/gaussian_cloud.hpp"
 #include "core/gaussian_cloud_4d.hpp"
 #include "core/json_util.hpp"
+#include "core/nerf_scene.hpp"
 #include "core/point_cloud.hpp"
 #include "core/sags_scene.hpp"
 #include "core/tiles/tileset.hpp"
@@ -45,6 +46,9 @@ struct LoadedScene {
     // sags models (a run's model.sags, a .sags file): what the viewer decodes on the GPU each frame;
     // `cloud` is then the point skeleton (for framing and statistics).
     std::shared_ptr<const SagsDecodeCache> sags;
+    // NeRF models (a run's model.hmohe, a .hmohe file): what the viewer ray-marches each frame;
+    // `cloud` is then their occupied cells (for framing and statistics).
+    std::shared_ptr<const NerfScene> nerf;
     bool cloud_from_points = false;                        // the Gaussians stand for a dataset's sparse points
     std::shared_ptr<const Dataset> dataset;                // null without cameras
     std::vector<DatasetView> views;                        // train views, then test views
@@ -76,6 +80,10 @@ GaussianCloud cloud_from_points(const PointCloud& points);
 std::shared_ptr<const SagsDecodeCache> load_sags_cache(const std::filesystem::path& file);
 // The skeleton of a sags model as small Gaussians coloured by position (framing, statistics).
 GaussianCloud sags_skeleton_cloud(const SagsDecodeCache& cache);
+
+// The occupied cells of a NeRF's occupancy grid as small Gaussians coloured by position (framing,
+// statistics): of each cascade the cells outside the finer ones, at most about 200,000.
+GaussianCloud nerf_occupancy_cloud(const NerfScene& scene);
 
 // The dataset's views in the order the viewer lists them.
 std::vector<DatasetView> dataset_views(const Dataset& dataset);

@@ -34,8 +34,13 @@ void draw_stats_panel(const ViewerSnapshot& s) {
     } else if (t.renders > 0) {
         ImGui::TextDisabled("no GPU timestamps on this device");
     }
-    ImGui::Text("visible %llu of %llu Gaussians", (unsigned long long)r.visible, (unsigned long long)r.gaussians);
-    ImGui::Text("tile pairs %llu, busiest tile %u", (unsigned long long)r.instances, r.max_tile_count);
+    if (r.parameters > 0) {
+        // A ray-marched NeRF.
+        ImGui::Text("samples %llu, pixels hit %llu", (unsigned long long)r.samples, (unsigned long long)r.visible);
+    } else {
+        ImGui::Text("visible %llu of %llu Gaussians", (unsigned long long)r.visible, (unsigned long long)r.gaussians);
+        ImGui::Text("tile pairs %llu, busiest tile %u", (unsigned long long)r.instances, r.max_tile_count);
+    }
     ImGui::Text("GPU memory %.1f MiB (device %.0f MiB)", mib(s.gpu_memory_bytes), mib(s.device_local_bytes));
     ImGui::TextDisabled("%s", s.device.c_str());
     if (s.validation) {

@@ -7,6 +7,7 @@
 #include "app/gui/scene_document.hpp"
 #include "app/session/live_view_cuda.hpp"
 #include "core/error.hpp"
+#include "core/io/nerf_file.hpp"
 #include "core/io/sags.hpp"
 #include "core/io/scene_io.hpp"
 #include "core/log.hpp"
@@ -86,6 +87,18 @@ void TrainingFollower::poll_jobs(SceneDocument& document) {
         m_final_sags_loading = {};
         m_final_shown = true;
     }
+    if (ready(m_final_nerf_loading)) {
+        try {
+            m_snapshot_nerf = m_final_nerf_loading.get();
+            m_snapshot_cloud.reset();
+            document.show_nerf(m_snapshot_nerf);
+            m_snapshot_iteration = m_monitor.saved_model_iteration();
+        } catch (const std::exception& e) {
+            document.fail(e.what());
+        }
+        m_final_nerf_loading = {};
+        m_final_shown = true;
+    }
     if (ready(m_snapshot_saving)) {
         try {
             m_snapshot_saved = "saved " + m_snapshot_saving.get();
@@ -120,6 +133,18 @@ void TrainingFollower::poll(SceneDocument& document, CameraRig& camera) {
         m_snapshot_cloud = document.cloud_shared();
         m_snapshot_iteration = snap->iteration;
         if (!camera.framed() && !document.loading()) camera.frame(document.framing());
+    } else if (snap && snap->nerf) {
+        // A NeRF: ray-marched on the GPU for each frame.
+        m_snapshot_requested = false;
+        const auto t0 = Clock::now();
+        document.show_nerf(snap->nerf);
+        m_upload_seconds = seconds_since(t0);
+        log::debug("live view: the NeRF at iteration ", snap->iteration, ", uploaded in ", int(1e3 * m_upload_seconds),
+                   " ms");
+        m_snapshot_nerf = snap->nerf;
+        m_snapshot_cloud.reset();
+        m_snapshot_iteration = snap->iteration;
+        if (!camera.framed() && !document.loading()) camera.frame(document.framing());
     } else if (snap) {
         m_snapshot_requested = false;
         const auto t0 = Clock::now();
@@ -141,8 +166,12 @@ void TrainingFollower::poll(SceneDocument& document, CameraRig& camera) {
         m_last_snapshot = Clock::now();
     }
     // The run wrote its final model: show that (snapshots stop with the trainer).
-    if (m_monitor.done() && !m_final_shown && !m_final_loading.valid() && !m_final_sags_loading.valid()) {
-        if (!m_monitor.saved_model().empty() && is_sags_file(m_monitor.saved_model())) {
+    if (m_monitor.done() && !m_final_shown && !loading_final()) {
+        if (!m_monitor.saved_model().empty() && is_nerf_file(m_monitor.saved_model())) {
+            m_final_nerf_loading = std::async(std::launch::async, [p = m_monitor.saved_model()] {
+                return std::shared_ptr<const NerfScene>(std::make_shared<NerfScene>(read_nerf_scene(p)));
+            });
+        } else if (!m_monitor.saved_model().empty() && is_sags_file(m_monitor.saved_model())) {
             m_final_sags_loading =
                 std::async(std::launch::async, [p = m_monitor.saved_model()] { return load_sags_cache(p); });
         } else if (!m_monitor.saved_model().empty()) {
@@ -160,7 +189,16 @@ void TrainingFollower::send(TrainerCommand command) {
 }
 
 void TrainingFollower::save_snapshot() {
-    if (!m_snapshot_cloud || !m_setup || m_snapshot_saving.valid()) return;
+    if (!m_setup || m_snapshot_saving.valid()) return;
+    if (m_snapshot_nerf) {
+        const fs::path file = m_setup->run_dir / "snapshots" / cat("iteration_", m_snapshot_iteration, ".hmohe");
+        m_snapshot_saving = std::async(std::launch::async, [file, nerf = m_snapshot_nerf] {
+            write_nerf_scene(file, *nerf);
+            return file.string();
+        });
+        return;
+    }
+    if (!m_snapshot_cloud) return;
     const fs::path file = m_setup->run_dir / "snapshots" / cat("iteration_", m_snapshot_iteration, ".ply");
     m_snapshot_saving = std::async(std::launch::async, [file, cloud = m_snapshot_cloud] {
         fs::create_directories(file.parent_path());

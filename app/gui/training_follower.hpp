@@ -12,6 +12,7 @@
 #include "app/gui/training_monitor.hpp"
 #include "app/session/live_view_vk.hpp"
 #include "app/session/training_session.hpp"
+#include "core/nerf_scene.hpp"
 #include "core/sags_scene.hpp"
 
 namespace splatscape::gui {
@@ -49,7 +50,9 @@ public:
     const TrainingMonitor& monitor() const { return m_monitor; }
     // The final model is shown (or the run failed before writing one): nothing more will come.
     bool final_shown() const { return m_final_shown; }
-    bool loading_final() const { return m_final_loading.valid() || m_final_sags_loading.valid(); }
+    bool loading_final() const {
+        return m_final_loading.valid() || m_final_sags_loading.valid() || m_final_nerf_loading.valid();
+    }
     // Something arrives by itself (the window keeps a steady frame rate meanwhile).
     bool following() const { return m_session && (!m_final_shown || loading_final() || saving()); }
     bool saving() const { return m_snapshot_saving.valid(); }
@@ -71,12 +74,14 @@ private:
     Clock::time_point m_last_snapshot{};
     double m_upload_seconds = 0.0;
     std::shared_ptr<const GaussianCloud> m_snapshot_cloud; // the model shown, for "save snapshot"
+    std::shared_ptr<const NerfScene> m_snapshot_nerf;      // ... when it is a NeRF (then saved as .hmohe)
     int m_snapshot_iteration = -1;
     std::future<std::string> m_snapshot_saving;
     std::string m_snapshot_saved;
 
     std::future<std::shared_ptr<const GaussianCloud>> m_final_loading;
     std::future<std::shared_ptr<const SagsDecodeCache>> m_final_sags_loading; // a sags run's model.sags
+    std::future<std::shared_ptr<const NerfScene>> m_final_nerf_loading;       // an hmohe run's model.hmohe
     bool m_final_shown = false;
 };
 

@@ -71,7 +71,7 @@ void TrainingMonitor::apply(const TrainerMessage& message) {
                 log_line(cat("iteration ", v.iteration, ": cloned ", v.cloned, ", split ", v.split, ", pruned ",
                              v.pruned, v.opacity_reset ? ", opacity reset" : "", " -> ", v.gaussians, " Gaussians"));
             } else if constexpr (std::is_same_v<T, msg::Snapshot>) {
-                if ((v.cloud || v.sags) && v.iteration >= m_snapshot_iteration) {
+                if ((v.cloud || v.sags || v.nerf) && v.iteration >= m_snapshot_iteration) {
                     m_snapshot = v;
                     m_snapshot_iteration = v.iteration;
                 }

@@ -61,14 +61,15 @@ void VideoRender::start(VideoJob job) {
             // The scene as `render` reads it (cli::read_scene_data), from the Gaussians already loaded.
             cli::SceneData data;
             data.path = job.scene_path;
-            if (job.decode_sags) data = cli::read_scene_data(job.scene_path);
+            if (job.read_model) data = cli::read_scene_data(job.scene_path);
             if (job.cloud_4d) {
                 data.cloud_4d = *job.cloud_4d;
                 data.min_temporal_weight = job.min_temporal_weight;
             }
             std::unique_ptr<cli::FrameRenderer> renderer =
-                data.dynamic() || data.sags ? cli::create_frame_renderer(job.renderer, data, job.threads)
-                               : cli::create_frame_renderer(job.renderer, *job.cloud, job.threads);
+                data.dynamic() || data.sags || data.nerf
+                    ? cli::create_frame_renderer(job.renderer, data, job.threads)
+                    : cli::create_frame_renderer(job.renderer, *job.cloud, job.threads);
             if (m_cancel) throw Cancelled{};
             cli::render_path_video(*renderer, job.frames, job.background, job.path, job.fps, [&](size_t done, size_t) {
                 m_done = done;

@@ -33,9 +33,9 @@ struct VideoJob {
     std::shared_ptr<const GaussianCloud4d> cloud_4d; // dynamic scenes (then `cloud` is not used)
     float min_temporal_weight = 0.05f;
     std::filesystem::path scene_path;
-    // sags models (`cloud` is then their point skeleton): read from scene_path and decoded for each
-    // frame's camera, as `render` does.
-    bool decode_sags = false;
+    // sags and NeRF models (`cloud` is then their point skeleton or occupied cells): read from
+    // scene_path and decoded or ray-marched for each frame's camera, as `render` does.
+    bool read_model = false;
     std::string renderer = "auto"; // as `render --renderer`
     int threads = 0;               // CPU renderer threads (0: all cores)
 };

@@ -160,7 +160,7 @@ void ViewerApp::render_video(const std::string& path) {
     job.cloud_4d = scene->cloud_4d;
     job.min_temporal_weight = scene->min_temporal_weight;
     job.scene_path = scene->path;
-    job.decode_sags = scene->sags != nullptr;
+    job.read_model = scene->sags != nullptr || scene->nerf != nullptr;
     // Leave a core to the window (the CPU renderer's picture does not depend on its thread count).
     job.threads = int(std::max(2u, std::thread::hardware_concurrency()) - 1);
     m_video.start(std::move(job));
@@ -355,12 +355,13 @@ void ViewerApp::print_summary() const {
     const double seconds = m_frames.seconds_running();
     const RenderStats& r = m_planner.stats();
     char line[256];
+    const std::string drawn = r.parameters > 0 ? cat(r.samples, " NeRF samples, ", r.visible, " pixels hit")
+                                               : cat(r.visible, " of ", r.gaussians, " Gaussians visible");
     std::snprintf(line, sizeof line,
-                  "view: %llu frames in %.1f s (%.1f FPS), %llu renders; last render %ux%u in %.2f ms GPU, "
-                  "%llu of %llu Gaussians visible",
+                  "view: %llu frames in %.1f s (%.1f FPS), %llu renders; last render %ux%u in %.2f ms GPU, %s",
                   (unsigned long long)m_frames.frames(), seconds, double(m_frames.frames()) / std::max(seconds, 1e-9),
                   (unsigned long long)m_planner.renders(), m_planner.render_width(), m_planner.render_height(),
-                  r.gpu_ms, (unsigned long long)r.visible, (unsigned long long)r.gaussians);
+                  r.gpu_ms, drawn.c_str());
     log::info(line);
     std::string passes;
     for (const PassTiming& t : r.passes) passes += cat(passes.empty() ? "" : ", ", t.pass, " ", t.ms);

@@ -118,9 +118,9 @@ GaussianCloud read_scene(const std::filesystem::path& input, const SceneReadOpti
     if (fmt == "s4d") throw Error(path.string(), "", k4dSceneAdvice);
     if (path.extension() == ".hmohe")
         throw Error(path.string(), "",
-                    "a NeRF model (hmohe), not Gaussians: `splatscape eval`, `info` and `render --renderer cpu` "
-                    "read it; the viewer and the other formats need a NeRF ray marcher or distillation to Gaussians "
-                    "(`splatscape distill`), which this version does not have yet");
+                    "a NeRF model (hmohe), not Gaussians: `splatscape view`, `render`, `eval` and `info` read it; "
+                    "the other formats need distillation to Gaussians (`splatscape distill`), which this version does "
+                    "not have yet");
     throw Error(path.string(), "",
                 "unknown scene file type (known: .ply, .compressed.ply, .splat, .spz, .glb, .gltf, .sog, meta.json, "
                 ".ksplat, .s4d)");

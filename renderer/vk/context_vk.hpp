@@ -125,6 +125,9 @@ private:
 
 // A compute/transfer memory barrier between passes: everything written before is visible after.
 void memory_barrier(VkCommandBuffer cmd);
+// Makes compute writes visible to the dispatches that read their workgroup counts from them
+// (ComputePipeline::run_indirect), and to compute and transfer reads as memory_barrier does.
+void indirect_barrier(VkCommandBuffer cmd);
 // Makes transfer and compute writes visible to host reads after the command buffer's fence.
 void host_read_barrier(VkCommandBuffer cmd);
 // Layout transition of a colour image, waiting on and blocking all commands.

@@ -298,6 +298,13 @@ namespace {
 constexpr VkDeviceSize kStagingChunk = VkDeviceSize(32) << 20;
 }
 
+Buffer storage_buffer(Context& context, VkDeviceSize bytes, const char* name) {
+    return Buffer(context, std::max<VkDeviceSize>(bytes, 16),
+                  VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT |
+                      VK_BUFFER_USAGE_TRANSFER_SRC_BIT,
+                  MemoryUsage::GpuOnly, name);
+}
+
 void upload(Context& context, const Buffer& dst, const void* bytes, VkDeviceSize size, VkDeviceSize offset) {
     if (size == 0) return;
     if (dst.mapped()) {

@@ -125,6 +125,17 @@ void upload(Context& context, const Buffer& dst, const void* bytes, VkDeviceSize
 // Reads `size` bytes of `src` back to the host.
 void download(Context& context, const Buffer& src, void* bytes, VkDeviceSize size, VkDeviceSize offset = 0);
 
+// A device-local storage buffer of at least `bytes` (16 at least) that transfers may fill and read:
+// what scene data and per-frame work buffers of the passes live in.
+Buffer storage_buffer(Context& context, VkDeviceSize bytes, const char* name);
+// The same, holding `values`.
+template <class T>
+Buffer storage_buffer(Context& context, const std::vector<T>& values, const char* name) {
+    Buffer b = storage_buffer(context, VkDeviceSize(values.size() * sizeof(T)), name);
+    if (!values.empty()) upload(context, b, values.data(), VkDeviceSize(values.size() * sizeof(T)));
+    return b;
+}
+
 std::string format_bytes(VkDeviceSize bytes); // "1.25 GiB"
 
 } // namespace splatscape::vk

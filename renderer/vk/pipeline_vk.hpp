@@ -37,6 +37,15 @@ public:
         push(cmd, &push_constants, sizeof(Push));
         dispatch(cmd, groups);
     }
+    // The same with the workgroup counts a pass wrote on the GPU: the VkDispatchIndirectCommand at
+    // `offset` of `args` (a buffer with VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT; split over x and y as
+    // dispatch() splits them). After indirect_barrier() when a shader wrote it.
+    template <class Push>
+    void run_indirect(VkCommandBuffer cmd, const Push& push_constants, VkBuffer args, VkDeviceSize offset) const {
+        bind(cmd);
+        push(cmd, &push_constants, sizeof(Push));
+        vkCmdDispatchIndirect(cmd, args, offset);
+    }
 
 private:
     std::string m_name;

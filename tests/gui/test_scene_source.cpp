@@ -7,10 +7,12 @@
 
 #include "app/gui/scene_source.hpp"
 #include "core/error.hpp"
+#include "core/io/nerf_file.hpp"
 #include "core/io/sags.hpp"
 #include "core/io/scene_io.hpp"
 #include "core/json_util.hpp"
 #include "core/scene/synthetic_scene.hpp"
+#include "tests/renderer/nerf_fixture.hpp"
 #include "tests/support/test_support.hpp"
 #include "training/cpu/cpu_backend.hpp"
 #include "training/models/sags.hpp"
@@ -137,6 +139,28 @@ TEST(SceneSource, OpensSagsModels) {
     EXPECT_EQ(s.sags->curvature.size(), model.size());
     ASSERT_TRUE(s.cloud);
     EXPECT_EQ(s.cloud->size(), model.size());
+    EXPECT_FALSE(s.cloud_4d);
+}
+
+// A .hmohe file opens as a NeRF for the ray marcher, over its own background, with its occupied
+// cells as small Gaussians for framing (one per cell: the fixture has one cascade).
+TEST(SceneSource, OpensNerfModels) {
+    TempDir dir("source_nerf");
+    CpuBackend backend(1);
+    const NerfScene model = test::random_nerf_scene(backend);
+    write_nerf_scene(dir / "m.hmohe", model);
+    const LoadedScene s = load_scene_source(dir / "m.hmohe");
+    ASSERT_TRUE(s.nerf);
+    EXPECT_EQ(s.nerf->experts(), model.experts());
+    EXPECT_EQ(s.background, model.background);
+    ASSERT_TRUE(s.cloud);
+    EXPECT_EQ(s.cloud->size(), model.occupied_cells());
+    const Bounds cells = s.cloud->bounds(), inner = model.inner_bounds();
+    for (int a = 0; a < 3; ++a) {
+        EXPECT_GE(cells.min[a], inner.min[a]);
+        EXPECT_LE(cells.max[a], inner.max[a]);
+    }
+    EXPECT_FALSE(s.sags);
     EXPECT_FALSE(s.cloud_4d);
 }
 

@@ -106,5 +106,19 @@ TEST(TrainingMonitor, LongCurvesStayBoundedAndKeepTheirEnds) {
     }
 }
 
+// A NeRF (hmohe) snapshot comes without a cloud: its networks and occupancy grid, for the window to
+// ray-march.
+TEST(TrainingMonitor, NerfSnapshotsReachTheWindow) {
+    TrainingMonitor m;
+    msg::Snapshot nerf;
+    nerf.iteration = 30;
+    nerf.nerf = std::make_shared<NerfScene>();
+    m.apply(nerf);
+    const std::optional<msg::Snapshot> n = m.take_snapshot();
+    ASSERT_TRUE(n) << "a NeRF snapshot reaches the window";
+    EXPECT_EQ(n->iteration, 30);
+    EXPECT_TRUE(n->nerf);
+}
+
 } // namespace
 } // namespace splatscape::gui

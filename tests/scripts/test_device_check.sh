@@ -119,7 +119,7 @@ DEVICE_CHECK_SECONDS=20 check late 1 tests "[1-9][0-9]* steps dropped" "^  dropp
 make_bundle "$work/nobench" test_renderer=none test_renderer_tiles=none
 check nobench 1 all "^  missing  bench_train$" "^  missing  bench_train_4d$" "^  missing  bench_render$" \
     "^  missing  test_renderer$" "^  missing  test_renderer_tiles$" "^  missing  bench_tiles$" \
-    "^  missing  bench_neural$"
+    "^  missing  bench_neural$" "^  missing  bench_nerf$"
 
 # `tiles` with a bundle of CUDA tests only: the tiled-scene steps are missing, not passed over.
 make_bundle "$work/notiles" test_renderer_tiles=none

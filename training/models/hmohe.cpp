@@ -121,34 +121,6 @@ int sh_width(int degree) {
 
 } // namespace
 
-glm::vec3 nerf_expert_colour(int expert, int experts) {
-    // Hues spread evenly, fully saturated, bright enough to read over black or white.
-    const float h = 6.0f * float(expert) / float(std::max(experts, 1));
-    const float x = 1.0f - std::abs(std::fmod(h, 2.0f) - 1.0f);
-    glm::vec3 c;
-    switch (int(h) % 6) {
-    case 0:
-        c = {1, x, 0};
-        break;
-    case 1:
-        c = {x, 1, 0};
-        break;
-    case 2:
-        c = {0, 1, x};
-        break;
-    case 3:
-        c = {0, x, 1};
-        break;
-    case 4:
-        c = {x, 0, 1};
-        break;
-    default:
-        c = {1, 0, x};
-        break;
-    }
-    return 0.15f + 0.8f * c;
-}
-
 kern::NerfSpace nerf_space_for(const HmoheConfig& c, const Dataset& dataset) {
     Bounds box;
     float padding = c.box_padding;

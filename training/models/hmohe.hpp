@@ -36,8 +36,7 @@ struct Dataset;
 // What a render shows.
 enum class NerfRenderMode { Colour, Depth, Expert };
 
-// Colours of the experts in the expert render mode (and the viewer's legend): E distinct hues.
-glm::vec3 nerf_expert_colour(int expert, int experts);
+// The experts' colours in the Expert render mode: nerf_expert_colour (core/nerf_scene.hpp).
 
 // The sampling space a config gives for a dataset: the scene box (from the settings, the dataset's
 // points, or the region its cameras look at) as the inner cube, and the cascades.
