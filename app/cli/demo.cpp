@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "app/cli/command.hpp"
+#include "app/cli/model_settings.hpp"
 #include "app/gui/gui.hpp"
 #include "app/session/console_watch.hpp"
 #include "core/error.hpp"
@@ -127,10 +128,7 @@ int run_demo(const DemoArgs& a) {
     s.options.iterations = a.iterations;
     s.options.checkpoint_every = 0;
     s.options.probe_every = 500;
-    if (a.force)
-        for (const char* f :
-             {"checkpoint.bin", "eval.json", "metrics.jsonl", "point_cloud.ply", "model.sags", "model.hmohe"})
-            fs::remove(run_dir / f);
+    if (a.force) remove_run_results(run_dir);
 
     const auto t0 = std::chrono::steady_clock::now();
     WatchResult r;
