@@ -138,8 +138,8 @@ int run_demo(const DemoArgs& a) {
     }
     const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     // The web export: .splat for gs3d; for gs4d the viewer page, which slices the 4D Gaussians in
-    // its shader (no other web viewer reads them). A NeRF has no web export (that needs distillation
-    // to Gaussians); the demo shows its experts instead.
+    // its shader (no other web viewer reads them). A NeRF has no web export (`distill` makes a
+    // Gaussian run of it); the demo shows its experts instead.
     size_t gaussians = 0;
     fs::path web;
     ExpertUse experts;
@@ -207,8 +207,12 @@ int run_demo(const DemoArgs& a) {
     else
         std::printf("next         splatscape render %s%s --orbit 60 -o %s\n", run_dir.string().c_str(),
                     nerf ? " --renderer cpu" : "", (root / "orbit").string().c_str());
-    // The viewer draws Gaussians; NeRF runs have no live view yet (it needs the Vulkan ray marcher).
+    // The viewer draws Gaussians; NeRF runs have no live view yet (it needs the Vulkan ray marcher),
+    // but distill makes a Gaussian run of them.
     if (!nerf) std::printf("             splatscape view %s\n", run_dir.string().c_str());
+    if (nerf)
+        std::printf("             splatscape distill %s -o %s --config demo\n", run_dir.string().c_str(),
+                    (root / "gs").string().c_str());
     std::fflush(stdout);
     if (!nerf && should_open_viewer(a.view)) {
         log::info("opening the viewer (close the window to finish; --view never skips it)");

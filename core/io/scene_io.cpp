@@ -119,8 +119,8 @@ GaussianCloud read_scene(const std::filesystem::path& input, const SceneReadOpti
     if (path.extension() == ".hmohe")
         throw Error(path.string(), "",
                     "a NeRF model (hmohe), not Gaussians: `splatscape eval`, `info` and `render --renderer cpu` "
-                    "read it; the viewer and the other formats need a NeRF ray marcher or distillation to Gaussians "
-                    "(`splatscape distill`), which this version does not have yet");
+                    "read it; for the viewer and the other formats, distill its run to Gaussians first "
+                    "(`splatscape distill RUN -o RUN2`, then export RUN2)");
     throw Error(path.string(), "",
                 "unknown scene file type (known: .ply, .compressed.ply, .splat, .spz, .glb, .gltf, .sog, meta.json, "
                 ".ksplat, .s4d)");
