@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
     cli::add_batch(app, registry);
     cli::add_partition(app, registry);
     cli::add_merge(app, registry);
+    cli::add_distill(app, registry);
 
     try {
         app.parse(argc, argv);

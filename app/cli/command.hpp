@@ -28,5 +28,6 @@ void add_process(CLI::App& app, Registry& registry);
 void add_batch(CLI::App& app, Registry& registry);
 void add_partition(CLI::App& app, Registry& registry);
 void add_merge(CLI::App& app, Registry& registry);
+void add_distill(CLI::App& app, Registry& registry);
 
 } // namespace splatscape::cli

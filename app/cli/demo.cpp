@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "app/cli/command.hpp"
+#include "app/cli/model_settings.hpp"
 #include "app/gui/gui.hpp"
 #include "app/session/console_watch.hpp"
 #include "core/error.hpp"
@@ -127,10 +128,7 @@ int run_demo(const DemoArgs& a) {
     s.options.iterations = a.iterations;
     s.options.checkpoint_every = 0;
     s.options.probe_every = 500;
-    if (a.force)
-        for (const char* f :
-             {"checkpoint.bin", "eval.json", "metrics.jsonl", "point_cloud.ply", "model.sags", "model.hmohe"})
-            fs::remove(run_dir / f);
+    if (a.force) remove_run_results(run_dir);
 
     const auto t0 = std::chrono::steady_clock::now();
     WatchResult r;
@@ -140,8 +138,8 @@ int run_demo(const DemoArgs& a) {
     }
     const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     // The web export: .splat for gs3d; for gs4d the viewer page, which slices the 4D Gaussians in
-    // its shader (no other web viewer reads them). A NeRF has no web export (that needs distillation
-    // to Gaussians); the demo shows its experts instead.
+    // its shader (no other web viewer reads them). A NeRF has no web export (`distill` makes a
+    // Gaussian run of it); the demo shows its experts instead.
     size_t gaussians = 0;
     fs::path web;
     ExpertUse experts;
@@ -210,6 +208,10 @@ int run_demo(const DemoArgs& a) {
         std::printf("next         splatscape render %s --orbit 60 -o %s\n", run_dir.string().c_str(),
                     (root / "orbit").string().c_str());
     std::printf("             splatscape view %s\n", run_dir.string().c_str());
+    // A NeRF run exports to the splat formats once distilled to Gaussians.
+    if (nerf)
+        std::printf("             splatscape distill %s -o %s --config demo\n", run_dir.string().c_str(),
+                    (root / "gs").string().c_str());
     std::fflush(stdout);
     if (should_open_viewer(a.view)) {
         log::info("opening the viewer (close the window to finish; --view never skips it)");

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "app/cli/command.hpp"
+#include "app/cli/model_settings.hpp"
 #include "app/cli/process.hpp"
 #include "app/gui/gui.hpp"
 #include "app/session/console_watch.hpp"
@@ -16,7 +17,6 @@
 #include "core/log.hpp"
 #include "core/partition/partition_plan.hpp"
 #include "training/backend.hpp"
-#include "training/presets.hpp"
 #include "training/trainer.hpp"
 
 namespace splatscape::cli {
@@ -28,17 +28,14 @@ struct TrainArgs {
     std::string data;
     std::string output;
     std::string model = "gs3d";
-    std::string config;
+    ModelSettingsArgs settings; // --config, --densify, --max-gaussians, --scale-schedule
     std::string device = "auto";
     int iterations = 0;
-    std::string densify;    // "" keeps the config's strategy
-    int max_gaussians = -1; // -1 keeps the config's
     int threads = 0;
     uint64_t seed = 0;
     bool resume = false;
     bool model_given = false; // --model was on the command line
     bool force = false;
-    bool scale_schedule = false;
     bool no_eval = false;
     int checkpoint_every = 1000;
     int probe_every = 250;
@@ -114,9 +111,9 @@ int run_train(TrainArgs a) {
         s.options.probe_every = a.probe_every;
         s.options.save_iterations = a.save_at;
         if (a.resume) {
-            if (!a.config.empty())
+            if (!a.settings.config.empty())
                 throw UsageError("--config cannot change a run that is resumed (its settings are in its checkpoint)");
-            if (!a.densify.empty() || a.max_gaussians >= 0)
+            if (!a.settings.densify.empty() || a.settings.max_gaussians >= 0)
                 throw UsageError("--densify and --max-gaussians cannot change a run that is resumed");
             // A model family given with --resume must be the run's own.
             if (a.model_given && fs::exists(s.run_dir / "config.json")) {
@@ -130,26 +127,8 @@ int run_train(TrainArgs a) {
             if (fs::exists(s.run_dir / "checkpoint.bin") && !a.force)
                 throw UsageError(
                     cat(a.output, " already holds a run; pass --resume to continue it or --force to start over"));
-            if (!a.config.empty()) s.model_config = load_model_config(a.model, a.config);
-            if (!a.densify.empty() || a.max_gaussians >= 0) {
-                // The flags write the model's "densify" settings, as --config would.
-                if (!s.model_config.is_object()) s.model_config = Json::object();
-                Json& d = s.model_config["densify"];
-                if (!d.is_object()) d = Json::object();
-                if (!a.densify.empty()) d["strategy"] = a.densify;
-                if (a.max_gaussians >= 0) d["max_gaussians"] = a.max_gaussians;
-            }
-            if (a.scale_schedule) {
-                if (a.iterations <= 0) throw UsageError("--scale-schedule needs --iters");
-                s.model_config = scale_model_schedule(a.model, s.model_config, a.iterations,
-                                                      a.config.empty() ? "--config" : a.config);
-            }
-            if (a.force && fs::exists(s.run_dir)) {
-                // Start over: stale results of the previous run must not be mistaken for this one's.
-                for (const char* f :
-                     {"checkpoint.bin", "eval.json", "metrics.jsonl", "point_cloud.ply", "model.sags", "model.hmohe"})
-                    fs::remove(s.run_dir / f);
-            }
+            s.model_config = model_settings(a.model, a.settings, a.iterations);
+            if (a.force && fs::exists(s.run_dir)) remove_run_results(s.run_dir);
             s.data = dataset_for_training(a.data); // plain photos or a video: processed with COLMAP first
         }
         if (a.gui) return gui::run_training_window(s, a.window);
@@ -200,19 +179,9 @@ void add_train(CLI::App& app, Registry& registry) {
                     "(structure-aware: points, a graph encoder and decoder MLPs; writes model.sags), or hmohe (a "
                     "NeRF: mixture of hash-grid experts, docs/training.md)")
         ->capture_default_str();
-    cmd->add_option("--config", a->config, "JSON file of model settings, or a preset name (default, demo)");
-    cmd->add_option("--densify", a->densify,
-                    "Densification strategy: adc (3DGS's adaptive density control) or mcmc (relocation with a "
-                    "Gaussian budget); sets densify.strategy")
-        ->check(CLI::IsMember({"adc", "mcmc"}));
-    cmd->add_option("--max-gaussians", a->max_gaussians,
-                    "Gaussian budget: mcmc's hard cap (0: 1,000,000), adc's growth limit (0: none); sets "
-                    "densify.max_gaussians")
-        ->check(CLI::Range(0, 100000000));
+    add_model_settings_options(*cmd, a->settings);
     cmd->add_option("--iters", a->iterations, "Iterations (default: the config's, 30000)")
         ->check(CLI::Range(1, 10000000));
-    cmd->add_flag("--scale-schedule", a->scale_schedule,
-                  "Scale the 30k-iteration schedule (LR decay, SH, densification, resets) to --iters");
     cmd->add_option("--device", a->device, "cpu, cuda[:N] or auto (a CUDA device when there is one)")
         ->capture_default_str();
     cmd->add_option("--threads", a->threads, "CPU threads (0: all cores)")->check(CLI::Range(0, 4096));

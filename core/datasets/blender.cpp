@@ -1,6 +1,9 @@
 // Blender / NeRF-synthetic (transforms_{train,val,test}.json) and D-NeRF, the same layout with a
 // per-frame "time". Poses are OpenGL camera-to-world; intrinsics come from camera_angle_x (and
-// optionally camera_angle_y, fl_x, fl_y, cx, cy, w, h) and refer to the images' own size.
+// optionally camera_angle_y, fl_x, fl_y, cx, cy, w, h) and refer to the images' own size. A frame's
+// own fl_x, fl_y, cx, cy, w, h win over the file's (as in instant-ngp's transforms.json), so frames
+// of different cameras can share a split (`splatscape distill` writes its renders so).
+#include <algorithm>
 #include <cmath>
 
 #include "core/datasets/loader_common.hpp"
@@ -54,7 +57,10 @@ Dataset load_blender(const std::filesystem::path& root, const DatasetOptions& op
         const double cy = json_number_or(j, "cy", 0.0, "", file);
         const double w = json_number_or(j, "w", 0.0, "", file);
         const double h = json_number_or(j, "h", 0.0, "", file);
-        if (!j.contains("camera_angle_x") && !j.contains("fl_x"))
+        const bool frames_have_focal =
+            frames.size() > 0 && std::all_of(frames.begin(), frames.end(),
+                                             [](const Json& f) { return f.is_object() && f.contains("fl_x"); });
+        if (!j.contains("camera_angle_x") && !j.contains("fl_x") && !frames_have_focal)
             throw Error(file, "camera_angle_x", "missing (a Blender dataset needs camera_angle_x or fl_x)");
         if ((w != 0.0) != (h != 0.0) || w < 0.0 || h < 0.0)
             throw Error(file, "w, h", "give both image width and height as positive numbers, or neither");
@@ -76,18 +82,32 @@ Dataset load_blender(const std::filesystem::path& root, const DatasetOptions& op
             const glm::mat4 c2w =
                 json_pose(json_member(frame, "transform_matrix", field, file), field + ".transform_matrix", file);
 
+            // The frame's own intrinsics where it has them.
+            auto own = [&](const char* key, double fallback) {
+                if (!frame.is_object() || !frame.contains(key)) return fallback;
+                const double v = json_number(frame[key], cat(field, ".", key), file);
+                if (!(v > 0.0)) throw Error(file, cat(field, ".", key), cat("expected a positive number, found ", v));
+                return v;
+            };
+            const double fw = own("w", w), fh = own("h", h);
+            if ((fw != 0.0) != (fh != 0.0))
+                throw Error(file, field + ".w, h", "give both image width and height as positive numbers, or neither");
+            const double ffx = own("fl_x", fl_x), ffy = own("fl_y", fl_y);
+            const bool fhas_cx = has_cx || (frame.is_object() && frame.contains("cx"));
+            const bool fhas_cy = has_cy || (frame.is_object() && frame.contains("cy"));
+
             // One header read per declared size (or per split when no size is declared).
-            const std::string key = w > 0 ? cat(w, "x", h) : cat("split ", split);
+            const std::string key = fw > 0 ? cat(fw, "x", fh) : cat("split ", split);
             const ImageInfo& info = probe.get(key, image);
             Intrinsics in;
-            in.ref_width = w > 0 ? w : info.width;
-            in.ref_height = h > 0 ? h : info.height;
-            in.fx = fl_x > 0 ? fl_x : angle_to_focal(angle_x, in.ref_width, file, "camera_angle_x");
-            in.fy = fl_y > 0                       ? fl_y
+            in.ref_width = fw > 0 ? fw : info.width;
+            in.ref_height = fh > 0 ? fh : info.height;
+            in.fx = ffx > 0 ? ffx : angle_to_focal(angle_x, in.ref_width, file, "camera_angle_x");
+            in.fy = ffy > 0                        ? ffy
                     : j.contains("camera_angle_y") ? angle_to_focal(angle_y, in.ref_height, file, "camera_angle_y")
                                                    : in.fx;
-            in.cx = has_cx ? cx : 0.5 * in.ref_width;
-            in.cy = has_cy ? cy : 0.5 * in.ref_height;
+            in.cx = fhas_cx ? own("cx", cx) : 0.5 * in.ref_width;
+            in.cy = fhas_cy ? own("cy", cy) : 0.5 * in.ref_height;
             Frame f = make_frame(file_path, image, info.width, info.height, in, opengl_to_opencv_c2w(c2w), options,
                                  false, file, field);
 

@@ -119,8 +119,8 @@ GaussianCloud read_scene(const std::filesystem::path& input, const SceneReadOpti
     if (path.extension() == ".hmohe")
         throw Error(path.string(), "",
                     "a NeRF model (hmohe), not Gaussians: `splatscape view`, `render`, `eval` and `info` read it; "
-                    "the other formats need distillation to Gaussians (`splatscape distill`), which this version does "
-                    "not have yet");
+                    "for the other formats, distill its run to Gaussians first (`splatscape distill RUN -o RUN2`, "
+                    "then export RUN2)");
     throw Error(path.string(), "",
                 "unknown scene file type (known: .ply, .compressed.ply, .splat, .spz, .glb, .gltf, .sog, meta.json, "
                 ".ksplat, .s4d)");

@@ -259,6 +259,55 @@ TEST(Blender, DNerfTimesMakeItDynamic) {
     expect_error([&] { load_dataset(stat.path(), o); }, {"no frame has a \"time\""});
 }
 
+// A frame's own intrinsics win over the file's (frames of different cameras in one split, as
+// `splatscape distill` writes its renders); bad ones name the frame's field.
+TEST(Blender, PerFrameIntrinsicsWinOverTheFiles) {
+    test::TempDir dir("blender_per_frame");
+    write_blender(dir.path(), false);
+    const fs::path tj = dir / "transforms_train.json";
+    Json j = load_json(tj);
+    j["frames"][1]["fl_x"] = 11.0;
+    j["frames"][1]["fl_y"] = 12.0;
+    j["frames"][1]["cx"] = 3.5;
+    j["frames"][1]["cy"] = 2.75;
+    j["frames"][1]["w"] = 8;
+    j["frames"][1]["h"] = 6;
+    save_json(tj, j);
+    Dataset d = load_dataset(dir.path());
+    const Camera& own = d.train[1].camera;
+    EXPECT_FLOAT_EQ(own.fx, 11.0f);
+    EXPECT_FLOAT_EQ(own.fy, 12.0f);
+    EXPECT_FLOAT_EQ(own.cx, 3.5f);
+    EXPECT_FLOAT_EQ(own.cy, 2.75f);
+    // The other frames keep the file's camera_angle_x.
+    EXPECT_FLOAT_EQ(d.train[0].camera.fx, float(0.5 * 8 / std::tan(0.4)));
+    EXPECT_FLOAT_EQ(d.train[0].camera.cx, 4.0f);
+
+    // Every frame with its own focal length: the file needs no camera_angle_x.
+    for (auto& f : j["frames"]) f["fl_x"] = 10.0;
+    j.erase("camera_angle_x");
+    save_json(tj, j);
+    d = load_dataset(dir.path());
+    EXPECT_FLOAT_EQ(d.train[2].camera.fx, 10.0f);
+    EXPECT_FLOAT_EQ(d.train[2].camera.fy, 10.0f);
+    // Without it, a frame lacking fl_x is an error.
+    j["frames"][2].erase("fl_x");
+    save_json(tj, j);
+    expect_error([&] { load_dataset(dir.path()); }, {"camera_angle_x", "missing"});
+    j["frames"][2]["fl_x"] = -1.0;
+    save_json(tj, j);
+    expect_error([&] { load_dataset(dir.path()); }, {tj.string(), "frames[2].fl_x", "positive"});
+    j["frames"][2]["fl_x"] = 10.0;
+    j["frames"][0]["cy"] = "middle";
+    save_json(tj, j);
+    expect_error([&] { load_dataset(dir.path()); }, {"frames[0].cy", "expected a number"});
+    j["frames"][0].erase("cy");
+    j["frames"][0].erase("h");
+    j["frames"][0]["w"] = 8;
+    save_json(tj, j);
+    expect_error([&] { load_dataset(dir.path()); }, {"frames[0].w, h", "both"});
+}
+
 TEST(Blender, BadJsonNamesFileAndField) {
     test::TempDir dir("blender_bad");
     write_blender(dir.path(), false);

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <functional>
 
@@ -18,7 +17,6 @@
 #include "core/io/nerf_file.hpp"
 #include "core/json_util.hpp"
 #include "core/metrics.hpp"
-#include "core/scene/synthetic_scene.hpp"
 #include "tests/support/test_support.hpp"
 #include "tests/training/train_fixtures.hpp"
 #include "training/checkpoint.hpp"
@@ -26,28 +24,16 @@
 #include "training/evaluation.hpp"
 #include "training/models/hmohe.hpp"
 #include "training/models/hmohe_config.hpp"
-#include "training/presets.hpp"
 
 namespace splatscape::test {
 namespace {
-
-// The demo preset (assets/presets/hmohe/demo.json, the build tree's copy) at the fixture's size:
-// 2^13 samples a step.
-Json small_config(int iterations) {
-    setenv("SPLATSCAPE_ASSETS", (binary_dir() / "assets").c_str(), 1);
-    Json c = load_preset("hmohe", "demo");
-    c["iterations"] = iterations;
-    c["target_samples"] = 8192;
-    c["occupancy_warmup"] = 32;
-    return c;
-}
 
 TrainSetup nerf_setup(const fs::path& data, const fs::path& run, int iterations) {
     TrainSetup s;
     s.data = data;
     s.run_dir = run;
     s.options.model = "hmohe";
-    s.model_config = small_config(iterations);
+    s.model_config = hmohe_small_config(iterations);
     s.options.probe_every = 0;
     s.options.checkpoint_every = 10;
     s.options.seed = 3;
@@ -59,13 +45,7 @@ class NerfScene64 : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
         s_dir = new TempDir("train_hmohe");
-        SyntheticSceneOptions o;
-        o.width = o.height = 64;
-        o.train_views = 32;
-        o.test_views = 4;
-        o.samples_per_axis = 2;
-        o.points = 2000;
-        generate_synthetic_scene(o, s_dir->path() / "scene");
+        write_small_builtin_scene(s_dir->path() / "scene");
     }
     static void TearDownTestSuite() {
         delete s_dir;
@@ -223,7 +203,7 @@ TEST_F(NerfScene64, BadCheckpointsAndMismatchedSettingsAreRefused) {
     bad.model_config["experts"] = 0;
     f = train_now(bad).failure;
     EXPECT_NE(f.find("experts"), std::string::npos) << f;
-    bad.model_config = small_config(10);
+    bad.model_config = hmohe_small_config(10);
     bad.model_config["expert_max_resolution"] = "big";
     f = train_now(bad).failure;
     EXPECT_NE(f.find("expert_max_resolution"), std::string::npos) << f;
@@ -235,7 +215,7 @@ TEST_F(NerfScene64, BadCheckpointsAndMismatchedSettingsAreRefused) {
 TEST_F(NerfScene64, CommandLine) {
     const std::string exe = splatscape_exe().string();
     const fs::path run = dir() / "cli";
-    write_bytes(dir() / "cli.json", small_config(30).dump());
+    write_bytes(dir() / "cli.json", hmohe_small_config(30).dump());
     std::string out;
     ASSERT_EQ(run_command(exe + " train " + data().string() + " -o " + run.string() +
                               " --model hmohe --device cpu --probe-every 10 --config " + (dir() / "cli.json").string(),

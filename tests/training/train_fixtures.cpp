@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <random>
 #include <thread>
 
@@ -14,7 +15,9 @@
 #include "core/image.hpp"
 #include "core/io/ply.hpp"
 #include "core/json_util.hpp"
+#include "tests/support/test_support.hpp"
 #include "training/cpu/cpu_backend.hpp"
+#include "training/presets.hpp"
 #include "training/render.hpp"
 
 namespace splatscape::test {
@@ -105,6 +108,29 @@ void write_gaussian_dataset(const std::filesystem::path& dir, const GaussianClou
             for (int a = 0; a < 3; ++a) pts.colors.push_back(0.5f);
         }
     write_point_ply(dir / "points3d.ply", pts);
+}
+
+SyntheticSceneOptions small_builtin_scene(int train_views, int test_views) {
+    SyntheticSceneOptions o;
+    o.width = o.height = 64;
+    o.train_views = train_views;
+    o.test_views = test_views;
+    o.samples_per_axis = 2;
+    o.points = 2000;
+    return o;
+}
+
+void write_small_builtin_scene(const std::filesystem::path& dir, int train_views, int test_views) {
+    generate_synthetic_scene(small_builtin_scene(train_views, test_views), dir);
+}
+
+Json hmohe_small_config(int iterations) {
+    setenv("SPLATSCAPE_ASSETS", (binary_dir() / "assets").c_str(), 1);
+    Json c = load_preset("hmohe", "demo");
+    c["iterations"] = iterations;
+    c["target_samples"] = 8192;
+    c["occupancy_warmup"] = 32;
+    return c;
 }
 
 TrainOutcome train_now(const TrainSetup& setup, int stop_after) {

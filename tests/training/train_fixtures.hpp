@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/gaussian_cloud.hpp"
+#include "core/scene/synthetic_scene.hpp"
 #include "training/messages.hpp"
 #include "training/trainer.hpp"
 
@@ -19,6 +20,15 @@ GaussianCloud ground_truth_gaussians(int count, uint32_t seed);
 // black, or RGBA with the rendered alpha when `rgba`.
 void write_gaussian_dataset(const std::filesystem::path& dir, const GaussianCloud& gt, int train_views, int test_views,
                             int size, bool rgba = false);
+
+// The built-in scene (core/scene/synthetic_scene.hpp) at 64x64 with 2x2 rays a pixel and 2,000
+// surface points: the NeRF tests' scene (hmohe training, distillation).
+SyntheticSceneOptions small_builtin_scene(int train_views = 32, int test_views = 4);
+void write_small_builtin_scene(const std::filesystem::path& dir, int train_views = 32, int test_views = 4);
+
+// hmohe's demo preset (assets/presets/hmohe/demo.json, the build tree's copy) at that size:
+// 2^13 samples a step and a 32-iteration occupancy warm-up.
+Json hmohe_small_config(int iterations);
 
 struct TrainOutcome {
     msg::Finished finished;

@@ -385,8 +385,10 @@ HmoheNetwork::RenderResult HmoheNetwork::render(const Camera& camera, glm::vec3 
     const std::vector<float> row = nerf_camera_row(camera);
     const int E = experts();
     const bool colour = mode == NerfRenderMode::Colour;
+    const bool with_depth = mode != NerfRenderMode::Expert;
     result.colour = Image(int(W), int(H), 3);
-    if (mode == NerfRenderMode::Depth) result.depth = Image(int(W), int(H), 1);
+    result.opacity = Image(int(W), int(H), 1);
+    if (with_depth) result.depth = Image(int(W), int(H), 1);
     if (mode == NerfRenderMode::Expert) {
         result.expert.assign(P, -1);
         result.expert_colour = Image(int(W), int(H), 3);
@@ -440,7 +442,8 @@ HmoheNetwork::RenderResult HmoheNetwork::render(const Camera& camera, glm::vec3 
             const size_t p = first + i;
             for (int c = 0; c < 3; ++c) result.colour.data[3 * p + size_t(c)] = s[1 + c] + T * background[c];
             const float opacity = 1.0f - T;
-            if (mode == NerfRenderMode::Depth) {
+            result.opacity.data[p] = opacity;
+            if (with_depth) {
                 const glm::vec3 d{dirs[3 * i], dirs[3 * i + 1], dirs[3 * i + 2]};
                 result.depth.data[p] = opacity > 1e-3f ? s[4] / opacity * m_space.scale * glm::dot(d, axis) : 0.0f;
             }

@@ -84,11 +84,13 @@ public:
     // The expert each sample of the last evaluation went to ([S, 1] int32, sample order).
     const Tensor& last_routing() const { return m_expert; }
 
-    // Renders a camera: colour over `background` (and the depth along the camera's axis in world
-    // units, and the dominant expert per pixel, when asked). Rays in chunks of `chunk`.
+    // Renders a camera: colour over `background`, opacity, the expected depth along the camera's
+    // axis in world units (Colour and Depth modes), and the dominant expert per pixel (Expert mode).
+    // Rays in chunks of `chunk`.
     struct RenderResult {
         Image colour;                // [H, W, 3]
-        Image depth;                 // [H, W, 1] (Depth mode)
+        Image opacity;               // [H, W, 1] 1 - the transmittance left behind the ray's last sample
+        Image depth;                 // [H, W, 1] 0 where the opacity is at most 1e-3 (Colour and Depth modes)
         std::vector<int32_t> expert; // [H * W], -1 where nothing was hit (Expert mode)
         Image expert_colour;         // [H, W, 3] expert colours blended by opacity over the background
         size_t samples = 0;
