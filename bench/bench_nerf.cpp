@@ -87,16 +87,10 @@ NerfScene synthetic_model(const std::string& preset) {
 // An orbit camera looking at the inner cube's centre from 1.3 of its widths away.
 Camera orbit_camera(const NerfScene& s, int width, int height) {
     const glm::vec3 eye = s.center + 1.3f * s.scale * glm::normalize(glm::vec3(0.7f, -0.5f, -0.6f));
-    const glm::vec3 f = glm::normalize(s.center - eye);
-    const glm::vec3 x = glm::normalize(glm::cross(f, glm::vec3(0, 0, 1)));
-    const glm::vec3 y = glm::cross(f, x);
-    glm::mat4 c2w(1.0f);
-    c2w[0] = glm::vec4(x, 0);
-    c2w[1] = glm::vec4(y, 0);
-    c2w[2] = glm::vec4(f, 0);
-    c2w[3] = glm::vec4(eye, 1);
     const float focal = 1.2f * float(width);
-    return Camera::from_camera_to_world(c2w, width, height, focal, focal, 0.5f * width, 0.5f * height);
+    Camera c;
+    Camera::look_at(eye, s.center, glm::vec3(0, 0, 1), width, height, focal, focal, 0.5f * width, 0.5f * height, c);
+    return c;
 }
 
 double median(std::vector<double> v) {

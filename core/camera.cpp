@@ -79,6 +79,24 @@ bool Distortion::undistort(glm::vec2 d, glm::vec2& out) const {
     return std::abs(f.x) < 1e-4f && std::abs(f.y) < 1e-4f;
 }
 
+bool Camera::look_at(glm::vec3 eye, glm::vec3 target, glm::vec3 up, int width, int height, float fx, float fy,
+                     float cx, float cy, Camera& out) {
+    const glm::vec3 forward = target - eye;
+    if (glm::length(forward) <= 0.0f) return false;
+    const glm::vec3 z = glm::normalize(forward);
+    const glm::vec3 down = -(up - glm::dot(up, z) * z);
+    if (glm::length(down) < 1e-4f * glm::length(up)) return false;
+    const glm::vec3 y = glm::normalize(down);
+    const glm::vec3 x = glm::cross(y, z);
+    glm::mat4 c2w(1.0f);
+    c2w[0] = glm::vec4(x, 0.0f);
+    c2w[1] = glm::vec4(y, 0.0f);
+    c2w[2] = glm::vec4(z, 0.0f);
+    c2w[3] = glm::vec4(eye, 1.0f);
+    out = from_camera_to_world(c2w, width, height, fx, fy, cx, cy);
+    return true;
+}
+
 Camera Camera::from_camera_to_world(const glm::mat4& c2w, int width, int height, float fx, float fy, float cx,
                                     float cy) {
     Camera cam;

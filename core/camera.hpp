@@ -49,6 +49,10 @@ struct Camera {
     // From a camera-to-world matrix in the OpenCV convention.
     static Camera from_camera_to_world(const glm::mat4& c2w, int width, int height, float fx, float fy, float cx,
                                        float cy);
+    // A pinhole camera at `eye` looking at `target`, `up` pointing up in the image (OpenCV axes:
+    // +y is down). False (out untouched) when eye and target coincide or the view is along `up`.
+    static bool look_at(glm::vec3 eye, glm::vec3 target, glm::vec3 up, int width, int height, float fx, float fy,
+                        float cx, float cy, Camera& out);
     glm::mat4 world_to_camera() const;
     glm::mat4 camera_to_world() const;
     glm::vec3 center() const;       // camera centre in world coordinates

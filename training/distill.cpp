@@ -43,26 +43,6 @@ glm::vec3 slerp(glm::vec3 a, glm::vec3 b, float t) {
     return (std::sin((1.0f - t) * angle) / s) * a + (std::sin(t * angle) / s) * b;
 }
 
-// A pinhole camera at `centre` looking at `target` with `up` as the image's up, with `intrinsics`'s
-// size and focal lengths. False when the view direction and the up vector are parallel.
-bool look_at(glm::vec3 centre, glm::vec3 target, glm::vec3 up, const Camera& intrinsics, Camera& out) {
-    const glm::vec3 forward = target - centre;
-    if (glm::length(forward) <= 0.0f) return false;
-    const glm::vec3 z = glm::normalize(forward);
-    const glm::vec3 down = -(up - glm::dot(up, z) * z);
-    if (glm::length(down) < 1e-4f) return false;
-    const glm::vec3 y = glm::normalize(down);
-    const glm::vec3 x = glm::cross(y, z);
-    glm::mat4 c2w(1.0f);
-    c2w[0] = glm::vec4(x, 0.0f);
-    c2w[1] = glm::vec4(y, 0.0f);
-    c2w[2] = glm::vec4(z, 0.0f);
-    c2w[3] = glm::vec4(centre, 1.0f);
-    out = Camera::from_camera_to_world(c2w, intrinsics.width, intrinsics.height, intrinsics.fx, intrinsics.fy,
-                                       intrinsics.cx, intrinsics.cy);
-    return true;
-}
-
 // Distinct names: a name already taken gets "_<n>" appended.
 class NameSet {
 public:
@@ -247,7 +227,7 @@ std::vector<TeacherView> teacher_views(const Dataset& dataset, glm::vec3 centre,
             if (!clear_of_held_out(c)) continue;
             const glm::vec3 up = camera_up(ca) + t * (camera_up(cb) - camera_up(ca));
             TeacherView v;
-            if (!look_at(c, centre, up, ca, v.camera)) continue;
+            if (!Camera::look_at(c, centre, up, ca.width, ca.height, ca.fx, ca.fy, ca.cx, ca.cy, v.camera)) continue;
             char name[32];
             std::snprintf(name, sizeof(name), "extra/extra_%04d", placed);
             v.name = names.take(name);

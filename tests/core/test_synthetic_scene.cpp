@@ -31,6 +31,23 @@ using scene::PosedScene;
 
 // ---- the ray tracer ---------------------------------------------------------------------------
 
+// The look-at camera the scene generators, distill and the tests build their views with.
+TEST(Camera, LookAtCentresTheTargetWithUpUpInTheImage) {
+    Camera c;
+    ASSERT_TRUE(Camera::look_at({3, -2, 1}, {0, 0, 0.5f}, {0, 0, 1}, 64, 48, 50, 50, 32, 24, c));
+    float depth = 0;
+    const glm::vec2 target = c.project({0, 0, 0.5f}, &depth);
+    EXPECT_NEAR(target.x, 32.0f, 1e-4f);
+    EXPECT_NEAR(target.y, 24.0f, 1e-4f);
+    EXPECT_GT(depth, 0.0f);
+    EXPECT_LT(c.project({0, 0, 1.0f}).y, 24.0f) << "a point above the target is higher in the image";
+    EXPECT_LT(glm::length(c.center() - glm::vec3(3, -2, 1)), 1e-5f);
+    Camera untouched;
+    EXPECT_FALSE(Camera::look_at({0, 0, 2}, {0, 0, 0}, {0, 0, 1}, 64, 48, 50, 50, 32, 24, untouched));
+    EXPECT_FALSE(Camera::look_at({1, 1, 1}, {1, 1, 1}, {0, 0, 1}, 64, 48, 50, 50, 32, 24, untouched));
+    EXPECT_EQ(untouched.width, 0);
+}
+
 TEST(RayTracer, PolynomialRootsFindSimpleDoubleAndNoRoots) {
     double roots[4];
     // (x-1)(x-2)(x-3)(x-4) = x^4 - 10x^3 + 35x^2 - 50x + 24

@@ -71,15 +71,10 @@ NerfScene random_nerf_scene(Backend& backend, const NerfFixtureOptions& o) {
 
 Camera nerf_orbit_camera(float angle, int width, int height) {
     const glm::vec3 eye(2.6f * std::sin(angle), -0.8f, -2.6f * std::cos(angle));
-    const glm::vec3 f = glm::normalize(glm::vec3(0.0f) - eye);
-    const glm::vec3 x = glm::normalize(glm::cross(f, glm::vec3(0, -1, 0)));
-    const glm::vec3 y = glm::cross(f, x);
-    glm::mat4 c2w(1.0f);
-    c2w[0] = glm::vec4(x, 0);
-    c2w[1] = glm::vec4(y, 0);
-    c2w[2] = glm::vec4(f, 0);
-    c2w[3] = glm::vec4(eye, 1);
-    return Camera::from_camera_to_world(c2w, width, height, 1.1f * width, 1.1f * width, 0.5f * width, 0.5f * height);
+    Camera c;
+    Camera::look_at(eye, glm::vec3(0.0f), glm::vec3(0, -1, 0), width, height, 1.1f * width, 1.1f * width, 0.5f * width,
+                    0.5f * height, c);
+    return c;
 }
 
 } // namespace splatscape::test
