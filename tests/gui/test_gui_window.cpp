@@ -148,6 +148,27 @@ Agreement compare_to_offscreen(const Image& window, const Cloud& cloud, const Js
 
 class GuiWindowTest : public ::testing::Test {
 protected:
+    // `train DATA -o DIR/run EXTRA --threads 1 --gui`, closed when done with a screenshot
+    // (DIR/shot.png and its sidecar): checks that it ran to the end, evaluated and that snapshots
+    // reached the window. Returns the output.
+    std::string train_in_window(const TempDir& dir, const fs::path& data, const std::string& extra) {
+        std::string output;
+        const int rc = splatscape(dir,
+                                  cat("-v train ", data.string(), " -o ", (dir / "run").string(), extra,
+                                      " --threads 1 --gui --exit-when-done --hide-ui", validation_flag(),
+                                      " --window-size 320x240 --screenshot ", (dir / "shot.png").string()),
+                                  &output);
+        [&] { ASSERT_EQ(rc, 0) << output; }(); // fatal: the caller checks HasFatalFailure()
+        if (rc != 0) return output;
+        expect_clean_validation(output);
+        EXPECT_NE(output.find("held-out     PSNR"), std::string::npos) << "the run completed and evaluated\n"
+                                                                        << output;
+        EXPECT_NE(output.find("live view: the model at iteration"), std::string::npos)
+            << "snapshots reached the window during training\n"
+            << output;
+        return output;
+    }
+
     void SetUp() override {
         prepare_vulkan_environment();
         const char* display = std::getenv("DISPLAY");
@@ -605,18 +626,8 @@ TEST_F(GuiWindowTest, DatasetFolderShowsItsPointsAndCameras) {
 TEST_F(GuiWindowTest, TrainWithGuiRunsToTheEndAndShowsTheModel) {
     TempDir dir("gui_train");
     const fs::path data = generate_dataset(dir / "data");
-    std::string output;
-    const int rc = splatscape(dir,
-                              cat("-v train ", data.string(), " -o ", (dir / "run").string(),
-                                  " --iters 40 --threads 1 --gui --exit-when-done --hide-ui", validation_flag(),
-                                  " --window-size 320x240 --screenshot ", (dir / "shot.png").string()),
-                              &output);
-    ASSERT_EQ(rc, 0) << output;
-    expect_clean_validation(output);
-    EXPECT_NE(output.find("held-out     PSNR"), std::string::npos) << "the run completed and evaluated\n" << output;
-    EXPECT_NE(output.find("live view: the model at iteration"), std::string::npos)
-        << "snapshots reached the window during training\n"
-        << output;
+    train_in_window(dir, data, " --iters 40");
+    if (HasFatalFailure()) return;
     const Json sidecar = load_json(dir / "shot.json");
     const Image shot = load_image(dir / "shot.png", 3);
     const Crop vp = crop_of(sidecar, "viewport");
@@ -628,9 +639,9 @@ TEST_F(GuiWindowTest, TrainWithGuiRunsToTheEndAndShowsTheModel) {
 }
 
 // A sags run trained in the window: the live view follows training, and at the end the window shows
-// the saved model decoded for its camera on the GPU, as `render` decodes the saved model.sags for the
-// screenshot's camera (the sidecar is a camera path). Measured: PSNR inf against
-// `render --renderer vulkan`; bound 40 dB.
+// the saved model decoded for its camera on the GPU, as `render --renderer cpu` decodes the saved
+// model.sags for the screenshot's camera (the sidecar is a camera path). Measured: 86.8-87.6 dB; bound
+// 40 dB.
 TEST_F(GuiWindowTest, TrainSagsWithGuiShowsTheDecodedModel) {
     TempDir dir("gui_train_sags");
     std::string output;
@@ -639,18 +650,8 @@ TEST_F(GuiWindowTest, TrainSagsWithGuiShowsTheDecodedModel) {
                           &output),
               0)
         << output;
-    const int rc = splatscape(dir,
-                              cat("-v train ", (dir / "scene").string(), " -o ", (dir / "run").string(),
-                                  " --model sags --config demo --iters 40 --threads 1 --device cpu --gui",
-                                  " --exit-when-done --hide-ui", validation_flag(),
-                                  " --window-size 320x240 --screenshot ", (dir / "shot.png").string()),
-                              &output);
-    ASSERT_EQ(rc, 0) << output;
-    expect_clean_validation(output);
-    EXPECT_NE(output.find("held-out     PSNR"), std::string::npos) << "the run completed and evaluated\n" << output;
-    EXPECT_NE(output.find("live view: the model at iteration"), std::string::npos)
-        << "snapshots reached the window during training\n"
-        << output;
+    output = train_in_window(dir, dir / "scene", " --model sags --config demo --iters 40 --device cpu");
+    if (HasFatalFailure()) return;
     ASSERT_TRUE(fs::exists(dir / "run" / "model.sags")) << output;
     const Json sidecar = load_json(dir / "shot.json");
     const Crop vp = crop_of(sidecar, "viewport");
