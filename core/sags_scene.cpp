@@ -109,6 +109,7 @@ void SagsDecodeCache::validate(const std::string& where) const {
     if (points.size() % 3) throw Error(where, "points", "expected [N, 3] values");
     const size_t n = size();
     if (scales.size() != n * 6) throw Error(where, "scales", cat("expected ", n, " x 6 values"));
+    if (!frames.empty() && frames.size() != n * 4) throw Error(where, "frames", cat("expected ", n, " x 4 values"));
     if (encoded.size() != n * size_t(hash_width + feature_dim))
         throw Error(where, "encoded", cat("expected ", n, " x ", hash_width + feature_dim, " values"));
     if (affine.size() != size_t(encoded_width()) * 2)

@@ -35,6 +35,9 @@ struct SagsScene {
     int neighbours = 10;
     bool learned_edges = true;
     bool local_residual = true; // local = f_i + 0.5 * aggregate (files without the key: false)
+    // Decoded rotations are composed with each point's principal frame, recomputed from the points
+    // and their graph when the scene is decoded (files without the key: false).
+    bool point_frames = true;
     // Hash grid (training/ops/encoding_ops.hpp HashGridConfig) over the cube frame[0..2] + [0, frame[3]]^3.
     int hash_levels = 16;
     int hash_features = 2;
@@ -80,6 +83,9 @@ struct SagsDecodeCache {
     std::vector<float> encoded; // [N, hash_width + feature_dim]: hash | local, before the affine
     std::vector<float> affine;  // [hash_width + 2 feature_dim, 2]
     SagsNetwork opacity, color, covariance, offset;
+    // [N, 4] unit quaternions (w x y z) composed with the decoded rotations (kern::sags_compose);
+    // empty: none.
+    std::vector<float> frames;
     // The skeleton a viewer can show: each point's k nearest neighbours ([N, k], -1 past the last)
     // and its standardised curvature ([N]); empty when not wanted.
     int neighbour_count = 0;

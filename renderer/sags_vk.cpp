@@ -49,6 +49,7 @@ GpuSagsScene::GpuSagsScene(Context& context, const SagsDecodeCache& c) {
     m_feature_dim = uint32_t(c.feature_dim);
     m_points = storage_buffer(context, c.points, "sags points");
     m_scales = storage_buffer(context, c.scales, "sags scales");
+    if (!c.frames.empty()) m_frames = storage_buffer(context, c.frames, "sags point frames");
     m_encoded = storage_buffer(context, c.encoded, "sags encoder cache");
     m_affine = storage_buffer(context, c.affine, "sags affine");
     m_weights = storage_buffer(context, weights, "sags decoders");
@@ -69,7 +70,7 @@ GpuSagsScene::GpuSagsScene(Context& context, const SagsDecodeCache& c) {
 VkDeviceSize GpuSagsScene::bytes() const {
     VkDeviceSize total = 0;
     for (const Buffer* b : {&m_points, &m_scales, &m_encoded, &m_affine, &m_weights, &m_global_bits, &m_visible,
-                            &m_out_means_opacity, &m_out_covariances, &m_out_sh})
+                            &m_out_means_opacity, &m_out_covariances, &m_out_sh, &m_frames})
         total += b->size();
     return total;
 }
@@ -91,6 +92,7 @@ void SagsDecodePass::record(VkCommandBuffer cmd, const GpuSagsScene& scene, cons
     p.out_means_opacity = scene.m_out_means_opacity.address();
     p.out_covariances = scene.m_out_covariances.address();
     p.out_sh = scene.m_out_sh.address();
+    p.frames = scene.m_frames.size() > 0 ? scene.m_frames.address() : 0;
     for (int k = 0; k < 4; ++k) {
         const SagsNetwork& n = scene.m_nets[k];
         p.nets[k] = {scene.m_net_offset[k],

@@ -46,6 +46,7 @@ private:
     SagsNetwork m_nets[4]; // widths only (parameters are in m_weights)
     Buffer m_points, m_scales, m_encoded, m_affine, m_weights, m_global_bits, m_visible;
     Buffer m_out_means_opacity, m_out_covariances, m_out_sh;
+    Buffer m_frames; // empty without point frames
     std::optional<GpuScene> m_decoded;
 };
 

@@ -87,6 +87,13 @@ void main() {
     run_net(ref.p.nets[2], w);
     vec3 raw_scale = vec3(y_out[0], y_out[1], y_out[2]);
     vec4 q = vec4(y_out[3], y_out[4], y_out[5], y_out[6]);
+    if (ref.p.frames != uint64_t(0)) {
+        // The point's frame F times the decoded quaternion (w x y z in x y z w of the vec4s).
+        FloatBuf fb = FloatBuf(ref.p.frames);
+        vec4 f = vec4(fb.v[4 * i], fb.v[4 * i + 1], fb.v[4 * i + 2], fb.v[4 * i + 3]);
+        q = vec4(f.x * q.x - f.y * q.y - f.z * q.z - f.w * q.w, f.x * q.y + f.y * q.x + f.z * q.w - f.w * q.z,
+                 f.x * q.z - f.y * q.w + f.z * q.x + f.w * q.y, f.x * q.w + f.y * q.z - f.z * q.y + f.w * q.x);
+    }
     run_net(ref.p.nets[3], w);
     vec3 offset = vec3(y_out[0], y_out[1], y_out[2]);
 

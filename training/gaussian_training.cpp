@@ -41,8 +41,8 @@ constexpr int kFilterEvery = 100;
 GaussianTraining::GaussianTraining(const TrainableSetup& setup, ModelBundle bundle)
     : m_backend(setup.backend), m_raster(setup.backend.ops<RasterOps>(bundle.model->type())),
       m_loss(setup.backend.ops<ImageLossOps>(bundle.model->type())),
-      m_optimizer(setup.backend.ops<OptimizerOps>(bundle.model->type())), m_dataset(setup.dataset),
-      m_seed(setup.seed), m_model(std::move(bundle.model)), m_recipe(bundle.recipe) {
+      m_optimizer(setup.backend.ops<OptimizerOps>(bundle.model->type())), m_dataset(setup.dataset), m_seed(setup.seed),
+      m_model(std::move(bundle.model)), m_recipe(bundle.recipe) {
     const Dataset& ds = m_dataset;
     {
         // The scene's time range (dynamic datasets), over every split: held-out times lie inside it.
@@ -98,6 +98,7 @@ GaussianTraining::GaussianTraining(const TrainableSetup& setup, ModelBundle bund
         const Camera cam = ds.render_camera(f);
         v.view.camera = raster_camera(cam);
         v.view.time = f.time.value_or(0.0f);
+        v.view.training = true;
         v.width = cam.width;
         v.height = cam.height;
         const size_t pixels = size_t(cam.width) * cam.height;
@@ -146,8 +147,9 @@ GaussianTraining::GaussianTraining(const TrainableSetup& setup, ModelBundle bund
         m_backend.upload(p.value, identity.data());
     }
     if (m_model->dynamic())
-        m_min_temporal_weight = float(json_number(json_member(m_model->config_json(), "min_temporal_weight", "", setup.where),
-                                                  "min_temporal_weight", setup.where));
+        m_min_temporal_weight =
+            float(json_number(json_member(m_model->config_json(), "min_temporal_weight", "", setup.where),
+                              "min_temporal_weight", setup.where));
     m_ctx = m_raster.create_context();
     m_rng.seed(m_seed);
 }

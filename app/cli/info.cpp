@@ -49,6 +49,7 @@ void print_sags(const std::filesystem::path& path) {
                 s.feature_dim, s.neighbours, s.learned_edges ? "learned" : "weight-free",
                 s.local_residual ? " with the point's own feature" : "", s.hash_levels, s.hash_features,
                 s.hash_log2_table);
+    std::printf("rotations   %s\n", s.point_frames ? "decoded in each point's principal frame" : "decoded");
     std::printf("decoders    %d x %d hidden (opacity, colour, covariance), offset %d x %d\n", s.opacity.hidden_layers,
                 s.opacity.hidden, s.offset.hidden_layers, s.offset.hidden);
     std::printf("cameras     %zu training views\n", s.camera_count());

@@ -140,6 +140,7 @@ std::vector<uint8_t> encode_sags(const SagsScene& s, const SagsFileOptions& o) {
                          {"neighbours", s.neighbours},
                          {"learned_edges", s.learned_edges},
                          {"local_residual", s.local_residual},
+                         {"point_frames", s.point_frames},
                          {"voxel_size", s.voxel_size},
                          {"lite", s.lite},
                          {"lite_neighbours", s.lite_neighbours},
@@ -213,8 +214,8 @@ SagsScene decode_sags(const uint8_t* bytes, size_t size, const std::string& file
     s.neighbours = get_int(h, "neighbours", "", file, 1, 16);
     s.learned_edges = json_bool(member(h, "learned_edges", "", file), "learned_edges", file);
     // Version 1 files written before the setting existed encode without the residual.
-    s.local_residual =
-        h.contains("local_residual") && json_bool(h.at("local_residual"), "local_residual", file);
+    s.local_residual = h.contains("local_residual") && json_bool(h.at("local_residual"), "local_residual", file);
+    s.point_frames = h.contains("point_frames") && json_bool(h.at("point_frames"), "point_frames", file);
     s.voxel_size = get_float(h, "voxel_size", "", file);
     s.lite = json_bool(member(h, "lite", "", file), "lite", file);
     if (s.lite != (flags == 1u))

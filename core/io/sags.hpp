@@ -10,7 +10,8 @@
 //   u64      payload size in bytes (the file is exactly 24 + payload + 8 bytes)
 //   payload:
 //     u32 + bytes  header JSON (at most 1 MiB): "points" N, "cameras" V, "feature_dim",
-//                  "neighbours", "learned_edges", "voxel_size", "lite", "lite_neighbours",
+//                  "neighbours", "learned_edges", "local_residual" (absent: false), "point_frames"
+//                  (absent: false), "voxel_size", "lite", "lite_neighbours",
 //                  "hash" {levels, features, log2_table, base_resolution, growth}, "frame" [x, y, z, size],
 //                  "networks" {opacity, color, covariance, offset[, edge]}: each {inputs, hidden,
 //                  hidden_layers, outputs, hidden_activation, output_activation}

@@ -44,6 +44,7 @@ struct SagsDecodeParams {
     address out_means_opacity; // vec4 [N]: decoded mean, opacity logit
     address out_covariances;   // float [N, 6] xx xy xz yy yz zz; xx = -1 marks a point left out
     address out_sh;            // float [N, 3]: the decoded colour as the SH DC term
+    address frames;            // float [N, 4]: the points' frame quaternions (w x y z); 0: none
     SagsNet nets[4];           // opacity, colour, covariance, offset
     vec4 rot0;                 // world-to-camera rotation rows (xyz) and translation (w)
     vec4 rot1;
@@ -59,9 +60,9 @@ struct SagsDecodeParams {
     uint feature_dim;
     uint pad;
 };
-SPLATSCAPE_CHECK_OFFSET(SagsDecodeParams, nets, 80)
-SPLATSCAPE_CHECK_OFFSET(SagsDecodeParams, rot0, 208)
-SPLATSCAPE_CHECK_LAYOUT(SagsDecodeParams, 320)
+SPLATSCAPE_CHECK_OFFSET(SagsDecodeParams, nets, 88)
+SPLATSCAPE_CHECK_OFFSET(SagsDecodeParams, rot0, 216)
+SPLATSCAPE_CHECK_LAYOUT(SagsDecodeParams, 328)
 
 struct SagsDecodePush {
     address params; // SagsDecodeParams

@@ -16,6 +16,7 @@
 #include "training/models/gs4d_config.hpp"
 #include "training/models/hmohe_config.hpp"
 #include "training/models/model.hpp"
+#include "training/models/sags_config.hpp"
 #include "training/presets.hpp"
 #include "training/trainable.hpp"
 
@@ -59,6 +60,13 @@ TEST_F(Presets, DefaultIsTheConfigDefaults) {
     HmoheConfig ch;
     update_from_json(ch, load_preset("hmohe", "default"), "hmohe default");
     EXPECT_EQ(to_json(ch), to_json(HmoheConfig{}));
+    SagsConfig cs;
+    update_from_json(cs, load_preset("sags", "default"), "sags default");
+    EXPECT_EQ(to_json(cs), to_json(SagsConfig{}));
+    // The demo file is the built-in demo preset.
+    SagsConfig demo;
+    update_from_json(demo, load_preset("sags", "demo"), "sags demo");
+    EXPECT_EQ(to_json(demo), to_json(sags_preset("demo")));
 }
 
 // The demo presets' schedules (what `splatscape demo` has always trained with).

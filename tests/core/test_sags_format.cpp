@@ -97,6 +97,7 @@ TEST(SagsFormat, RoundTripInFullPrecisionIsExact) {
     for (bool learned : {true, false}) {
         SagsScene s = small_scene(learned);
         s.local_residual = learned; // both values of each flag
+        s.point_frames = !learned;
         SagsFileOptions o;
         o.half_precision = false;
         const auto bytes = encode_sags(s, o);
@@ -111,6 +112,7 @@ TEST(SagsFormat, RoundTripInFullPrecisionIsExact) {
         EXPECT_EQ(r.cameras, s.cameras);
         EXPECT_EQ(r.learned_edges, learned);
         EXPECT_EQ(r.local_residual, learned);
+        EXPECT_EQ(r.point_frames, !learned);
         EXPECT_EQ(r.voxel_size, s.voxel_size);
         EXPECT_EQ(r.hash_growth, s.hash_growth);
     }
@@ -167,6 +169,32 @@ TEST(SagsFormat, FilesWithoutTheResidualKeyDecodeWithoutIt) {
     EXPECT_FALSE(decode_sags(b.data(), b.size(), "old.sags").local_residual);
     const std::vector<uint8_t> now = encode_sags(small_scene());
     EXPECT_TRUE(decode_sags(now.data(), now.size(), "new.sags").local_residual);
+}
+
+// Files written before `point_frames` existed decode the rotations without point frames; a value of
+// the wrong type is refused with the key named.
+TEST(SagsFormat, FilesWithoutThePointFramesKeyDecodeWithoutThem) {
+    std::vector<uint8_t> b = encode_sags(small_scene());
+    std::string text(b.begin(), b.end());
+    const std::string key = "\"point_frames\":true";
+    const size_t at = text.find(key);
+    ASSERT_NE(at, std::string::npos);
+    std::vector<uint8_t> old = b;
+    const std::string other = "\"point_frameX\":true";
+    std::memcpy(&old[at], other.data(), other.size());
+    reseal(old);
+    EXPECT_FALSE(decode_sags(old.data(), old.size(), "old.sags").point_frames);
+    EXPECT_TRUE(decode_sags(b.data(), b.size(), "new.sags").point_frames);
+    std::vector<uint8_t> bad = b;
+    const std::string number = "\"point_frames\":1234";
+    std::memcpy(&bad[at], number.data(), number.size());
+    reseal(bad);
+    try {
+        decode_sags(bad.data(), bad.size(), "bad.sags");
+        ADD_FAILURE() << "a number for point_frames was accepted";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("point_frames"), std::string::npos) << e.what();
+    }
 }
 
 TEST(SagsFormat, BadFilesAreRefusedWithTheFieldNamed) {

@@ -87,8 +87,10 @@ void check_frames(OffscreenRenderer& renderer, bool learned) {
         std::printf("sags %s, angle %.1f: Vulkan decode vs CPU decode %.1f dB (%zu points, %zu visible)\n",
                     learned ? "learned edges" : "weight-free", angle, p, model->all_points().rows(),
                     size_t(gpu.stats.visible));
-        // Measured on lavapipe: 148-150 dB (the same float math in the same order, nearly).
-        EXPECT_GT(p, 40.0) << "angle " << angle;
+        // Measured on lavapipe: 147-150 dB (the same float math in the same order, nearly). 40 dB is
+        // what docs/rasterizer.md asks of two implementations; 90 also catches a wrong term in the
+        // decode (one sign flipped in the point-frame product gave 52 dB).
+        EXPECT_GT(p, 90.0) << "angle " << angle;
         EXPECT_GT(gpu.stats.visible, 500u);
     }
 }

@@ -202,6 +202,9 @@ TEST(NeuralCuda, WeightsAndCurvatureMatchTheCpu) {
     Both::Pair curv{b.cpu.ops<NeighbourOps>().pca_curvature(pts.c, c.indices),
                     b.gpu->ops<NeighbourOps>().pca_curvature(pts.g, g.indices)};
     expect_close(b, curv, 1e-4, 0, "curvature");
+    Both::Pair frames{b.cpu.ops<NeighbourOps>().pca_frames(pts.c, c.indices),
+                      b.gpu->ops<NeighbourOps>().pca_frames(pts.g, g.indices)};
+    expect_close(b, frames, 1e-4, 0, "point frames");
 }
 
 TEST(NeuralCuda, AggregationMatchesTheCpu) {

@@ -641,6 +641,114 @@ TEST(Curvature, EigenvaluesOfRotatedDiagonals) {
     }
 }
 
+TEST(Curvature, EigenvectorsOfRotatedDiagonals) {
+    std::mt19937 rng(14);
+    for (int trial = 0; trial < 200; ++trial) {
+        auto e = uniform(rng, 3, 0, 2);
+        if (trial % 3 == 0) e[0] = 0;    // planar
+        if (trial % 7 == 0) e[1] = 1e-3; // nearly a line
+        const auto q = uniform(rng, 4, -1, 1);
+        const double n = std::sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]);
+        const auto R = kern::rotation_matrix(kern::Quat<double>{q[0] / n, q[1] / n, q[2] / n, q[3] / n});
+        double m[3][3] = {};
+        for (int i = 0; i < 3; ++i)
+            for (int j = 0; j < 3; ++j)
+                for (int a = 0; a < 3; ++a) m[i][j] += R.m[i][a] * e[a] * R.m[j][a];
+        double values[3];
+        kern::Mat3<double> V;
+        kern::symmetric_eigen(kern::Sym3<double>{m[0][0], m[0][1], m[0][2], m[1][1], m[1][2], m[2][2]}, values, V);
+        std::sort(e.begin(), e.end());
+        for (int c = 0; c < 3; ++c) {
+            EXPECT_NEAR(values[c], e[c], 1e-12) << trial;
+            // A v = lambda v, |v| = 1, columns orthogonal.
+            for (int r = 0; r < 3; ++r) {
+                double av = 0;
+                for (int k = 0; k < 3; ++k) av += m[r][k] * V.m[k][c];
+                EXPECT_NEAR(av, values[c] * V.m[r][c], 1e-10) << trial << " column " << c;
+            }
+            for (int c2 = 0; c2 < 3; ++c2) {
+                double dot = 0;
+                for (int r = 0; r < 3; ++r) dot += V.m[r][c] * V.m[r][c2];
+                EXPECT_NEAR(dot, c == c2 ? 1.0 : 0.0, 1e-12) << trial;
+            }
+        }
+        const auto& v = V.m;
+        const double det = v[0][0] * (v[1][1] * v[2][2] - v[1][2] * v[2][1]) -
+                           v[0][1] * (v[1][0] * v[2][2] - v[1][2] * v[2][0]) +
+                           v[0][2] * (v[1][0] * v[2][1] - v[1][1] * v[2][0]);
+        EXPECT_NEAR(det, 1.0, 1e-12) << trial;
+    }
+}
+
+TEST(Curvature, FramesLieInTheSurface) {
+    // Points on a tilted plane: each frame's z axis is the plane's normal (up to sign: the largest
+    // component is positive), x along the longer spread, and the frame is a unit quaternion with w >= 0.
+    CpuBackend b(2);
+    auto& nb = b.ops<NeighbourOps>("test");
+    std::mt19937 rng(15);
+    std::uniform_real_distribution<float> u(-1, 1);
+    const kern::Vec3<double> normal = {0.2, -0.3, 0.9327379053088815};             // unit
+    const kern::Vec3<double> e1 = {0.9777750027710649, 0.0, -0.20965696734438366}; // unit, in the plane
+    const kern::Vec3<double> e2 = {normal.y * e1.z - normal.z * e1.y, normal.z * e1.x - normal.x * e1.z,
+                                   normal.x * e1.y - normal.y * e1.x};
+    std::vector<float> pts;
+    for (int i = 0; i < 600; ++i) {
+        const double a = 3.0 * u(rng), c = 0.5 * u(rng); // longer along e1
+        pts.insert(pts.end(),
+                   {float(a * e1.x + c * e2.x + 5), float(a * e1.y + c * e2.y - 2), float(a * e1.z + c * e2.z + 1)});
+    }
+    const size_t n = pts.size() / 3;
+    Tensor p = make(b, pts, n, 3);
+    KnnResult knn = nb.knn(p, 10);
+    const auto q = host<float>(b, nb.pca_frames(p, knn.indices));
+    int along_e1 = 0;
+    for (size_t i = 0; i < n; ++i) {
+        const kern::Quat<double> f{q[4 * i], q[4 * i + 1], q[4 * i + 2], q[4 * i + 3]};
+        EXPECT_NEAR(f.w * f.w + f.x * f.x + f.y * f.y + f.z * f.z, 1.0, 1e-6) << i;
+        EXPECT_GE(f.w, 0.0) << i;
+        const auto R = kern::rotation_matrix(f);
+        const double nz = R.m[0][2] * normal.x + R.m[1][2] * normal.y + R.m[2][2] * normal.z;
+        EXPECT_NEAR(nz, 1.0, 1e-4) << "z is the normal, largest component positive " << i;
+        const double x1 = std::abs(R.m[0][0] * e1.x + R.m[1][0] * e1.y + R.m[2][0] * e1.z);
+        if (x1 > 0.7) ++along_e1;
+    }
+    // Ten neighbours see a small patch: most, not all, find the longer direction.
+    EXPECT_GT(along_e1, int(n) / 2);
+    // No spread: the identity.
+    const float one[3] = {1, 2, 3};
+    const int32_t none[2] = {-1, -1};
+    const kern::Quat<double> id = kern::pca_frame<double>(one, 0, none, 2);
+    EXPECT_EQ(id.w, 1.0);
+    EXPECT_EQ(id.x, 0.0);
+}
+
+TEST(Curvature, QuaternionOfARotationMatrixRoundTrips) {
+    std::mt19937 rng(16);
+    for (int trial = 0; trial < 500; ++trial) {
+        auto q = uniform(rng, 4, -1, 1);
+        if (trial % 4 == 1) q[0] = 0; // 180-degree turns: the non-trace branches
+        if (trial % 4 == 2) q[0] = 1e-9, q[1] = 0;
+        const double n = std::sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]);
+        const double s = q[0] < 0 ? -1.0 : 1.0;
+        const kern::Quat<double> u{s * q[0] / n, s * q[1] / n, s * q[2] / n, s * q[3] / n};
+        const kern::Quat<double> back = kern::quat_from_rotation(kern::rotation_matrix(u));
+        const double sign = (back.w * u.w + back.x * u.x + back.y * u.y + back.z * u.z) < 0 ? -1.0 : 1.0;
+        EXPECT_NEAR(sign * back.w, u.w, 1e-9) << trial;
+        EXPECT_NEAR(sign * back.x, u.x, 1e-9) << trial;
+        EXPECT_NEAR(sign * back.y, u.y, 1e-9) << trial;
+        EXPECT_NEAR(sign * back.z, u.z, 1e-9) << trial;
+        // Hamilton product: R(a b) = R(a) R(b).
+        const kern::Quat<double> ab = kern::quat_mul(u, back);
+        const auto Rab = kern::rotation_matrix(ab), Ra = kern::rotation_matrix(u), Rb = kern::rotation_matrix(back);
+        for (int r = 0; r < 3; ++r)
+            for (int c = 0; c < 3; ++c) {
+                double e = 0;
+                for (int k = 0; k < 3; ++k) e += Ra.m[r][k] * Rb.m[k][c];
+                EXPECT_NEAR(Rab.m[r][c], e, 1e-12) << trial;
+            }
+    }
+}
+
 TEST(Curvature, PlanesLinesAndBlobs) {
     CpuBackend b(2);
     auto& nb = b.ops<NeighbourOps>("test");

@@ -41,7 +41,13 @@ kern::RasterCamera<float> look_at_origin(float distance, int size) {
 TEST(SagsKernels, ComposeBackwardMatchesFiniteDifferences) {
     std::mt19937 rng(3);
     std::normal_distribution<double> g(0.0, 1.0);
-    for (int trial = 0; trial < 20; ++trial) {
+    for (int trial = 0; trial < 40; ++trial) {
+        // Odd trials compose the rotation with a point frame.
+        float frame_q[4];
+        double n2 = 0;
+        for (float& v : frame_q) v = float(g(rng)), n2 += double(v) * v;
+        for (float& v : frame_q) v = float(v / std::sqrt(n2));
+        const float* frame = trial % 2 ? frame_q : nullptr;
         double d[kSagsDecodedCols], s[6];
         for (double& v : d) v = g(rng);
         d[kern::kSagsOpacityCol] = 0.1 + 0.8 * std::abs(std::tanh(g(rng))); // kept, away from the clamps
@@ -52,14 +58,14 @@ TEST(SagsKernels, ComposeBackwardMatchesFiniteDifferences) {
             for (int a = 0; a < 3; ++a) w[a] = g(rng);
         for (double& v : w_rot) v = g(rng);
         auto loss = [&](const double* dd, const double* ss) {
-            const kern::SagsGaussian<double> o = kern::sags_compose(dd, p, ss, 0.0);
+            const kern::SagsGaussian<double> o = kern::sags_compose(dd, p, ss, frame, 0.0, 0.0);
             double L = w_op * o.opacity_logit;
             for (int a = 0; a < 3; ++a) L += w_mean[a] * o.mean[a] + w_ls[a] * o.log_scale[a] + w_col[a] * o.color[a];
             for (int k = 0; k < 4; ++k) L += w_rot[k] * o.rotation[k];
             return L;
         };
         double dd[kSagsDecodedCols], ds[6] = {0, 0, 0, 0, 0, 0};
-        kern::sags_compose_backward(d, s, 0.0, w_mean, w_ls, w_rot, w_op, w_col, dd, ds);
+        kern::sags_compose_backward(d, s, frame, 0.0, 0.0, w_mean, w_ls, w_rot, w_op, w_col, dd, ds);
         const double h = 1e-6;
         for (int k = 0; k < kSagsDecodedCols; ++k) {
             double a[kSagsDecodedCols], b[kSagsDecodedCols];
@@ -85,14 +91,66 @@ TEST(SagsKernels, DroppedPointsHaveNoOpacityGradient) {
     double s[6] = {};
     const float p[3] = {0, 0, 0};
     d[kern::kSagsOpacityCol] = -0.2;
-    const kern::SagsGaussian<double> o = kern::sags_compose(d, p, s, 0.0);
+    const kern::SagsGaussian<double> o = kern::sags_compose(d, p, s, nullptr, 0.0, 0.0);
     EXPECT_FALSE(o.kept);
     EXPECT_EQ(o.opacity_logit, double(kern::kSagsDroppedLogit));
     double zero3[3] = {0, 0, 0}, zero4[4] = {0, 0, 0, 0}, dd[kSagsDecodedCols], ds[6] = {};
-    kern::sags_compose_backward(d, s, 0.0, zero3, zero3, zero4, 5.0, zero3, dd, ds);
+    kern::sags_compose_backward(d, s, nullptr, 0.0, 0.0, zero3, zero3, zero4, 5.0, zero3, dd, ds);
     EXPECT_EQ(dd[kern::kSagsOpacityCol], 0.0);
     EXPECT_NEAR(kern::log_sigmoid(-800.0), -800.0, 1e-9);
     EXPECT_NEAR(kern::log_sigmoid(800.0), 0.0, 1e-12);
+}
+
+TEST(SagsKernels, RevivedPointsAreDrawnAtTheFloorWithTheirGradient) {
+    double d[kSagsDecodedCols] = {};
+    double s[6] = {};
+    const float p[3] = {0, 0, 0};
+    d[kern::kSagsOpacityCol] = -0.2;
+    const kern::SagsGaussian<double> o = kern::sags_compose(d, p, s, nullptr, 0.0, 0.05);
+    EXPECT_TRUE(o.kept);
+    EXPECT_NEAR(o.opacity_logit, std::log(0.05 / 0.95), 1e-12);
+    double zero3[3] = {0, 0, 0}, zero4[4] = {0, 0, 0, 0}, dd[kSagsDecodedCols], ds[6] = {};
+    kern::sags_compose_backward(d, s, nullptr, 0.0, 0.05, zero3, zero3, zero4, 2.0, zero3, dd, ds);
+    // Straight through: d logit / d alpha at the floor.
+    EXPECT_NEAR(dd[kern::kSagsOpacityCol], 2.0 / (0.05 * 0.95), 1e-9);
+    // Above the floor nothing changes.
+    d[kern::kSagsOpacityCol] = 0.3;
+    EXPECT_EQ(kern::sags_compose(d, p, s, nullptr, 0.0, 0.05).opacity_logit,
+              kern::sags_compose(d, p, s, nullptr, 0.0, 0.0).opacity_logit);
+}
+
+TEST(SagsKernels, PointFrameIsTheDecodersIdentity) {
+    // An identity decoded quaternion yields the frame itself; the composed rotation is the frame's
+    // rotation times the decoded one.
+    std::mt19937 rng(5);
+    std::normal_distribution<double> g(0.0, 1.0);
+    for (int trial = 0; trial < 20; ++trial) {
+        float f[4];
+        double fn = 0;
+        for (float& v : f) v = float(g(rng)), fn += double(v) * v;
+        for (float& v : f) v = float(v / std::sqrt(fn));
+        double d[kSagsDecodedCols] = {};
+        const double s[6] = {};
+        const float p[3] = {0, 0, 0};
+        d[kern::kSagsOpacityCol] = 0.5;
+        d[kern::kSagsRotationCol] = 1.0;
+        const kern::SagsGaussian<double> id = kern::sags_compose(d, p, s, f, 0.0, 0.0);
+        for (int k = 0; k < 4; ++k) EXPECT_NEAR(id.rotation[k], double(f[k]), 1e-7);
+        double q[4], qn = 0;
+        for (double& v : q) v = g(rng), qn += v * v;
+        for (int k = 0; k < 4; ++k) d[kern::kSagsRotationCol + k] = q[k] / std::sqrt(qn);
+        const kern::SagsGaussian<double> o = kern::sags_compose(d, p, s, f, 0.0, 0.0);
+        const auto Rf = kern::rotation_matrix(kern::Quat<double>{f[0], f[1], f[2], f[3]});
+        const auto Rd = kern::rotation_matrix(kern::Quat<double>{d[7], d[8], d[9], d[10]});
+        const auto Ro =
+            kern::rotation_matrix(kern::Quat<double>{o.rotation[0], o.rotation[1], o.rotation[2], o.rotation[3]});
+        for (int r = 0; r < 3; ++r)
+            for (int c = 0; c < 3; ++c) {
+                double e = 0;
+                for (int k = 0; k < 3; ++k) e += Rf.m[r][k] * Rd.m[k][c];
+                EXPECT_NEAR(Ro.m[r][c], e, 1e-6) << trial;
+            }
+    }
 }
 
 TEST(SagsKernels, InViewFollowsTheProjection) {

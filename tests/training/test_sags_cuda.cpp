@@ -90,19 +90,28 @@ TEST(CudaSagsOps, MatchTheCpu) {
     for (size_t m = 0; m < M; ++m) dec[m * kern::kSagsDecodedCols] = std::tanh(dec[m * kern::kSagsDecodedCols]);
     auto decoded = b.f32(dec, M, kern::kSagsDecodedCols);
     auto scales = b.f32(uniform(rng, n * 6, -4, -1), n, 6);
+    std::vector<float> fq = uniform(rng, n * 4, -1, 1);
+    for (size_t i = 0; i < n; ++i) {
+        const float len = std::sqrt(fq[4 * i] * fq[4 * i] + fq[4 * i + 1] * fq[4 * i + 1] +
+                                    fq[4 * i + 2] * fq[4 * i + 2] + fq[4 * i + 3] * fq[4 * i + 3]);
+        for (int k = 0; k < 4; ++k) fq[4 * i + k] /= len;
+    }
+    auto frames = b.f32(fq, n, 4);
     Both::Pair out[5] = {b.zeros(M, 3), b.zeros(M, 3), b.zeros(M, 4), b.zeros(M, 1), b.zeros(M, 3)};
-    oc.compose(decoded.c, pts.c, scales.c, rc, 0.0f, {&out[0].c, &out[1].c, &out[2].c, &out[3].c, &out[4].c});
-    og.compose(decoded.g, pts.g, scales.g, rg, 0.0f, {&out[0].g, &out[1].g, &out[2].g, &out[3].g, &out[4].g});
+    oc.compose(decoded.c, pts.c, scales.c, &frames.c, rc, 0.0f, 0.05f,
+               {&out[0].c, &out[1].c, &out[2].c, &out[3].c, &out[4].c});
+    og.compose(decoded.g, pts.g, scales.g, &frames.g, rg, 0.0f, 0.05f,
+               {&out[0].g, &out[1].g, &out[2].g, &out[3].g, &out[4].g});
     const char* names[5] = {"means", "log-scales", "rotations", "opacities", "colours"};
     for (int q = 0; q < 5; ++q) expect_close(b.cpu, out[q].c, *b.gpu, out[q].g, 1e-5, names[q]);
     Both::Pair grad[5] = {b.f32(uniform(rng, M * 3, -1, 1), M, 3), b.f32(uniform(rng, M * 3, -1, 1), M, 3),
                           b.f32(uniform(rng, M * 4, -1, 1), M, 4), b.f32(uniform(rng, M, -1, 1), M, 1),
                           b.f32(uniform(rng, M * 3, -1, 1), M, 3)};
     auto dd = b.zeros(M, kern::kSagsDecodedCols), ds = b.zeros(n, 6);
-    oc.compose_backward(decoded.c, scales.c, rc, 0.0f, {&grad[0].c, &grad[1].c, &grad[2].c, &grad[3].c, &grad[4].c},
-                        dd.c, ds.c);
-    og.compose_backward(decoded.g, scales.g, rg, 0.0f, {&grad[0].g, &grad[1].g, &grad[2].g, &grad[3].g, &grad[4].g},
-                        dd.g, ds.g);
+    oc.compose_backward(decoded.c, scales.c, &frames.c, rc, 0.0f, 0.05f,
+                        {&grad[0].c, &grad[1].c, &grad[2].c, &grad[3].c, &grad[4].c}, dd.c, ds.c);
+    og.compose_backward(decoded.g, scales.g, &frames.g, rg, 0.0f, 0.05f,
+                        {&grad[0].g, &grad[1].g, &grad[2].g, &grad[3].g, &grad[4].g}, dd.g, ds.g);
     expect_close(b.cpu, dd.c, *b.gpu, dd.g, 1e-4, "d decoded");
     expect_close(b.cpu, ds.c, *b.gpu, ds.g, 1e-5, "d scales");
 

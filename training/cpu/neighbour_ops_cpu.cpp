@@ -374,6 +374,23 @@ Tensor NeighbourOpsCpu::pca_curvature(const Tensor& points, const Tensor& indice
     return out;
 }
 
+Tensor NeighbourOpsCpu::pca_frames(const Tensor& points, const Tensor& indices) {
+    const char* op = "pca_frames";
+    check_indices(indices, op);
+    ops_check::shape(points, indices.rows(), 3, kCpu, DType::F32, op, "points");
+    check_index_values(indices, points.rows(), op);
+    Tensor out = m_backend.zeros(points.rows(), 4);
+    const int k = indices.cols();
+    const int32_t* ids = indices.i32();
+    const float* p = points.f32();
+    float* q = out.f32();
+    cpu::parallel_for_each(points.rows(), 512, [&](size_t i) {
+        const kern::Quat<double> f = kern::pca_frame<double>(p, int64_t(i), ids + i * k, k);
+        q[4 * i] = float(f.w), q[4 * i + 1] = float(f.x), q[4 * i + 2] = float(f.y), q[4 * i + 3] = float(f.z);
+    });
+    return out;
+}
+
 void NeighbourOpsCpu::aggregate(kern::NeighbourMessage message, kern::NeighbourReduce reduce, const Tensor& values,
                                 const Tensor& indices, const Tensor* weights, Tensor& out, int col, Tensor* argmax) {
     const char* op = "aggregate";

@@ -46,6 +46,7 @@ public:
     KnnResult knn(const Tensor& points, int k, const Tensor* queries) override;
     Tensor inverse_distance_weights(const Tensor& indices, const Tensor& d2, float eps, bool normalise) override;
     Tensor pca_curvature(const Tensor& points, const Tensor& indices) override;
+    Tensor pca_frames(const Tensor& points, const Tensor& indices) override;
     void aggregate(kern::NeighbourMessage message, kern::NeighbourReduce reduce, const Tensor& values,
                    const Tensor& indices, const Tensor* weights, Tensor& out, int col, Tensor* argmax) override;
     void aggregate_backward(kern::NeighbourMessage message, kern::NeighbourReduce reduce, const Tensor& values,

@@ -100,14 +100,16 @@ void SagsOpsCpu::assemble_backward(const Tensor& hash, const Tensor& local, cons
     }
 }
 
-void SagsOpsCpu::compose(const Tensor& decoded, const Tensor& points, const Tensor& scales, const Tensor& rows,
-                         float cutoff, const SagsGaussianTensors& out) {
-    sags_check::compose(decoded, points, scales, rows, out, Device::Cpu);
+void SagsOpsCpu::compose(const Tensor& decoded, const Tensor& points, const Tensor& scales, const Tensor* frames,
+                         const Tensor& rows, float cutoff, float revive, const SagsGaussianTensors& out) {
+    sags_check::compose(decoded, points, scales, frames, rows, out, Device::Cpu);
     const int32_t* r = rows.i32();
+    const float* f = frames ? frames->f32() : nullptr;
     cpu::parallel_for_each(rows.rows(), 1024, [&](size_t m) {
         const size_t i = size_t(r[m]);
-        const SagsGaussian<float> g = sags_compose(decoded.f32() + m * kSagsDecodedCols, points.f32() + 3 * i,
-                                                   scales.f32() + i * kSagsScaleCols, cutoff);
+        const SagsGaussian<float> g =
+            sags_compose(decoded.f32() + m * kSagsDecodedCols, points.f32() + 3 * i, scales.f32() + i * kSagsScaleCols,
+                         f ? f + 4 * i : nullptr, cutoff, revive);
         for (int a = 0; a < 3; ++a) {
             out.means->f32()[3 * m + a] = g.mean[a];
             out.log_scales->f32()[3 * m + a] = g.log_scale[a];
@@ -118,16 +120,19 @@ void SagsOpsCpu::compose(const Tensor& decoded, const Tensor& points, const Tens
     });
 }
 
-void SagsOpsCpu::compose_backward(const Tensor& decoded, const Tensor& scales, const Tensor& rows, float cutoff,
-                                  const SagsGaussianTensors& grads, Tensor& d_decoded, Tensor& d_scales) {
-    sags_check::compose_backward(decoded, scales, rows, grads, d_decoded, d_scales, Device::Cpu);
+void SagsOpsCpu::compose_backward(const Tensor& decoded, const Tensor& scales, const Tensor* frames, const Tensor& rows,
+                                  float cutoff, float revive, const SagsGaussianTensors& grads, Tensor& d_decoded,
+                                  Tensor& d_scales) {
+    sags_check::compose_backward(decoded, scales, frames, rows, grads, d_decoded, d_scales, Device::Cpu);
     const int32_t* r = rows.i32();
+    const float* f = frames ? frames->f32() : nullptr;
     // Rows are distinct, so every point's log-scale gradient is written by one row.
     cpu::parallel_for_each(rows.rows(), 1024, [&](size_t m) {
         const size_t i = size_t(r[m]);
-        sags_compose_backward(decoded.f32() + m * kSagsDecodedCols, scales.f32() + i * kSagsScaleCols, cutoff,
-                              grads.means->f32() + 3 * m, grads.log_scales->f32() + 3 * m,
-                              grads.rotations->f32() + 4 * m, grads.opacities->f32()[m], grads.colors->f32() + 3 * m,
+        sags_compose_backward(decoded.f32() + m * kSagsDecodedCols, scales.f32() + i * kSagsScaleCols,
+                              f ? f + 4 * i : nullptr, cutoff, revive, grads.means->f32() + 3 * m,
+                              grads.log_scales->f32() + 3 * m, grads.rotations->f32() + 4 * m,
+                              grads.opacities->f32()[m], grads.colors->f32() + 3 * m,
                               d_decoded.f32() + m * kSagsDecodedCols, d_scales.f32() + i * kSagsScaleCols);
     });
 }

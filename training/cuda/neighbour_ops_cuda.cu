@@ -173,6 +173,15 @@ __global__ void curvature_kernel(const float* points, const int32_t* ids, size_t
     }
 }
 
+__global__ void frames_kernel(const float* points, const int32_t* ids, size_t n, int k, float* out) {
+    SPLATSCAPE_GRID_LOOP(i, n) {
+        int32_t row[kern::kKnnMaxK];
+        neighbour_row(ids, i, k, n, row);
+        const kern::Quat<double> f = kern::pca_frame<double>(points, int64_t(i), row, k);
+        out[4 * i] = float(f.w), out[4 * i + 1] = float(f.x), out[4 * i + 2] = float(f.y), out[4 * i + 3] = float(f.z);
+    }
+}
+
 __global__ void aggregate_kernel(kern::NeighbourMessage m, kern::NeighbourReduce r, const float* x, int C,
                                  const int32_t* ids, size_t n, int k, const float* w, float* out, int stride, int col,
                                  int32_t* argmax) {
@@ -507,6 +516,19 @@ Tensor NeighbourOpsCuda::pca_curvature(const Tensor& points, const Tensor& indic
     curvature_kernel<<<grid_for(points.rows()), kThreads>>>(points.f32(), indices.i32(), points.rows(), indices.cols(),
                                                             out.f32());
     SPLATSCAPE_CUDA_CHECK_LAUNCH("curvature_kernel");
+    return out;
+}
+
+Tensor NeighbourOpsCuda::pca_frames(const Tensor& points, const Tensor& indices) {
+    const char* op = "pca_frames";
+    check_indices(indices, op);
+    ops_check::shape(points, indices.rows(), 3, kCuda, DType::F32, op, "points");
+    use_device(m_ws->device);
+    Tensor out = m_backend.zeros(points.rows(), 4);
+    if (points.rows() == 0) return out;
+    frames_kernel<<<grid_for(points.rows()), kThreads>>>(points.f32(), indices.i32(), points.rows(), indices.cols(),
+                                                         out.f32());
+    SPLATSCAPE_CUDA_CHECK_LAUNCH("frames_kernel");
     return out;
 }
 

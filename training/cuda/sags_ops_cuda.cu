@@ -79,14 +79,15 @@ __global__ void assemble_grad_sums_kernel(const float* hash, int hw, const float
     }
 }
 
-__global__ void compose_kernel(const float* decoded, const float* points, const float* scales, const int32_t* rows,
-                               size_t m_count, float cutoff, float* means, float* log_scales, float* rotations,
-                               float* opacities, float* colors) {
+__global__ void compose_kernel(const float* decoded, const float* points, const float* scales, const float* frames,
+                               const int32_t* rows, size_t m_count, float cutoff, float revive, float* means,
+                               float* log_scales, float* rotations, float* opacities, float* colors) {
     const size_t m = size_t(blockIdx.x) * blockDim.x + threadIdx.x;
     if (m >= m_count) return;
     const size_t i = size_t(rows[m]);
     const SagsGaussian<float> g =
-        sags_compose(decoded + m * kSagsDecodedCols, points + 3 * i, scales + i * kSagsScaleCols, cutoff);
+        sags_compose(decoded + m * kSagsDecodedCols, points + 3 * i, scales + i * kSagsScaleCols,
+                     frames ? frames + 4 * i : nullptr, cutoff, revive);
     for (int a = 0; a < 3; ++a) {
         means[3 * m + a] = g.mean[a];
         log_scales[3 * m + a] = g.log_scale[a];
@@ -96,16 +97,17 @@ __global__ void compose_kernel(const float* decoded, const float* points, const 
     opacities[m] = g.opacity_logit;
 }
 
-__global__ void compose_grad_kernel(const float* decoded, const float* scales, const int32_t* rows, size_t m_count,
-                                    float cutoff, const float* d_means, const float* d_log_scales,
-                                    const float* d_rotations, const float* d_opacities, const float* d_colors,
-                                    float* d_decoded, float* d_scales) {
+__global__ void compose_grad_kernel(const float* decoded, const float* scales, const float* frames, const int32_t* rows,
+                                    size_t m_count, float cutoff, float revive, const float* d_means,
+                                    const float* d_log_scales, const float* d_rotations, const float* d_opacities,
+                                    const float* d_colors, float* d_decoded, float* d_scales) {
     const size_t m = size_t(blockIdx.x) * blockDim.x + threadIdx.x;
     if (m >= m_count) return;
     const size_t i = size_t(rows[m]);
-    sags_compose_backward(decoded + m * kSagsDecodedCols, scales + i * kSagsScaleCols, cutoff, d_means + 3 * m,
-                          d_log_scales + 3 * m, d_rotations + 4 * m, d_opacities[m], d_colors + 3 * m,
-                          d_decoded + m * kSagsDecodedCols, d_scales + i * kSagsScaleCols);
+    sags_compose_backward(decoded + m * kSagsDecodedCols, scales + i * kSagsScaleCols,
+                          frames ? frames + 4 * i : nullptr, cutoff, revive, d_means + 3 * m, d_log_scales + 3 * m,
+                          d_rotations + 4 * m, d_opacities[m], d_colors + 3 * m, d_decoded + m * kSagsDecodedCols,
+                          d_scales + i * kSagsScaleCols);
 }
 
 __global__ void stats_kernel(const int32_t* rows, size_t m_count, size_t limit, const float* grad_norm,
@@ -221,25 +223,26 @@ void SagsOpsCuda::assemble_backward(const Tensor& hash, const Tensor& local, con
     SPLATSCAPE_CUDA_CHECK_LAUNCH("sags assemble_grad_sums_kernel");
 }
 
-void SagsOpsCuda::compose(const Tensor& decoded, const Tensor& points, const Tensor& scales, const Tensor& rows,
-                          float cutoff, const SagsGaussianTensors& out) {
-    sags_check::compose(decoded, points, scales, rows, out, kCuda);
+void SagsOpsCuda::compose(const Tensor& decoded, const Tensor& points, const Tensor& scales, const Tensor* frames,
+                          const Tensor& rows, float cutoff, float revive, const SagsGaussianTensors& out) {
+    sags_check::compose(decoded, points, scales, frames, rows, out, kCuda);
     const size_t M = rows.rows();
     if (M == 0) return;
-    compose_kernel<<<blocks_for(M), kThreads>>>(decoded.f32(), points.f32(), scales.f32(), rows.i32(), M, cutoff,
-                                                out.means->f32(), out.log_scales->f32(), out.rotations->f32(),
-                                                out.opacities->f32(), out.colors->f32());
+    compose_kernel<<<blocks_for(M), kThreads>>>(
+        decoded.f32(), points.f32(), scales.f32(), frames ? frames->f32() : nullptr, rows.i32(), M, cutoff, revive,
+        out.means->f32(), out.log_scales->f32(), out.rotations->f32(), out.opacities->f32(), out.colors->f32());
     SPLATSCAPE_CUDA_CHECK_LAUNCH("sags compose_kernel");
 }
 
-void SagsOpsCuda::compose_backward(const Tensor& decoded, const Tensor& scales, const Tensor& rows, float cutoff,
-                                   const SagsGaussianTensors& g, Tensor& d_decoded, Tensor& d_scales) {
-    sags_check::compose_backward(decoded, scales, rows, g, d_decoded, d_scales, kCuda);
+void SagsOpsCuda::compose_backward(const Tensor& decoded, const Tensor& scales, const Tensor* frames,
+                                   const Tensor& rows, float cutoff, float revive, const SagsGaussianTensors& g,
+                                   Tensor& d_decoded, Tensor& d_scales) {
+    sags_check::compose_backward(decoded, scales, frames, rows, g, d_decoded, d_scales, kCuda);
     const size_t M = rows.rows();
     if (M == 0) return;
-    compose_grad_kernel<<<blocks_for(M), kThreads>>>(decoded.f32(), scales.f32(), rows.i32(), M, cutoff, g.means->f32(),
-                                                     g.log_scales->f32(), g.rotations->f32(), g.opacities->f32(),
-                                                     g.colors->f32(), d_decoded.f32(), d_scales.f32());
+    compose_grad_kernel<<<blocks_for(M), kThreads>>>(
+        decoded.f32(), scales.f32(), frames ? frames->f32() : nullptr, rows.i32(), M, cutoff, revive, g.means->f32(),
+        g.log_scales->f32(), g.rotations->f32(), g.opacities->f32(), g.colors->f32(), d_decoded.f32(), d_scales.f32());
     SPLATSCAPE_CUDA_CHECK_LAUNCH("sags compose_grad_kernel");
 }
 

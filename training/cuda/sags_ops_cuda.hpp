@@ -19,10 +19,11 @@ public:
     void assemble_backward(const Tensor& hash, const Tensor& local, const Tensor& global, const Tensor& affine,
                            const Tensor& rows, const Tensor& d_x, Tensor& d_hash, Tensor& d_local, Tensor& d_global,
                            Tensor& d_affine) override;
-    void compose(const Tensor& decoded, const Tensor& points, const Tensor& scales, const Tensor& rows, float cutoff,
-                 const SagsGaussianTensors& out) override;
-    void compose_backward(const Tensor& decoded, const Tensor& scales, const Tensor& rows, float cutoff,
-                          const SagsGaussianTensors& grads, Tensor& d_decoded, Tensor& d_scales) override;
+    void compose(const Tensor& decoded, const Tensor& points, const Tensor& scales, const Tensor* frames,
+                 const Tensor& rows, float cutoff, float revive, const SagsGaussianTensors& out) override;
+    void compose_backward(const Tensor& decoded, const Tensor& scales, const Tensor* frames, const Tensor& rows,
+                          float cutoff, float revive, const SagsGaussianTensors& grads, Tensor& d_decoded,
+                          Tensor& d_scales) override;
     void accumulate_stats(const Tensor& rows, const Tensor& view_grad_norm, const Tensor& decoded, const Tensor& means,
                           Tensor& grad_accum, Tensor& views, Tensor& opacity_accum, Tensor& last_means) override;
     void add_residual(const Tensor& features, Tensor& local) override;

@@ -14,6 +14,42 @@ SPLATSCAPE_HD Mat3<T> rotation_matrix(Quat<T> q) {
              {T(2) * (x * z - w * y), T(2) * (y * z + w * x), T(1) - T(2) * (x * x + y * y)}}};
 }
 
+// The unit quaternion (w >= 0) of a rotation matrix (determinant +1), the inverse of
+// rotation_matrix (Shepperd's method: the largest of w, x, y, z is found first).
+template <class T>
+SPLATSCAPE_HD Quat<T> quat_from_rotation(const Mat3<T>& R) {
+    const auto& m = R.m;
+    const T tr = m[0][0] + m[1][1] + m[2][2];
+    Quat<T> q;
+    if (tr > m[0][0] && tr > m[1][1] && tr > m[2][2]) {
+        const T s = T(2) * hd_sqrt(T(1) + tr); // 4 w
+        q = {T(0.25) * s, (m[2][1] - m[1][2]) / s, (m[0][2] - m[2][0]) / s, (m[1][0] - m[0][1]) / s};
+    } else if (m[0][0] >= m[1][1] && m[0][0] >= m[2][2]) {
+        const T s = T(2) * hd_sqrt(hd_max(T(1) + m[0][0] - m[1][1] - m[2][2], T(0))); // 4 x
+        q = {(m[2][1] - m[1][2]) / s, T(0.25) * s, (m[0][1] + m[1][0]) / s, (m[0][2] + m[2][0]) / s};
+    } else if (m[1][1] >= m[2][2]) {
+        const T s = T(2) * hd_sqrt(hd_max(T(1) + m[1][1] - m[0][0] - m[2][2], T(0))); // 4 y
+        q = {(m[0][2] - m[2][0]) / s, (m[0][1] + m[1][0]) / s, T(0.25) * s, (m[1][2] + m[2][1]) / s};
+    } else {
+        const T s = T(2) * hd_sqrt(hd_max(T(1) + m[2][2] - m[0][0] - m[1][1], T(0))); // 4 z
+        q = {(m[1][0] - m[0][1]) / s, (m[0][2] + m[2][0]) / s, (m[1][2] + m[2][1]) / s, T(0.25) * s};
+    }
+    const T n = hd_sqrt(q.w * q.w + q.x * q.x + q.y * q.y + q.z * q.z);
+    const T sign = q.w < T(0) ? T(-1) : T(1);
+    return {sign * q.w / n, sign * q.x / n, sign * q.y / n, sign * q.z / n};
+}
+
+// Hamilton product a b: the rotation of b, then of a (rotation_matrix(a b) = R(a) R(b)).
+template <class T>
+SPLATSCAPE_HD Quat<T> quat_mul(Quat<T> a, Quat<T> b) {
+    return {a.w * b.w - a.x * b.x - a.y * b.y - a.z * b.z, a.w * b.x + a.x * b.w + a.y * b.z - a.z * b.y,
+            a.w * b.y - a.x * b.z + a.y * b.w + a.z * b.x, a.w * b.z + a.x * b.y - a.y * b.x + a.z * b.w};
+}
+template <class T>
+SPLATSCAPE_HD Quat<T> quat_conjugate(Quat<T> q) {
+    return {q.w, -q.x, -q.y, -q.z};
+}
+
 template <class T>
 SPLATSCAPE_HD Quat<T> normalize_quat(Quat<T> q) {
     const T n2 = q.w * q.w + q.x * q.x + q.y * q.y + q.z * q.z;

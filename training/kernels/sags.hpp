@@ -13,11 +13,15 @@
 // the rasterizer's Gaussian of it:
 //     mean = p_i + offset * exp(s_0..2)
 //     log-scale = log(sigmoid(scale factor)) + s_3..5      (scale = sigmoid(raw) * exp(s))
-//     rotation = the raw quaternion (the rasterizer normalises it)
+//     rotation = the raw quaternion (the rasterizer normalises it), or with point frames q_i (unit
+//                quaternions, kern::pca_frame) the product q_i * raw: the decoder's identity is the
+//                point's principal frame, so a flat Gaussian lies in the surface its neighbours sample
 //     opacity logit = logit(alpha) for alpha > cutoff; points with alpha <= cutoff are dropped from
-//                     this view (logit kSagsDroppedLogit, no gradient)
+//                     this view (logit kSagsDroppedLogit, no gradient). In training with a revive
+//                     floor r > 0, alpha below r is drawn as r and its gradient passes to alpha as if
+//                     it were r (straight through), so a dropped point can come back
 //     colour = the decoded RGB (no SH)
-#include "training/kernels/math.hpp"
+#include "training/kernels/covariance.hpp"
 
 namespace splatscape::kern {
 
@@ -94,16 +98,25 @@ struct SagsGaussian {
     bool kept;
 };
 
+// frame: the point's frame quaternion (w x y z), or nullptr for none; revive: the floor r (0: none).
 template <class T>
-SPLATSCAPE_HD SagsGaussian<T> sags_compose(const T* d, const float* p, const T* s, T cutoff) {
+SPLATSCAPE_HD SagsGaussian<T> sags_compose(const T* d, const float* p, const T* s, const float* frame, T cutoff,
+                                           T revive) {
     SagsGaussian<T> g;
     for (int a = 0; a < 3; ++a) {
         g.mean[a] = T(p[a]) + d[kSagsOffsetCol + a] * hd_exp(s[a]);
         g.log_scale[a] = log_sigmoid(d[kSagsScaleCol + a]) + s[3 + a];
         g.color[a] = d[kSagsColorCol + a];
     }
-    for (int k = 0; k < 4; ++k) g.rotation[k] = d[kSagsRotationCol + k];
-    const T alpha = d[kSagsOpacityCol];
+    if (frame) {
+        const Quat<T> q = quat_mul(
+            Quat<T>{T(frame[0]), T(frame[1]), T(frame[2]), T(frame[3])},
+            Quat<T>{d[kSagsRotationCol], d[kSagsRotationCol + 1], d[kSagsRotationCol + 2], d[kSagsRotationCol + 3]});
+        g.rotation[0] = q.w, g.rotation[1] = q.x, g.rotation[2] = q.y, g.rotation[3] = q.z;
+    } else {
+        for (int k = 0; k < 4; ++k) g.rotation[k] = d[kSagsRotationCol + k];
+    }
+    const T alpha = revive > T(0) ? hd_max(d[kSagsOpacityCol], revive) : d[kSagsOpacityCol];
     g.kept = alpha > cutoff;
     const T a = hd_clamp(alpha, T(kSagsAlphaMin), T(1) - T(kSagsAlphaMin));
     g.opacity_logit = g.kept ? hd_log(a / (T(1) - a)) : T(kSagsDroppedLogit);
@@ -113,8 +126,9 @@ SPLATSCAPE_HD SagsGaussian<T> sags_compose(const T* d, const float* p, const T* 
 // Backward of sags_compose given the gradients of the Gaussian (as in SagsGaussian): writes
 // dd [kSagsDecodedCols] and adds to ds [6].
 template <class T>
-SPLATSCAPE_HD void sags_compose_backward(const T* d, const T* s, T cutoff, const T* d_mean, const T* d_log_scale,
-                                         const T* d_rotation, T d_opacity_logit, const T* d_color, T* dd, T* ds) {
+SPLATSCAPE_HD void sags_compose_backward(const T* d, const T* s, const float* frame, T cutoff, T revive,
+                                         const T* d_mean, const T* d_log_scale, const T* d_rotation, T d_opacity_logit,
+                                         const T* d_color, T* dd, T* ds) {
     for (int a = 0; a < 3; ++a) {
         const T e = hd_exp(s[a]);
         dd[kSagsOffsetCol + a] = d_mean[a] * e;
@@ -124,8 +138,16 @@ SPLATSCAPE_HD void sags_compose_backward(const T* d, const T* s, T cutoff, const
         ds[3 + a] += d_log_scale[a];
         dd[kSagsColorCol + a] = d_color[a];
     }
-    for (int k = 0; k < 4; ++k) dd[kSagsRotationCol + k] = d_rotation[k];
-    const T alpha = d[kSagsOpacityCol];
+    if (frame) {
+        // q = F raw is linear in raw with matrix L(F); L(F)^T = L(conj(F)) for a unit F.
+        const Quat<T> g = quat_mul(quat_conjugate(Quat<T>{T(frame[0]), T(frame[1]), T(frame[2]), T(frame[3])}),
+                                   Quat<T>{d_rotation[0], d_rotation[1], d_rotation[2], d_rotation[3]});
+        dd[kSagsRotationCol] = g.w, dd[kSagsRotationCol + 1] = g.x, dd[kSagsRotationCol + 2] = g.y,
+        dd[kSagsRotationCol + 3] = g.z;
+    } else {
+        for (int k = 0; k < 4; ++k) dd[kSagsRotationCol + k] = d_rotation[k];
+    }
+    const T alpha = revive > T(0) ? hd_max(d[kSagsOpacityCol], revive) : d[kSagsOpacityCol];
     const bool inside = alpha > cutoff && alpha > T(kSagsAlphaMin) && alpha < T(1) - T(kSagsAlphaMin);
     dd[kSagsOpacityCol] = inside ? d_opacity_logit / (alpha * (T(1) - alpha)) : T(0);
 }

@@ -15,8 +15,8 @@
 #include "core/json_util.hpp"
 #include "core/point_cloud.hpp"
 #include "training/backend.hpp"
-#include "training/ops/raster_ops.hpp"
 #include "training/config.hpp"
+#include "training/ops/raster_ops.hpp"
 #include "training/parameters.hpp"
 
 namespace splatscape {
@@ -26,7 +26,8 @@ class DensificationStrategy;
 // A training or evaluation view as the model sees it.
 struct ViewInfo {
     kern::RasterCamera<float> camera;
-    float time = 0.0f; // dynamic scenes: normalised time
+    float time = 0.0f;     // dynamic scenes: normalised time
+    bool training = false; // a training step's view (not an evaluation or a render)
 };
 
 // Learning rates of one parameter at one iteration: columns [0, split_col) take lr_a, the rest lr_b.

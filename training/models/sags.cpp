@@ -131,7 +131,9 @@ std::vector<ParamLr> SagsModel::learning_rates(int it) const {
     out.push_back(constant(exp_decay(it, c.opacity_mlp_lr, c.opacity_mlp_lr_final, T)));
     out.push_back(constant(exp_decay(it, c.color_mlp_lr, c.color_mlp_lr_final, T)));
     out.push_back(constant(exp_decay(it, c.cov_mlp_lr, c.cov_mlp_lr_final, T)));
-    out.push_back(constant(exp_decay(it, c.offset_mlp_lr, c.offset_mlp_lr_final, T)));
+    // The offset MLP ramps up from 1 % of its rate over offset_warmup iterations (3DGS's delayed
+    // position rate), so points take their colour and opacity before their Gaussians start to move.
+    out.push_back(constant(exponential_lr(it, c.offset_mlp_lr, c.offset_mlp_lr_final, c.offset_warmup, 0.01f, T)));
     return out;
 }
 
@@ -240,6 +242,16 @@ void SagsModel::rebuild_structure() {
         m_knn = upload_i32(m_backend, std::vector<int32_t>(all.rows() * size_t(k), -1), all.rows(), k);
         m_knn_weights = m_backend.zeros(all.rows(), k);
     }
+    m_frames = Tensor();
+    if (m_config.point_frames) {
+        if (all.rows() >= 2) {
+            m_frames = m_neighbours.pca_frames(all, m_knn);
+        } else {
+            std::vector<float> identity(all.rows() * 4, 0.0f);
+            for (size_t r = 0; r < all.rows(); ++r) identity[4 * r] = 1.0f;
+            m_frames = upload(m_backend, identity, all.rows(), 4);
+        }
+    }
     m_structure_dirty = false;
 }
 
@@ -290,8 +302,8 @@ void SagsModel::encode_local(const Tensor& F) {
         m_neighbours.aggregate(NeighbourMessage::Edge, NeighbourReduce::Max, m_edge_out, m_knn, &m_knn_weights, m_local,
                                0, &m_local_argmax);
     } else {
-        m_neighbours.aggregate(NeighbourMessage::Difference, NeighbourReduce::Max, F, m_knn, &m_knn_weights, m_local,
-                               0, &m_local_argmax);
+        m_neighbours.aggregate(NeighbourMessage::Difference, NeighbourReduce::Max, F, m_knn, &m_knn_weights, m_local, 0,
+                               &m_local_argmax);
     }
     if (m_config.local_residual) m_ops.add_residual(F, m_local);
 }
@@ -325,6 +337,7 @@ SagsDecodeCache SagsModel::decode_cache() {
     c.color = network(m_color);
     c.covariance = network(m_cov);
     c.offset = network(m_offset);
+    if (m_config.point_frames) c.frames = m_backend.download_f32(m_frames);
     if (ne == 0) return c;
     c.neighbour_count = m_knn.cols();
     c.neighbours.resize(m_knn.numel());
@@ -395,7 +408,8 @@ RasterTensors SagsModel::raster_inputs(const ViewInfo& view) {
     m_mlp.forward(m_offset.layout, net_param(m_offset).value, m_x, 0, all, m_decoded, kern::kSagsOffsetCol);
 
     SagsGaussianTensors g{&m_means, &m_log_scales_out, &m_rotations, &m_opacities, &m_colors};
-    m_ops.compose(m_decoded, pts, S, m_rows, 0.0f, g);
+    m_revive = view.training ? m_config.revive_opacity : 0.0f;
+    m_ops.compose(m_decoded, pts, S, point_frames(), m_rows, 0.0f, m_revive, g);
     (void)E;
     return t;
 }
@@ -435,7 +449,7 @@ void SagsModel::backward(const ViewInfo&) {
 
     fit(m_backend, m_d_decoded, M, kern::kSagsDecodedCols);
     SagsGaussianTensors g{&m_d_means, &m_d_log_scales, &m_d_rotations, &m_d_opacities, &m_d_colors};
-    m_ops.compose_backward(m_decoded, S, m_rows, 0.0f, g, m_d_decoded, dS);
+    m_ops.compose_backward(m_decoded, S, point_frames(), m_rows, 0.0f, m_revive, g, m_d_decoded, dS);
 
     zeroed(m_backend, m_d_x, M, E + kern::kSagsViewCols);
     const RowSelection all = RowSelection::all();
@@ -483,6 +497,7 @@ SagsScene SagsModel::to_scene() const {
     s.neighbours = c.neighbours;
     s.learned_edges = c.learned_edges;
     s.local_residual = c.local_residual;
+    s.point_frames = c.point_frames;
     s.hash_levels = c.hash_levels;
     s.hash_features = c.hash_features;
     s.hash_log2_table = c.hash_log2_table;
@@ -513,6 +528,7 @@ void SagsModel::from_scene(const SagsScene& s, const std::string& where) {
     c.neighbours = s.neighbours;
     c.learned_edges = s.learned_edges;
     c.local_residual = s.local_residual;
+    c.point_frames = s.point_frames;
     c.hash_levels = s.hash_levels;
     c.hash_features = s.hash_features;
     c.hash_log2_table = s.hash_log2_table;

@@ -96,6 +96,8 @@ public:
     Backend& backend() { return m_backend; }
 
 private:
+    const Tensor* point_frames() const { return m_config.point_frames ? &m_frames : nullptr; }
+
     struct Net {
         std::string name;
         MlpConfig config;
@@ -128,7 +130,10 @@ private:
     // Structure (rebuilt when dirty): SAGS-Lite pairs [P,2], every point, unit positions for the
     // hash grid, the kNN graph and its weights.
     bool m_structure_dirty = true;
+
     Tensor m_pairs, m_points_all, m_unit, m_knn, m_knn_weights;
+    Tensor m_frames;       // [N_e, 4] with point_frames (kern::pca_frame), else empty
+    float m_revive = 0.0f; // the revive floor of the last raster_inputs()
     // Per view: expanded features and scales (SAGS-Lite), the encoder's tensors, the decode.
     Tensor m_features_all, m_scales_all;
     Tensor m_edges, m_edge_out, m_local, m_local_argmax, m_global, m_global_argmax, m_hash_enc;

@@ -30,6 +30,7 @@ void visit_sags(C& c, V&& v) {
     v("learned_edges", c.learned_edges);
     v("edge_hidden", c.edge_hidden);
     v("local_residual", c.local_residual);
+    v("point_frames", c.point_frames);
     v("hash_levels", c.hash_levels);
     v("hash_features", c.hash_features);
     v("hash_log2_table", c.hash_log2_table);
@@ -39,7 +40,9 @@ void visit_sags(C& c, V&& v) {
     v("decoder_layers", c.decoder_layers);
     v("offset_hidden", c.offset_hidden);
     v("offset_layers", c.offset_layers);
+    v("offset_warmup", c.offset_warmup);
     v("init_opacity", c.init_opacity);
+    v("revive_opacity", c.revive_opacity);
     v("feature_lr", c.feature_lr);
     v("scaling_lr", c.scaling_lr);
     v("hash_lr", c.hash_lr);
@@ -121,8 +124,10 @@ void SagsConfig::validate(const std::string& w) const {
     require(decoder_layers >= 0 && decoder_layers <= 8, w, "decoder_layers", "0 .. 8");
     require(offset_hidden >= 1 && offset_hidden <= 128, w, "offset_hidden", "1 .. 128");
     require(offset_layers >= 0 && offset_layers <= 8, w, "offset_layers", "0 .. 8");
+    require(offset_warmup >= 0, w, "offset_warmup", "0 or more");
     require(encoded_width() + 4 <= 1024, w, "feature_dim", "hash_levels * hash_features + 2 * feature_dim <= 1020");
     require(init_opacity > 0 && init_opacity < 1, w, "init_opacity", "a value in (0, 1)");
+    require(revive_opacity >= 0 && revive_opacity < 0.5f, w, "revive_opacity", "0 (off) .. 0.5");
     for (auto [name, v] : {std::pair{"feature_lr", feature_lr},
                            {"scaling_lr", scaling_lr},
                            {"hash_lr", hash_lr},
@@ -166,6 +171,7 @@ void SagsConfig::scale_schedule(int iters) {
     iterations = iters;
     grow_from = scaled(defaults.grow_from);
     grow_until = scaled(defaults.grow_until);
+    offset_warmup = scaled(defaults.offset_warmup);
 }
 
 SagsConfig sags_preset(const std::string& name) {
@@ -186,6 +192,7 @@ SagsConfig sags_preset(const std::string& name) {
         c.grow_from = 300;
         c.grow_until = 1500;
         c.grow_every = 100;
+        c.offset_warmup = 300;
         c.hash_log2_table = 13;
         c.learned_edges = false;
         c.lite = name == "lite-demo";

@@ -48,6 +48,11 @@ struct SagsConfig {
     // The point's own feature kept beside its neighbours': local = f_i + 0.5 * aggregate (the
     // released code; kern::sags_residual). Off, the decoders see f_i only through the differences.
     bool local_residual = true;
+    // Each point's principal frame (PCA over its graph neighbours: x along the largest spread, z the
+    // normal) is composed with the decoded rotation, so the covariance decoder's identity output is
+    // a Gaussian aligned with the surface the points sample (not in the paper; false: the decoded
+    // quaternion alone).
+    bool point_frames = true;
     // Positional encoding: the multiresolution hash grid over the points' bounding cube.
     int hash_levels = 16;
     int hash_features = 2;
@@ -62,6 +67,10 @@ struct SagsConfig {
     int offset_hidden = 64;
     int offset_layers = 1;
     float init_opacity = 0.1f; // the opacity decoder's output bias is atanh of this
+    // In training views, alpha below this floor is drawn at the floor with its gradient passed
+    // straight through (kern::sags_compose), so a point decoded at or below 0 can come back (0: off,
+    // the paper: dropped points get no gradient). Evaluation and renders drop them as before.
+    float revive_opacity = 0.05f;
 
     // Adam learning rates. *_lr_final: exponential (log-linear) decay over the run, as Scaffold-GS.
     float feature_lr = 0.0075f;
@@ -79,6 +88,10 @@ struct SagsConfig {
     float cov_mlp_lr_final = 0.004f;
     float offset_mlp_lr = 0.01f;
     float offset_mlp_lr_final = 0.0001f;
+    // The offset MLP's rate rises from 1 % to offset_mlp_lr over this many iterations (a sine ramp, as
+    // 3DGS delays its position rate; 0: from the start), so points settle their colour and opacity
+    // before the shared offset decoder moves their Gaussians.
+    int offset_warmup = 1500;
 
     float ssim_weight = 0.2f;
 

@@ -31,6 +31,9 @@ public:
 
     // [N, 1]: kern::pca_curvature of every point from itself and its neighbours indices [N, k].
     virtual Tensor pca_curvature(const Tensor& points, const Tensor& indices) = 0;
+    // [N, 4]: kern::pca_frame (in double precision) of every point from itself and its neighbours
+    // indices [N, k].
+    virtual Tensor pca_frames(const Tensor& points, const Tensor& indices) = 0;
 
     // out[i, col + c] = reduction over the neighbour slots of indices [N, k] of the messages (see
     // training/kernels/aggregate.hpp); out [N, >= col + C]. values: [N, C] for Neighbour and

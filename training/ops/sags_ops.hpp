@@ -40,13 +40,15 @@ public:
                                    const Tensor& rows, const Tensor& d_x, Tensor& d_hash, Tensor& d_local,
                                    Tensor& d_global, Tensor& d_affine) = 0;
 
-    // The Gaussians of decoded [M, kSagsDecodedCols] (kern::sags_compose) with points [N, 3] and
-    // log-scales [N, 6] at the listed rows. `out` tensors are [M, ...].
-    virtual void compose(const Tensor& decoded, const Tensor& points, const Tensor& scales, const Tensor& rows,
-                         float cutoff, const SagsGaussianTensors& out) = 0;
+    // The Gaussians of decoded [M, kSagsDecodedCols] (kern::sags_compose) with points [N, 3],
+    // log-scales [N, 6] and, when given, frame quaternions [N, 4] at the listed rows. `out` tensors
+    // are [M, ...]. revive: kern::sags_compose's floor (0: none).
+    virtual void compose(const Tensor& decoded, const Tensor& points, const Tensor& scales, const Tensor* frames,
+                         const Tensor& rows, float cutoff, float revive, const SagsGaussianTensors& out) = 0;
     // Writes d_decoded [M, kSagsDecodedCols] and adds to d_scales [N, 6] at the listed rows.
-    virtual void compose_backward(const Tensor& decoded, const Tensor& scales, const Tensor& rows, float cutoff,
-                                  const SagsGaussianTensors& grads, Tensor& d_decoded, Tensor& d_scales) = 0;
+    virtual void compose_backward(const Tensor& decoded, const Tensor& scales, const Tensor* frames, const Tensor& rows,
+                                  float cutoff, float revive, const SagsGaussianTensors& grads, Tensor& d_decoded,
+                                  Tensor& d_scales) = 0;
 
     // Densification statistics of one view, for listed rows below grad_accum's row count K (SAGS-Lite's
     // mid-points lie past its key points): grad_accum [K, 1] += view_grad_norm [M, 1], views [K, 1] += 1,

@@ -66,23 +66,25 @@ inline void gaussians(const SagsGaussianTensors& g, size_t m, Device d, const ch
     ops_check::shape(*g.colors, m, 3, d, DType::F32, op, "colors");
 }
 
-inline void compose(const Tensor& decoded, const Tensor& pts, const Tensor& scales, const Tensor& r,
-                    const SagsGaussianTensors& out, Device d) {
+inline void compose(const Tensor& decoded, const Tensor& pts, const Tensor& scales, const Tensor* frames,
+                    const Tensor& r, const SagsGaussianTensors& out, Device d) {
     const char* op = "sags compose";
     rows(r, d, op);
     ops_check::shape(decoded, r.rows(), kern::kSagsDecodedCols, d, DType::F32, op, "decoded");
     points(pts, d, op);
     ops_check::shape(scales, pts.rows(), kern::kSagsScaleCols, d, DType::F32, op, "scales");
+    if (frames) ops_check::shape(*frames, pts.rows(), 4, d, DType::F32, op, "frames");
     gaussians(out, r.rows(), d, op);
 }
 
-inline void compose_backward(const Tensor& decoded, const Tensor& scales, const Tensor& r,
+inline void compose_backward(const Tensor& decoded, const Tensor& scales, const Tensor* frames, const Tensor& r,
                              const SagsGaussianTensors& grads, const Tensor& d_decoded, const Tensor& d_scales,
                              Device d) {
     const char* op = "sags compose_backward";
     rows(r, d, op);
     ops_check::shape(decoded, r.rows(), kern::kSagsDecodedCols, d, DType::F32, op, "decoded");
     ops_check::shape(scales, SIZE_MAX, kern::kSagsScaleCols, d, DType::F32, op, "scales");
+    if (frames) ops_check::shape(*frames, scales.rows(), 4, d, DType::F32, op, "frames");
     gaussians(grads, r.rows(), d, op);
     ops_check::shape(d_decoded, r.rows(), kern::kSagsDecodedCols, d, DType::F32, op, "d_decoded");
     ops_check::shape(d_scales, scales.rows(), kern::kSagsScaleCols, d, DType::F32, op, "d_scales");
