@@ -92,7 +92,7 @@ void SagsDecodePass::record(VkCommandBuffer cmd, const GpuSagsScene& scene, cons
     p.out_means_opacity = scene.m_out_means_opacity.address();
     p.out_covariances = scene.m_out_covariances.address();
     p.out_sh = scene.m_out_sh.address();
-    p.frames = scene.m_frames.size() > 0 ? scene.m_frames.address() : 0;
+    p.frames = scene.m_frames.address(); // 0 without point frames
     for (int k = 0; k < 4; ++k) {
         const SagsNetwork& n = scene.m_nets[k];
         p.nets[k] = {scene.m_net_offset[k],

@@ -619,21 +619,27 @@ TEST(Knn, Gs3dInitUsesTheGridKnn) {
 
 // ---- curvature -----------------------------------------------------------------------------
 
+// R diag(e) R^T for a random rotation R, as a full matrix m and as the Sym3 of its upper triangle.
+kern::Sym3<double> rotated_diagonal(std::mt19937& rng, const std::vector<double>& e, double m[3][3]) {
+    const auto q = uniform(rng, 4, -1, 1);
+    const double n = std::sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]);
+    const auto R = kern::rotation_matrix(kern::Quat<double>{q[0] / n, q[1] / n, q[2] / n, q[3] / n});
+    for (int i = 0; i < 3; ++i)
+        for (int j = 0; j < 3; ++j) {
+            m[i][j] = 0;
+            for (int a = 0; a < 3; ++a) m[i][j] += R.m[i][a] * e[size_t(a)] * R.m[j][a];
+        }
+    return {m[0][0], m[0][1], m[0][2], m[1][1], m[1][2], m[2][2]};
+}
+
 TEST(Curvature, EigenvaluesOfRotatedDiagonals) {
     std::mt19937 rng(12);
     for (int trial = 0; trial < 200; ++trial) {
         auto e = uniform(rng, 3, 0, 2);
         if (trial % 3 == 0) e[0] = 0;    // planar
         if (trial % 5 == 0) e[1] = e[2]; // repeated
-        const auto q = uniform(rng, 4, -1, 1);
-        const double n = std::sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]);
-        const auto R = kern::rotation_matrix(kern::Quat<double>{q[0] / n, q[1] / n, q[2] / n, q[3] / n});
-        double m[3][3] = {};
-        for (int i = 0; i < 3; ++i)
-            for (int j = 0; j < 3; ++j)
-                for (int a = 0; a < 3; ++a) m[i][j] += R.m[i][a] * e[a] * R.m[j][a];
-        const auto got =
-            kern::symmetric_eigenvalues(kern::Sym3<double>{m[0][0], m[0][1], m[0][2], m[1][1], m[1][2], m[2][2]});
+        double m[3][3];
+        const auto got = kern::symmetric_eigenvalues(rotated_diagonal(rng, e, m));
         std::sort(e.begin(), e.end());
         EXPECT_NEAR(got.x, e[0], 1e-12) << trial;
         EXPECT_NEAR(got.y, e[1], 1e-12) << trial;
@@ -647,16 +653,10 @@ TEST(Curvature, EigenvectorsOfRotatedDiagonals) {
         auto e = uniform(rng, 3, 0, 2);
         if (trial % 3 == 0) e[0] = 0;    // planar
         if (trial % 7 == 0) e[1] = 1e-3; // nearly a line
-        const auto q = uniform(rng, 4, -1, 1);
-        const double n = std::sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]);
-        const auto R = kern::rotation_matrix(kern::Quat<double>{q[0] / n, q[1] / n, q[2] / n, q[3] / n});
-        double m[3][3] = {};
-        for (int i = 0; i < 3; ++i)
-            for (int j = 0; j < 3; ++j)
-                for (int a = 0; a < 3; ++a) m[i][j] += R.m[i][a] * e[a] * R.m[j][a];
+        double m[3][3];
         double values[3];
         kern::Mat3<double> V;
-        kern::symmetric_eigen(kern::Sym3<double>{m[0][0], m[0][1], m[0][2], m[1][1], m[1][2], m[2][2]}, values, V);
+        kern::symmetric_eigen(rotated_diagonal(rng, e, m), values, V);
         std::sort(e.begin(), e.end());
         for (int c = 0; c < 3; ++c) {
             EXPECT_NEAR(values[c], e[c], 1e-12) << trial;
@@ -714,6 +714,10 @@ TEST(Curvature, FramesLieInTheSurface) {
     }
     // Ten neighbours see a small patch: most, not all, find the longer direction.
     EXPECT_GT(along_e1, int(n) / 2);
+    // A single point (no neighbours) and no points at all.
+    const auto single = host<float>(b, nb.pca_frames(make(b, {1.0f, 2.0f, 3.0f}, 1, 3), make_i32(b, {-1}, 1, 1)));
+    EXPECT_EQ(single, (std::vector<float>{1, 0, 0, 0}));
+    EXPECT_EQ(nb.pca_frames(b.zeros(0, 3), b.zeros(0, 1, DType::I32)).rows(), 0u);
     // No spread: the identity.
     const float one[3] = {1, 2, 3};
     const int32_t none[2] = {-1, -1};

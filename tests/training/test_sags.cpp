@@ -36,6 +36,14 @@ kern::RasterCamera<float> look_at_origin(float distance, int size) {
     return c;
 }
 
+// A random unit quaternion (w x y z) from four normal draws.
+template <class T>
+void random_unit_quat(std::normal_distribution<double>& g, std::mt19937& rng, T q[4]) {
+    double n2 = 0;
+    for (int k = 0; k < 4; ++k) q[k] = T(g(rng)), n2 += double(q[k]) * double(q[k]);
+    for (int k = 0; k < 4; ++k) q[k] = T(double(q[k]) / std::sqrt(n2));
+}
+
 // ---- per-element math ------------------------------------------------------------------------
 
 TEST(SagsKernels, ComposeBackwardMatchesFiniteDifferences) {
@@ -44,9 +52,7 @@ TEST(SagsKernels, ComposeBackwardMatchesFiniteDifferences) {
     for (int trial = 0; trial < 40; ++trial) {
         // Odd trials compose the rotation with a point frame.
         float frame_q[4];
-        double n2 = 0;
-        for (float& v : frame_q) v = float(g(rng)), n2 += double(v) * v;
-        for (float& v : frame_q) v = float(v / std::sqrt(n2));
+        random_unit_quat(g, rng, frame_q);
         const float* frame = trial % 2 ? frame_q : nullptr;
         double d[kSagsDecodedCols], s[6];
         for (double& v : d) v = g(rng);
@@ -126,9 +132,7 @@ TEST(SagsKernels, PointFrameIsTheDecodersIdentity) {
     std::normal_distribution<double> g(0.0, 1.0);
     for (int trial = 0; trial < 20; ++trial) {
         float f[4];
-        double fn = 0;
-        for (float& v : f) v = float(g(rng)), fn += double(v) * v;
-        for (float& v : f) v = float(v / std::sqrt(fn));
+        random_unit_quat(g, rng, f);
         double d[kSagsDecodedCols] = {};
         const double s[6] = {};
         const float p[3] = {0, 0, 0};
@@ -136,9 +140,7 @@ TEST(SagsKernels, PointFrameIsTheDecodersIdentity) {
         d[kern::kSagsRotationCol] = 1.0;
         const kern::SagsGaussian<double> id = kern::sags_compose(d, p, s, f, 0.0, 0.0);
         for (int k = 0; k < 4; ++k) EXPECT_NEAR(id.rotation[k], double(f[k]), 1e-7);
-        double q[4], qn = 0;
-        for (double& v : q) v = g(rng), qn += v * v;
-        for (int k = 0; k < 4; ++k) d[kern::kSagsRotationCol + k] = q[k] / std::sqrt(qn);
+        random_unit_quat(g, rng, d + kern::kSagsRotationCol);
         const kern::SagsGaussian<double> o = kern::sags_compose(d, p, s, f, 0.0, 0.0);
         const auto Rf = kern::rotation_matrix(kern::Quat<double>{f[0], f[1], f[2], f[3]});
         const auto Rd = kern::rotation_matrix(kern::Quat<double>{d[7], d[8], d[9], d[10]});

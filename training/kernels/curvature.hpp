@@ -9,10 +9,11 @@
 
 namespace splatscape::kern {
 
-// Eigenvalues of a symmetric 3x3 matrix, ascending.
+// Cyclic Jacobi rotations on the symmetric matrix a until it is diagonal (its eigenvalues on the
+// diagonal, in no order); with v (the identity on entry) the rotations are accumulated in it, so its
+// columns end as the matching unit eigenvectors.
 template <class T>
-SPLATSCAPE_HD Vec3<T> symmetric_eigenvalues(const Sym3<T>& s) {
-    T a[3][3] = {{s.xx, s.xy, s.xz}, {s.xy, s.yy, s.yz}, {s.xz, s.yz, s.zz}};
+SPLATSCAPE_HD void jacobi_diagonalise(T a[3][3], T (*v)[3]) {
     for (int sweep = 0; sweep < 8; ++sweep) {
         const T off = hd_abs(a[0][1]) + hd_abs(a[0][2]) + hd_abs(a[1][2]);
         if (off == T(0)) break;
@@ -31,8 +32,21 @@ SPLATSCAPE_HD Vec3<T> symmetric_eigenvalues(const Sym3<T>& s) {
             const T arp = a[r][p], arq = a[r][q];
             a[r][p] = a[p][r] = c * arp - sn * arq;
             a[r][q] = a[q][r] = sn * arp + c * arq;
+            if (v)
+                for (int k = 0; k < 3; ++k) { // V <- V J, J the rotation in the (p, q) plane
+                    const T vp = v[k][p], vq = v[k][q];
+                    v[k][p] = c * vp - sn * vq;
+                    v[k][q] = sn * vp + c * vq;
+                }
         }
     }
+}
+
+// Eigenvalues of a symmetric 3x3 matrix, ascending.
+template <class T>
+SPLATSCAPE_HD Vec3<T> symmetric_eigenvalues(const Sym3<T>& s) {
+    T a[3][3] = {{s.xx, s.xy, s.xz}, {s.xy, s.yy, s.yz}, {s.xz, s.yz, s.zz}};
+    jacobi_diagonalise<T>(a, nullptr);
     T e0 = a[0][0], e1 = a[1][1], e2 = a[2][2];
     // Sort three values.
     if (e1 < e0) {
@@ -53,38 +67,14 @@ SPLATSCAPE_HD Vec3<T> symmetric_eigenvalues(const Sym3<T>& s) {
     return {e0, e1, e2};
 }
 
-// Eigen-decomposition of a symmetric 3x3 matrix by the same cyclic Jacobi rotations: eigenvalues
-// ascending in `values`, and the matching unit eigenvectors as the columns of `vectors`
-// (vectors.m[r][c]: component r of eigenvector c), a right-handed frame (determinant +1).
+// Eigen-decomposition of a symmetric 3x3 matrix: eigenvalues ascending in `values`, and the matching
+// unit eigenvectors as the columns of `vectors` (vectors.m[r][c]: component r of eigenvector c), a
+// right-handed frame (determinant +1).
 template <class T>
 SPLATSCAPE_HD void symmetric_eigen(const Sym3<T>& s, T values[3], Mat3<T>& vectors) {
     T a[3][3] = {{s.xx, s.xy, s.xz}, {s.xy, s.yy, s.yz}, {s.xz, s.yz, s.zz}};
     T v[3][3] = {{T(1), T(0), T(0)}, {T(0), T(1), T(0)}, {T(0), T(0), T(1)}};
-    for (int sweep = 0; sweep < 12; ++sweep) {
-        const T off = hd_abs(a[0][1]) + hd_abs(a[0][2]) + hd_abs(a[1][2]);
-        if (off == T(0)) break;
-        for (int pair = 0; pair < 3; ++pair) {
-            const int p = pair == 2 ? 1 : 0, q = pair == 0 ? 1 : 2;
-            const T apq = a[p][q];
-            if (apq == T(0)) continue;
-            const T theta = (a[q][q] - a[p][p]) / (T(2) * apq);
-            const T t = (theta >= T(0) ? T(1) : T(-1)) / (hd_abs(theta) + hd_sqrt(theta * theta + T(1)));
-            const T c = T(1) / hd_sqrt(t * t + T(1)), sn = t * c;
-            a[p][p] -= t * apq;
-            a[q][q] += t * apq;
-            a[p][q] = a[q][p] = T(0);
-            const int r = 3 - p - q;
-            const T arp = a[r][p], arq = a[r][q];
-            a[r][p] = a[p][r] = c * arp - sn * arq;
-            a[r][q] = a[q][r] = sn * arp + c * arq;
-            // A <- J^T A J with J the rotation in the (p, q) plane; V <- V J.
-            for (int k = 0; k < 3; ++k) {
-                const T vp = v[k][p], vq = v[k][q];
-                v[k][p] = c * vp - sn * vq;
-                v[k][q] = sn * vp + c * vq;
-            }
-        }
-    }
+    jacobi_diagonalise<T>(a, v);
     int order[3] = {0, 1, 2};
     const T d[3] = {a[0][0], a[1][1], a[2][2]};
     for (int i = 0; i < 2; ++i)

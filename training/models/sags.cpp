@@ -242,16 +242,8 @@ void SagsModel::rebuild_structure() {
         m_knn = upload_i32(m_backend, std::vector<int32_t>(all.rows() * size_t(k), -1), all.rows(), k);
         m_knn_weights = m_backend.zeros(all.rows(), k);
     }
-    m_frames = Tensor();
-    if (m_config.point_frames) {
-        if (all.rows() >= 2) {
-            m_frames = m_neighbours.pca_frames(all, m_knn);
-        } else {
-            std::vector<float> identity(all.rows() * 4, 0.0f);
-            for (size_t r = 0; r < all.rows(); ++r) identity[4 * r] = 1.0f;
-            m_frames = upload(m_backend, identity, all.rows(), 4);
-        }
-    }
+    // A point without neighbours (fewer than 2 points) gets the identity frame.
+    m_frames = m_config.point_frames ? m_neighbours.pca_frames(all, m_knn) : Tensor();
     m_structure_dirty = false;
 }
 
@@ -408,8 +400,7 @@ RasterTensors SagsModel::raster_inputs(const ViewInfo& view) {
     m_mlp.forward(m_offset.layout, net_param(m_offset).value, m_x, 0, all, m_decoded, kern::kSagsOffsetCol);
 
     SagsGaussianTensors g{&m_means, &m_log_scales_out, &m_rotations, &m_opacities, &m_colors};
-    m_revive = view.training ? m_config.revive_opacity : 0.0f;
-    m_ops.compose(m_decoded, pts, S, point_frames(), m_rows, 0.0f, m_revive, g);
+    m_ops.compose(m_decoded, pts, S, point_frames(), m_rows, 0.0f, revive(view), g);
     (void)E;
     return t;
 }
@@ -430,7 +421,7 @@ RasterGradTensors SagsModel::raster_grads() {
     return g;
 }
 
-void SagsModel::backward(const ViewInfo&) {
+void SagsModel::backward(const ViewInfo& view) {
     const size_t M = m_rows.rows();
     if (M == 0) return;
     const SagsConfig& c = m_config;
@@ -449,7 +440,7 @@ void SagsModel::backward(const ViewInfo&) {
 
     fit(m_backend, m_d_decoded, M, kern::kSagsDecodedCols);
     SagsGaussianTensors g{&m_d_means, &m_d_log_scales, &m_d_rotations, &m_d_opacities, &m_d_colors};
-    m_ops.compose_backward(m_decoded, S, point_frames(), m_rows, 0.0f, m_revive, g, m_d_decoded, dS);
+    m_ops.compose_backward(m_decoded, S, point_frames(), m_rows, 0.0f, revive(view), g, m_d_decoded, dS);
 
     zeroed(m_backend, m_d_x, M, E + kern::kSagsViewCols);
     const RowSelection all = RowSelection::all();

@@ -97,6 +97,8 @@ public:
 
 private:
     const Tensor* point_frames() const { return m_config.point_frames ? &m_frames : nullptr; }
+    // kern::sags_compose's revive floor for a view: the setting in training views, else none.
+    float revive(const ViewInfo& view) const { return view.training ? m_config.revive_opacity : 0.0f; }
 
     struct Net {
         std::string name;
@@ -132,8 +134,7 @@ private:
     bool m_structure_dirty = true;
 
     Tensor m_pairs, m_points_all, m_unit, m_knn, m_knn_weights;
-    Tensor m_frames;       // [N_e, 4] with point_frames (kern::pca_frame), else empty
-    float m_revive = 0.0f; // the revive floor of the last raster_inputs()
+    Tensor m_frames; // [N_e, 4] with point_frames (kern::pca_frame), else empty
     // Per view: expanded features and scales (SAGS-Lite), the encoder's tensors, the decode.
     Tensor m_features_all, m_scales_all;
     Tensor m_edges, m_edge_out, m_local, m_local_argmax, m_global, m_global_argmax, m_hash_enc;
