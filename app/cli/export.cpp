@@ -24,6 +24,10 @@ void add_export(CLI::App& app, Registry& registry) {
     cmd->add_option("--fit-views", args->sags_fit_views,
                     "sags models: training cameras the view-independent SH fit decodes (default 64)")
         ->check(CLI::Range(1, 100000));
+    cmd->add_option("--sags-precision", args->sags_precision,
+                    "--format sags: compact (8-bit features, scales and hash table; the default), half (float16) or "
+                    "full (float32)")
+        ->check(CLI::IsMember({"compact", "half", "full"}));
     cmd->add_option("--frames", args->frames,
                     "4D scenes: write N 3D scenes spread over the time range into the output folder "
                     "(frame_NNNNN.<ext>, times.json)")

@@ -210,7 +210,7 @@ int convert_scene(const SceneOutputArgs& args_in) {
     if (sags && args.time) throw UsageError("--time applies to 4D scenes; a sags model is static");
     if (format == "sags") {
         if (!sags) throw UsageError("--format sags: only a sags model (run or .sags file) writes one");
-        write_sags(out, read_sags(*sags));
+        write_sags(out, read_sags(*sags), SagsFileOptions::named(args.sags_precision));
         std::printf("wrote       %s (.sags)\n", out.string().c_str());
         return 0;
     }

@@ -45,6 +45,8 @@ struct SceneOutputArgs {
     // view-independently with SH fitted over up to `sags_fit_views` training cameras.
     int sags_view = -1;
     int sags_fit_views = 64;
+    // --format sags: how the per-point sections and the hash table are stored (core/io/sags.hpp).
+    std::string sags_precision = "compact";
 };
 
 // Returns the exit code; throws Error / UsageError for the CLI's handler.

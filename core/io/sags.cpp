@@ -1,8 +1,10 @@
 #include "core/io/sags.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -20,17 +22,59 @@ constexpr uint32_t kMaxHeaderBytes = 1u << 20;
 constexpr uint32_t kMaxSections = 32;
 constexpr uint32_t kMaxNameBytes = 64;
 
+// Per column, the lowest value and the step between codes: `levels` codes span [min, max].
+void linear_ranges(const std::vector<float>& v, uint32_t cols, uint32_t levels, std::vector<float>& low,
+                   std::vector<float>& step) {
+    low.assign(cols, 0.0f);
+    step.assign(cols, 0.0f);
+    const size_t rows = cols ? v.size() / cols : 0;
+    for (uint32_t c = 0; c < cols; ++c) {
+        float lo = std::numeric_limits<float>::infinity(), hi = -lo;
+        for (size_t r = 0; r < rows; ++r) {
+            lo = std::min(lo, v[r * cols + c]);
+            hi = std::max(hi, v[r * cols + c]);
+        }
+        if (rows == 0) lo = hi = 0.0f;
+        low[c] = lo;
+        step[c] = hi > lo ? (hi - lo) / float(levels - 1) : 0.0f;
+    }
+}
+
 void put_section(std::vector<uint8_t>& out, const std::string& name, const std::vector<float>& v, uint64_t rows,
-                 uint32_t cols, bool half) {
+                 uint32_t cols, SagsPrecision p) {
     append_string(out, name);
     append_value<uint64_t>(out, rows);
     append_value<uint32_t>(out, cols);
-    append_value<uint32_t>(out, half ? 1u : 0u);
-    if (half)
-        for (float x : v) append_value<uint16_t>(out, float_to_half(x));
-    else
+    append_value<uint32_t>(out, uint32_t(p));
+    switch (p) {
+    case SagsPrecision::Float32:
         out.insert(out.end(), reinterpret_cast<const uint8_t*>(v.data()),
                    reinterpret_cast<const uint8_t*>(v.data() + v.size()));
+        return;
+    case SagsPrecision::Float16:
+        for (float x : v) append_value<uint16_t>(out, float_to_half(x));
+        return;
+    case SagsPrecision::Linear8:
+    case SagsPrecision::Linear16: {
+        const uint32_t levels = p == SagsPrecision::Linear8 ? 256u : 65536u;
+        std::vector<float> low, step;
+        linear_ranges(v, cols, levels, low, step);
+        for (uint32_t c = 0; c < cols; ++c) {
+            append_value<float>(out, low[c]);
+            append_value<float>(out, step[c]);
+        }
+        for (size_t e = 0; e < v.size(); ++e) {
+            const uint32_t c = uint32_t(e % cols);
+            const float q = step[c] > 0.0f ? std::round((v[e] - low[c]) / step[c]) : 0.0f;
+            const uint32_t code = uint32_t(std::clamp(q, 0.0f, float(levels - 1)));
+            if (p == SagsPrecision::Linear8)
+                append_value<uint8_t>(out, uint8_t(code));
+            else
+                append_value<uint16_t>(out, uint16_t(code));
+        }
+        return;
+    }
+    }
 }
 
 Json network_json(const SagsNetwork& n) {
@@ -157,19 +201,20 @@ std::vector<uint8_t> encode_sags(const SagsScene& s, const SagsFileOptions& o) {
     const uint32_t sections = s.learned_edges ? 11u : 10u;
     append_value<uint32_t>(payload, sections);
     const size_t n = s.size();
-    put_section(payload, "points", s.points, n, 3, false);
-    put_section(payload, "features", s.features, n, uint32_t(s.feature_dim), o.half_precision);
-    put_section(payload, "scales", s.scales, n, 6, o.half_precision);
+    constexpr SagsPrecision f32 = SagsPrecision::Float32;
+    put_section(payload, "points", s.points, n, 3, o.points);
+    put_section(payload, "features", s.features, n, uint32_t(s.feature_dim), o.features);
+    put_section(payload, "scales", s.scales, n, 6, o.scales);
     put_section(payload, "hash", s.hash_table, s.hash_table.size() / size_t(std::max(1, s.hash_features)),
-                uint32_t(s.hash_features), o.half_precision);
-    put_section(payload, "affine", s.affine, s.affine.size() / 2, 2, false);
+                uint32_t(s.hash_features), o.hash);
+    put_section(payload, "affine", s.affine, s.affine.size() / 2, 2, f32);
     for (const auto& [name, net] : {std::pair{"mlp.opacity", &s.opacity},
                                     {"mlp.color", &s.color},
                                     {"mlp.covariance", &s.covariance},
                                     {"mlp.offset", &s.offset}})
-        put_section(payload, name, net->params, net->params.size(), 1, false);
-    if (s.learned_edges) put_section(payload, "mlp.edge", s.edge.params, s.edge.params.size(), 1, false);
-    put_section(payload, "cameras", s.cameras, s.camera_count(), kSagsCameraFloats, false);
+        put_section(payload, name, net->params, net->params.size(), 1, f32);
+    if (s.learned_edges) put_section(payload, "mlp.edge", s.edge.params, s.edge.params.size(), 1, f32);
+    put_section(payload, "cameras", s.cameras, s.camera_count(), kSagsCameraFloats, f32);
 
     std::vector<uint8_t> out(kMagic, kMagic + 8);
     append_value<uint32_t>(out, kSagsVersion);
@@ -268,23 +313,54 @@ SagsScene decode_sags(const uint8_t* bytes, size_t size, const std::string& file
         const uint64_t rows = p.read<uint64_t>(field.c_str());
         const uint32_t cols = p.read<uint32_t>(field.c_str());
         const uint32_t encoding = p.read<uint32_t>(field.c_str());
-        if (encoding > 1) throw Error(file, field, cat("unknown encoding ", encoding, " (expected 0 or 1)"));
+        const uint32_t max_encoding = version >= 2 ? 3u : 1u;
+        if (encoding > max_encoding)
+            throw Error(file, field,
+                        cat("unknown encoding ", encoding, " (expected 0 to ", max_encoding, " in a version ", version,
+                            " file)"));
         const Expect& e = it->second;
         if (int64_t(cols) != e.cols) throw Error(file, field, cat("expected ", e.cols, " columns, found ", cols));
         if (e.rows >= 0 && rows != uint64_t(e.rows))
             throw Error(file, field, cat("expected ", e.rows, " rows (from the header), found ", rows));
-        const uint64_t bytes_per = encoding ? 2 : 4;
+        const auto p_enc = SagsPrecision(encoding);
+        const bool linear = p_enc == SagsPrecision::Linear8 || p_enc == SagsPrecision::Linear16;
+        std::vector<float> low(cols), step(cols);
+        if (linear) {
+            if (cols == 0 || cols > p.remaining() / 8)
+                throw Error(file, field, cat("the ", cols, " column ranges do not fit in the bytes left"));
+            for (uint32_t c = 0; c < cols; ++c) {
+                low[c] = p.read<float>(field.c_str());
+                step[c] = p.read<float>(field.c_str());
+                if (!std::isfinite(low[c]) || !std::isfinite(step[c]) || step[c] < 0.0f)
+                    throw Error(file, field,
+                                cat("column ", c, " has range (", low[c], ", step ", step[c],
+                                    "); expected finite values and a step >= 0"));
+            }
+        }
+        const uint64_t bytes_per = p_enc == SagsPrecision::Float32 ? 4 : p_enc == SagsPrecision::Linear8 ? 1 : 2;
         // Bounds checked before allocating.
-        if (rows > p.remaining() / bytes_per / cols)
+        if (cols == 0 || rows > p.remaining() / bytes_per / cols)
             throw Error(file, field,
                         cat(rows, " x ", cols, " values do not fit in the ", p.remaining(),
                             " bytes left (truncated or corrupted)"));
         const size_t values = size_t(rows) * cols;
         e.out->resize(values);
-        if (encoding) {
-            for (size_t k = 0; k < values; ++k) (*e.out)[k] = half_to_float(p.read<uint16_t>(field.c_str()));
-        } else {
-            p.read_bytes(e.out->data(), values * 4, field.c_str());
+        auto& out = *e.out;
+        switch (p_enc) {
+        case SagsPrecision::Float32:
+            p.read_bytes(out.data(), values * 4, field.c_str());
+            break;
+        case SagsPrecision::Float16:
+            for (size_t k = 0; k < values; ++k) out[k] = half_to_float(p.read<uint16_t>(field.c_str()));
+            break;
+        case SagsPrecision::Linear8:
+            for (size_t k = 0; k < values; ++k)
+                out[k] = low[k % cols] + float(p.read<uint8_t>(field.c_str())) * step[k % cols];
+            break;
+        case SagsPrecision::Linear16:
+            for (size_t k = 0; k < values; ++k)
+                out[k] = low[k % cols] + float(p.read<uint16_t>(field.c_str())) * step[k % cols];
+            break;
         }
     }
     for (const auto& [name, e] : expect)
@@ -293,6 +369,14 @@ SagsScene decode_sags(const uint8_t* bytes, size_t size, const std::string& file
         throw Error(file, "payload", cat(p.remaining(), " unexpected bytes after the last section"));
     s.validate(file);
     return s;
+}
+
+SagsFileOptions SagsFileOptions::named(const std::string& name) {
+    if (name == "compact") return SagsFileOptions{};
+    if (name == "half")
+        return {SagsPrecision::Float32, SagsPrecision::Float16, SagsPrecision::Float16, SagsPrecision::Float16};
+    if (name == "full") return uniform(SagsPrecision::Float32);
+    throw Error(cat("sags precision '", name, "': expected compact, half or full"));
 }
 
 void write_sags(const std::filesystem::path& path, const SagsScene& scene, const SagsFileOptions& options) {

@@ -1,4 +1,4 @@
-// The .sags file (core/io/sags.hpp): round trips at both precisions, half-precision conversion, and
+// The .sags file (core/io/sags.hpp): round trips at every precision, half-precision conversion, and
 // malformed files refused with the field named (lying counts, mismatched network shapes, NaN
 // weights, truncation, a newer version), never a crash.
 #include <cmath>
@@ -98,9 +98,7 @@ TEST(SagsFormat, RoundTripInFullPrecisionIsExact) {
         SagsScene s = small_scene(learned);
         s.local_residual = learned; // both values of each flag
         s.point_frames = !learned;
-        SagsFileOptions o;
-        o.half_precision = false;
-        const auto bytes = encode_sags(s, o);
+        const auto bytes = encode_sags(s, SagsFileOptions::named("full"));
         const SagsScene r = decode_sags(bytes.data(), bytes.size(), "x.sags");
         EXPECT_EQ(r.points, s.points);
         EXPECT_EQ(r.features, s.features);
@@ -120,7 +118,8 @@ TEST(SagsFormat, RoundTripInFullPrecisionIsExact) {
 
 TEST(SagsFormat, HalfPrecisionWithinItsRounding) {
     const SagsScene s = small_scene();
-    const auto half = encode_sags(s), full = encode_sags(s, SagsFileOptions{false});
+    const auto half = encode_sags(s, SagsFileOptions::named("half")),
+               full = encode_sags(s, SagsFileOptions::named("full"));
     EXPECT_LT(half.size(), full.size());
     const SagsScene r = decode_sags(half.data(), half.size(), "x.sags");
     EXPECT_EQ(r.points, s.points); // positions stay float32
@@ -128,6 +127,59 @@ TEST(SagsFormat, HalfPrecisionWithinItsRounding) {
         EXPECT_NEAR(r.features[i], s.features[i], std::abs(s.features[i]) * 4.9e-4f + 1e-7f);
     for (size_t i = 0; i < s.scales.size(); ++i) EXPECT_NEAR(r.scales[i], s.scales[i], std::abs(s.scales[i]) * 4.9e-4f);
     EXPECT_EQ(r.opacity.params, s.opacity.params); // networks stay float32
+    // Version 1 files (float32 and float16 sections only) read as before.
+    std::vector<uint8_t> v1 = half;
+    v1[8] = 1;
+    reseal(v1);
+    EXPECT_EQ(decode_sags(v1.data(), v1.size(), "v1.sags").features, r.features);
+}
+
+// Each value within half a step of its column's code grid, a column's extremes exact (to float
+// rounding), a constant column exact; networks untouched.
+TEST(SagsFormat, CompactCodesWithinHalfAStep) {
+    SagsScene s = small_scene();
+    std::mt19937 rng(7);
+    std::normal_distribution<float> g(0.0f, 1.0f);
+    for (int i = 0; i < 195; ++i) { // 200 points: the column ranges are then worth their bytes
+        for (int a = 0; a < 3; ++a) s.points.push_back(g(rng));
+        for (int c = 0; c < 4; ++c) s.features.push_back(g(rng));
+        for (int c = 0; c < 6; ++c) s.scales.push_back(g(rng) - 3.0f);
+    }
+    for (size_t i = 0; i < s.size(); ++i) s.features[i * 4 + 2] = 0.25f; // a constant column
+    const auto compact = encode_sags(s), half = encode_sags(s, SagsFileOptions::named("half"));
+    EXPECT_LT(compact.size(), half.size());
+    EXPECT_EQ(decode_sags(compact.data(), compact.size(), "x.sags").points, s.points); // float32 by default
+    SagsFileOptions codes = SagsFileOptions::uniform(SagsPrecision::Linear8);
+    codes.points = SagsPrecision::Linear16;
+    const auto coded = encode_sags(s, codes);
+    const SagsScene r = decode_sags(coded.data(), coded.size(), "x.sags");
+    auto check = [](const std::vector<float>& got, const std::vector<float>& want, size_t cols, float levels,
+                    const char* what) {
+        ASSERT_EQ(got.size(), want.size()) << what;
+        const size_t rows = want.size() / cols;
+        for (size_t c = 0; c < cols; ++c) {
+            float lo = want[c], hi = want[c];
+            for (size_t i = 0; i < rows; ++i) {
+                lo = std::min(lo, want[i * cols + c]);
+                hi = std::max(hi, want[i * cols + c]);
+            }
+            const float step = (hi - lo) / (levels - 1.0f);
+            for (size_t i = 0; i < rows; ++i) {
+                const float w = want[i * cols + c], g = got[i * cols + c];
+                EXPECT_LE(std::abs(g - w), 0.5f * step + 1e-6f * (1.0f + std::abs(w))) << what << " " << i << "," << c;
+                if (w == lo || step == 0.0f) EXPECT_NEAR(g, w, 1e-6f * (1.0f + std::abs(w))) << what;
+                if (w == hi) EXPECT_NEAR(g, w, 1e-5f * (1.0f + std::abs(w))) << what;
+            }
+        }
+    };
+    check(r.points, s.points, 3, 65536.0f, "points");
+    check(r.features, s.features, 4, 256.0f, "features");
+    check(r.scales, s.scales, 6, 256.0f, "scales");
+    check(r.hash_table, s.hash_table, 2, 256.0f, "hash");
+    for (size_t i = 0; i < s.size(); ++i) EXPECT_EQ(r.features[i * 4 + 2], 0.25f);
+    EXPECT_EQ(r.opacity.params, s.opacity.params);
+    EXPECT_EQ(r.cameras, s.cameras);
+    EXPECT_THROW(SagsFileOptions::named("tiny"), Error);
 }
 
 TEST(SagsFormat, HalfConversion) {
@@ -212,7 +264,7 @@ TEST(SagsFormat, BadFilesAreRefusedWithTheFieldNamed) {
         cases.push_back({what, std::move(b), field});
     };
     edit("magic", "magic", [](auto& b) { b[0] = 'X'; });
-    edit("newer version", "newer Splatscape", [](auto& b) { b[8] = 2; });
+    edit("newer version", "newer Splatscape", [](auto& b) { b[8] = 3; });
     edit("truncated", "payload size", [](auto& b) { b.resize(b.size() - 100); });
     edit("empty", "magic", [](auto& b) { b.resize(3); });
     edit("flipped byte", "checksum", [](auto& b) { b[200] ^= 1; });
@@ -255,11 +307,32 @@ TEST(SagsFormat, BadFilesAreRefusedWithTheFieldNamed) {
         std::memcpy(&b[at + 40], &nan, 4);
         reseal(b);
     });
-    edit("infinite scale", "scales", [&](auto& b) {
+    cases.push_back({"infinite scale", encode_sags(small_scene(), SagsFileOptions::named("half")), "scales"});
+    {
+        auto& b = cases.back().bytes;
         const size_t at = section_data(b, "scales");
         ASSERT_GT(at, 0u);
         const uint16_t inf = 0x7c00;
         std::memcpy(&b[at + 6], &inf, 2);
+        reseal(b);
+    }
+    // Compact sections: a column's range must be finite with a step >= 0.
+    edit("NaN column low", "section features", [&](auto& b) {
+        const size_t at = section_data(b, "features");
+        ASSERT_GT(at, 0u);
+        const float nan = std::numeric_limits<float>::quiet_NaN();
+        std::memcpy(&b[at + 8], &nan, 4); // column 1's low
+        reseal(b);
+    });
+    edit("negative step", "section scales", [&](auto& b) {
+        const size_t at = section_data(b, "scales");
+        ASSERT_GT(at, 0u);
+        const float step = -1.0f;
+        std::memcpy(&b[at + 4], &step, 4);
+        reseal(b);
+    });
+    edit("codes in a version 1 file", "unknown encoding", [&](auto& b) {
+        b[8] = 1;
         reseal(b);
     });
     edit("unknown section", "unknown section", [&](auto& b) {

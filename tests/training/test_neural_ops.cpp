@@ -824,6 +824,14 @@ TEST(Aggregate, GradientsMatchFiniteDifferences) {
             std::vector<double> out(n * stride);
             cpu::aggregate(m, r, x.data(), C, ids.data(), n, k, w.data(), out.data(), stride, col, argmax.data());
             for (int c = 0; c < C; ++c) EXPECT_EQ(argmax[2 * C + c], r == R::Max ? -1 : argmax[2 * C + c]);
+            // The launcher's slot-major loop takes the per-channel kernel's steps: the same bits.
+            for (size_t i = 0; i < n; ++i)
+                for (int c = 0; c < C; ++c) {
+                    const auto red = kern::neighbour_reduce(m, r, x.data(), C, int64_t(i), ids.data() + i * k,
+                                                            w.data() + i * k, k, c);
+                    EXPECT_EQ(out[i * stride + col + c], red.value);
+                    if (r == R::Max) EXPECT_EQ(argmax[i * C + c], red.argmax);
+                }
             std::vector<double> dx(x.size(), 0.0), dw(w.size(), 0.0);
             cpu::aggregate_backward(m, r, x.data(), C, ids.data(), n, k, w.data(), argmax.data(), d_out.data(), stride,
                                     col, dx.data(), dw.data());

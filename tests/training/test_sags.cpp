@@ -444,8 +444,7 @@ TEST(SagsModel, SceneRoundTripDecodesTheSame) {
     const GaussianCloud a = sags_decode_view(model, cam);
     ASSERT_GT(a.size(), 10u);
     TempDir dir("sags_roundtrip");
-    SagsFileOptions full;
-    full.half_precision = false;
+    const SagsFileOptions full = SagsFileOptions::named("full");
     write_sags(dir / "m.sags", model.to_scene(), full);
     auto loaded = sags_model_from_scene(backend, read_sags(dir / "m.sags"), "m.sags");
     const GaussianCloud b = sags_decode_view(*loaded, cam);

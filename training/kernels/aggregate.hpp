@@ -44,6 +44,26 @@ struct NeighbourReduction {
     int valid;
 };
 
+// One slot's step of a reduction of one channel: acc and argmax start at 0 and -1.
+template <class T>
+SPLATSCAPE_HD void neighbour_reduce_step(NeighbourReduce r, T v, int s, T& acc, int32_t& argmax) {
+    if (r == NeighbourReduce::Max) {
+        if (argmax < 0 || v > acc) {
+            acc = v;
+            argmax = s;
+        }
+    } else {
+        acc += v;
+    }
+}
+
+// The reduced value once every slot has been stepped through (`valid` of them were valid).
+template <class T>
+SPLATSCAPE_HD T neighbour_reduce_finish(NeighbourReduce r, T acc, int32_t argmax, int valid) {
+    if (r == NeighbourReduce::Max) return argmax < 0 ? T(0) : acc;
+    return valid ? acc / T(valid) : T(0);
+}
+
 // Reduces channel c of point i. ids [k] and weights [k] (null: all 1) are row i of their tensors.
 template <class T>
 SPLATSCAPE_HD NeighbourReduction<T> neighbour_reduce(NeighbourMessage m, NeighbourReduce r, const T* x, int stride,
@@ -53,21 +73,11 @@ SPLATSCAPE_HD NeighbourReduction<T> neighbour_reduce(NeighbourMessage m, Neighbo
     for (int s = 0; s < k; ++s) {
         if (ids[s] < 0) continue;
         const T w = weights ? weights[s] : T(1);
-        const T v = w * neighbour_value(m, x, stride, i, int64_t(ids[s]), i * k + s, c);
-        if (r == NeighbourReduce::Max) {
-            if (out.argmax < 0 || v > acc) {
-                acc = v;
-                out.argmax = s;
-            }
-        } else {
-            acc += v;
-        }
+        neighbour_reduce_step(r, w * neighbour_value(m, x, stride, i, int64_t(ids[s]), i * k + s, c), s, acc,
+                              out.argmax);
         ++out.valid;
     }
-    if (r == NeighbourReduce::Max)
-        out.value = out.argmax < 0 ? T(0) : acc;
-    else
-        out.value = out.valid ? acc / T(out.valid) : T(0);
+    out.value = neighbour_reduce_finish(r, acc, out.argmax, out.valid);
     return out;
 }
 
