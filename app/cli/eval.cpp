@@ -35,6 +35,7 @@ int run_eval(const EvalArgs& a) {
     if (!a.data.empty()) s.data = a.data;
     const fs::path scene = !a.scene.empty()                  ? fs::path(a.scene)
                            : fs::exists(run / "model.hmohe") ? run / "model.hmohe" // an hmohe (NeRF) run
+                           : fs::exists(run / "model.sags")  ? run / "model.sags"  // a sags run
                                                              : run / "point_cloud.ply";
     if (!fs::exists(scene))
         throw Error(scene.string(), "", "not found (has the run finished? try `splatscape train --resume`)");
@@ -102,7 +103,8 @@ void add_eval(CLI::App& app, Registry& registry) {
     auto a = std::make_shared<EvalArgs>();
     cmd->add_option("run", a->run, "Run folder written by `splatscape train`")->required();
     cmd->add_option("--data", a->data, "Dataset folder (default: the one the run trained on)");
-    cmd->add_option("--scene", a->scene, "Scene file to evaluate (default: RUN/point_cloud.ply)");
+    cmd->add_option("--scene", a->scene,
+                    "Scene file to evaluate (default: the run's model.sags or model.hmohe, else point_cloud.ply)");
     cmd->add_option("--renderer", a->renderer, "Renderer: cpu")->capture_default_str();
     cmd->add_option("--threads", a->threads, "CPU threads (0: all cores)")->check(CLI::Range(0, 4096));
     cmd->add_option("--downscale", a->downscale,
