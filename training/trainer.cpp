@@ -7,6 +7,7 @@
 #include <random>
 #include <sstream>
 
+#include "core/datasets/subset.hpp"
 #include "core/error.hpp"
 #include "core/file_util.hpp"
 #include "core/metrics.hpp"
@@ -72,31 +73,11 @@ void update_from_json(TrainOptions& o, const Json& j, const std::string& where) 
 }
 
 Json to_json(const DatasetOptions& o) {
-    return {{"format", o.format},       {"downscale", o.downscale},
-            {"max_width", o.max_width}, {"background", {o.background.x, o.background.y, o.background.z}},
-            {"undistort", o.undistort}, {"test_every", o.test_every}};
+    return dataset_options_json(o);
 }
 
 void update_from_json(DatasetOptions& o, const Json& j, const std::string& where) {
-    if (!j.is_object()) throw Error(where, "dataset", "expected an object");
-    for (auto it = j.begin(); it != j.end(); ++it) {
-        const std::string k = it.key(), f = "dataset." + k;
-        if (k == "format")
-            o.format = json_string(*it, f, where);
-        else if (k == "downscale")
-            o.downscale = json_int(*it, f, where, 1, 64);
-        else if (k == "max_width")
-            o.max_width = json_int(*it, f, where, 0, 100000);
-        else if (k == "undistort")
-            o.undistort = json_bool(*it, f, where);
-        else if (k == "test_every")
-            o.test_every = json_int(*it, f, where, 0, 1000000);
-        else if (k == "background") {
-            if (!it->is_array() || it->size() != 3) throw Error(where, f, "expected [r, g, b]");
-            for (int c = 0; c < 3; ++c) o.background[c] = float(json_number((*it)[c], f, where));
-        } else
-            throw Error(where, f, "unknown setting");
-    }
+    update_dataset_options(o, j, where, "dataset");
 }
 
 namespace {
@@ -236,8 +217,7 @@ void Run::setup() {
         if (ckpt->model_type != m_model->type())
             throw Error(where, "model type",
                         cat("checkpoint of a ", ckpt->model_type, " model, run is ", m_model->type()));
-        m_start_iteration =
-            json_int(json_member(ckpt->meta, "iteration", "", where), "iteration", where, 0, 100000000);
+        m_start_iteration = json_int(json_member(ckpt->meta, "iteration", "", where), "iteration", where, 0, 100000000);
         m_total_seconds = json_number(json_member(ckpt->meta, "train_seconds", "", where), "train_seconds", where);
         m_model->restore_state(*ckpt, where);
         log(cat("resumed at iteration ", m_start_iteration, " with ", m_model->size(), " ", m_model->size_unit()));

@@ -18,11 +18,10 @@ Json dataset_options_json(const DatasetOptions& o) {
             {"undistort", o.undistort}, {"test_every", o.test_every}};
 }
 
-DatasetOptions dataset_options_from_json(const Json& j, const std::string& where) {
-    DatasetOptions o;
-    if (!j.is_object()) throw Error(where, "dataset options", "expected an object");
+void update_dataset_options(DatasetOptions& o, const Json& j, const std::string& where, const std::string& object) {
+    if (!j.is_object()) throw Error(where, object, "expected an object");
     for (auto it = j.begin(); it != j.end(); ++it) {
-        const std::string k = it.key(), f = "dataset options." + k;
+        const std::string k = it.key(), f = object + "." + k;
         if (k == "format")
             o.format = json_string(*it, f, where);
         else if (k == "downscale")
@@ -39,6 +38,11 @@ DatasetOptions dataset_options_from_json(const Json& j, const std::string& where
         } else
             throw Error(where, f, "unknown setting");
     }
+}
+
+DatasetOptions dataset_options_from_json(const Json& j, const std::string& where) {
+    DatasetOptions o;
+    update_dataset_options(o, j, where);
     return o;
 }
 

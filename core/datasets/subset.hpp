@@ -29,6 +29,9 @@ inline constexpr const char* kSubsetFormat = "splatscape-dataset-subset";
 // and wrong types are errors naming `where` and the field.
 Json dataset_options_json(const DatasetOptions& options);
 DatasetOptions dataset_options_from_json(const Json& json, const std::string& where);
+// Sets the options the object names, keeping the others; errors name `object`.key.
+void update_dataset_options(DatasetOptions& options, const Json& json, const std::string& where,
+                            const std::string& object = "dataset options");
 
 namespace loaders {
 // Loads DIR/subset.json's source with its own options and keeps the named frames and the points in
