@@ -367,7 +367,8 @@ void Run::evaluate_final(int iteration, msg::Finished& finished) {
     const EvalResult r = evaluate(iteration, out);
     Json j = r.to_json();
     j["iteration"] = iteration;
-    j["gaussians"] = m_model->size();
+    // What the model's size counts, under its own name ("parameters" for the NeRF family), as `eval` writes it.
+    j[m_model->size_unit() == "Gaussians" ? std::string("gaussians") : m_model->size_unit()] = m_model->size();
     j["train_seconds"] = m_total_seconds;
     const glm::vec3 bg = m_model->background();
     j["background"] = {bg.x, bg.y, bg.z};
