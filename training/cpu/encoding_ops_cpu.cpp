@@ -13,7 +13,6 @@ namespace {
 
 constexpr size_t kRowGrain = 512;
 constexpr size_t kLevelChunk = 8192; // rows of one (level, chunk) task
-constexpr size_t kRowBlock = 64;     // rows the forward encodes level by level
 
 template <class T>
 void unit_position(const T* p, T u[3], bool inside[3]) {
@@ -41,21 +40,16 @@ void check_row_list(const kern::RowSpan& rows, size_t n, bool distinct, const ch
 template <class T>
 void hash_encode(const kern::HashGridLayout& g, const T* table, const T* positions, const kern::RowSpan& rows,
                  T* encoded, int stride, int col) {
-    // Each task owns a block of rows (no two threads write one output row) and walks it level by
-    // level (one level's table at a time).
-    const size_t blocks = (rows.count + kRowBlock - 1) / kRowBlock;
-    cpu_pool().parallel_for(blocks, 4, [&](size_t bb, size_t be, int) {
-        T u[kRowBlock][3];
-        for (size_t block = bb; block < be; ++block) {
-            const size_t begin = block * kRowBlock, end = std::min(rows.count, begin + kRowBlock);
-            for (size_t i = begin; i < end; ++i) {
-                bool inside[3];
-                unit_position(positions + size_t(rows.row(i)) * 3, u[i - begin], inside);
-            }
-            for (int l = 0; l < g.levels; ++l)
-                for (size_t i = begin; i < end; ++i)
-                    kern::hash_encode_level(g, l, u[i - begin], table,
-                                            encoded + size_t(rows.row(i)) * stride + col + l * g.features);
+    const size_t chunks = (rows.count + kLevelChunk - 1) / kLevelChunk;
+    parallel_for_each(size_t(g.levels) * chunks, 1, [&](size_t task) {
+        const int l = int(task / chunks);
+        const size_t begin = (task % chunks) * kLevelChunk, end = std::min(rows.count, begin + kLevelChunk);
+        for (size_t i = begin; i < end; ++i) {
+            const int64_t r = rows.row(i);
+            T u[3];
+            bool inside[3];
+            unit_position(positions + size_t(r) * 3, u, inside);
+            kern::hash_encode_level(g, l, u, table, encoded + size_t(r) * stride + col + l * g.features);
         }
     });
 }
