@@ -198,31 +198,31 @@ void reduce_point(const T* values, int channels, size_t i, const int32_t* row, c
         acc[c] = T(0);
         am[c] = -1;
     }
+    const T* __restrict xi = values + i * size_t(channels);
     int valid = 0;
     for (int s = 0; s < k; ++s) {
         if (row[s] < 0) continue;
         const T ws = w ? w[s] : T(1);
         const int64_t j = row[s], edge = int64_t(i) * k + s;
         const T* __restrict xj = values + size_t(M == kern::NeighbourMessage::Edge ? edge : j) * size_t(channels);
-        const T* __restrict xi = values + i * size_t(channels);
+        // w_is * v_isc (kern::neighbour_value of this message kind).
+        auto message = [&](int c) { return ws * (M == kern::NeighbourMessage::Difference ? xj[c] - xi[c] : xj[c]); };
         if (R == kern::NeighbourReduce::Max) {
             if (valid == 0) {
                 for (int c = 0; c < channels; ++c) {
-                    acc[c] = ws * (M == kern::NeighbourMessage::Difference ? xj[c] - xi[c] : xj[c]);
+                    acc[c] = message(c);
                     am[c] = s;
                 }
             } else {
                 for (int c = 0; c < channels; ++c) {
-                    const T v = ws * (M == kern::NeighbourMessage::Difference ? xj[c] - xi[c] : xj[c]);
-                    const T a = acc[c];
+                    const T v = message(c), a = acc[c];
                     const int32_t take = v > a ? -1 : 0; // all bits set where the slot wins
                     acc[c] = v > a ? v : a;
                     am[c] = (am[c] & ~take) | (int32_t(s) & take);
                 }
             }
         } else {
-            for (int c = 0; c < channels; ++c)
-                acc[c] += ws * (M == kern::NeighbourMessage::Difference ? xj[c] - xi[c] : xj[c]);
+            for (int c = 0; c < channels; ++c) acc[c] += message(c);
         }
         ++valid;
     }

@@ -44,19 +44,6 @@ struct NeighbourReduction {
     int valid;
 };
 
-// One slot's step of a reduction of one channel: acc and argmax start at 0 and -1.
-template <class T>
-SPLATSCAPE_HD void neighbour_reduce_step(NeighbourReduce r, T v, int s, T& acc, int32_t& argmax) {
-    if (r == NeighbourReduce::Max) {
-        if (argmax < 0 || v > acc) {
-            acc = v;
-            argmax = s;
-        }
-    } else {
-        acc += v;
-    }
-}
-
 // The reduced value once every slot has been stepped through (`valid` of them were valid).
 template <class T>
 SPLATSCAPE_HD T neighbour_reduce_finish(NeighbourReduce r, T acc, int32_t argmax, int valid) {
@@ -73,8 +60,15 @@ SPLATSCAPE_HD NeighbourReduction<T> neighbour_reduce(NeighbourMessage m, Neighbo
     for (int s = 0; s < k; ++s) {
         if (ids[s] < 0) continue;
         const T w = weights ? weights[s] : T(1);
-        neighbour_reduce_step(r, w * neighbour_value(m, x, stride, i, int64_t(ids[s]), i * k + s, c), s, acc,
-                              out.argmax);
+        const T v = w * neighbour_value(m, x, stride, i, int64_t(ids[s]), i * k + s, c);
+        if (r == NeighbourReduce::Max) {
+            if (out.argmax < 0 || v > acc) {
+                acc = v;
+                out.argmax = s;
+            }
+        } else {
+            acc += v;
+        }
         ++out.valid;
     }
     out.value = neighbour_reduce_finish(r, acc, out.argmax, out.valid);
