@@ -67,6 +67,9 @@ TEST_F(Presets, DefaultIsTheConfigDefaults) {
     SagsConfig demo;
     update_from_json(demo, load_preset("sags", "demo"), "sags demo");
     EXPECT_EQ(to_json(demo), to_json(sags_preset("demo")));
+    SagsConfig lite_demo;
+    update_from_json(lite_demo, load_preset("sags-lite", "demo"), "sags-lite demo");
+    EXPECT_EQ(to_json(lite_demo), to_json(sags_preset("lite-demo")));
 }
 
 // The demo presets' schedules (what `splatscape demo` has always trained with).
